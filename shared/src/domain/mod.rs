@@ -1,0 +1,4 @@
+//! Domain rules: plain Rust, no AWS types, unit-tested without a server.
+
+pub mod ids;
+pub mod performance;

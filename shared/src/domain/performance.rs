@@ -1,0 +1,429 @@
+//! Performances: the catalog entries organizers publish (a concert, a musical run, a play).
+//!
+//! Clients send a [`PerformanceInput`]; [`PerformanceInput::validate`] checks every rule at once and returns
+//! the normalised [`PerformanceDetails`] or the list of fields that are wrong.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 5_000;
+pub const VENUE_NAME_MAX: usize = 200;
+pub const CITY_MAX: usize = 100;
+pub const ADDRESS_MAX: usize = 300;
+pub const URL_MAX: usize = 2_048;
+pub const RUNNING_TIME_MAX_MINUTES: u32 = 24 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Category {
+    Concert,
+    Musical,
+    Theater,
+    Classical,
+    Opera,
+    Dance,
+    Comedy,
+    Family,
+    Exhibition,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::Concert,
+        Category::Musical,
+        Category::Theater,
+        Category::Classical,
+        Category::Opera,
+        Category::Dance,
+        Category::Comedy,
+        Category::Family,
+        Category::Exhibition,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Concert => "CONCERT",
+            Category::Musical => "MUSICAL",
+            Category::Theater => "THEATER",
+            Category::Classical => "CLASSICAL",
+            Category::Opera => "OPERA",
+            Category::Dance => "DANCE",
+            Category::Comedy => "COMEDY",
+            Category::Family => "FAMILY",
+            Category::Exhibition => "EXHIBITION",
+            Category::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Category> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// Minimum audience age, as printed on tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgeRating {
+    #[serde(rename = "ALL")]
+    All,
+    #[serde(rename = "7+")]
+    Age7,
+    #[serde(rename = "12+")]
+    Age12,
+    #[serde(rename = "15+")]
+    Age15,
+    #[serde(rename = "18+")]
+    Age18,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PerformanceStatus {
+    /// Visible in the public catalog.
+    Published,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Venue {
+    pub name: String,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// What a client sends to create or replace a performance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PerformanceInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: Category,
+    pub venue: Venue,
+    pub running_time_minutes: u32,
+    pub age_rating: AgeRating,
+    #[serde(default)]
+    pub poster_url: Option<String>,
+    /// First and last day of the run, `YYYY-MM-DD`.
+    pub run_start_date: String,
+    pub run_end_date: String,
+    /// When tickets go on sale and stop being sold, RFC 3339 with an offset.
+    pub sale_opens_at: String,
+    pub sale_closes_at: String,
+}
+
+/// The validated, normalised editable part of a performance (dates canonical, datetimes in UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceDetails {
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub venue: Venue,
+    pub running_time_minutes: u32,
+    pub age_rating: AgeRating,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster_url: Option<String>,
+    pub run_start_date: String,
+    pub run_end_date: String,
+    pub sale_opens_at: String,
+    pub sale_closes_at: String,
+}
+
+/// A performance as stored and as returned by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Performance {
+    pub id: String,
+    #[serde(flatten)]
+    pub details: PerformanceDetails,
+    pub status: PerformanceStatus,
+    /// Incremented on every change; returned as the `ETag`, checked against `If-Match`.
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Performance {
+    pub fn new(id: String, details: PerformanceDetails, now: OffsetDateTime) -> Self {
+        let now = format_instant(now);
+        Performance {
+            id,
+            details,
+            status: PerformanceStatus::Published,
+            version: 1,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+pub fn format_instant(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+pub fn parse_date(raw: &str) -> Option<Date> {
+    Date::parse(raw, format_description!("[year]-[month]-[day]")).ok()
+}
+
+pub fn parse_instant(raw: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(raw, &Rfc3339).ok()
+}
+
+fn check_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let trimmed = value.trim();
+    if required && trimmed.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if trimmed.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    } else if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    trimmed.to_string()
+}
+
+impl PerformanceInput {
+    /// Checks every rule and reports every broken one.
+    pub fn validate(self) -> Result<PerformanceDetails, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = check_text(&mut errors, "title", &self.title, true, TITLE_MAX);
+        let description = check_text(
+            &mut errors,
+            "description",
+            &self.description,
+            false,
+            DESCRIPTION_MAX,
+        );
+        let venue = Venue {
+            name: check_text(
+                &mut errors,
+                "venue.name",
+                &self.venue.name,
+                true,
+                VENUE_NAME_MAX,
+            ),
+            city: check_text(&mut errors, "venue.city", &self.venue.city, true, CITY_MAX),
+            address: self
+                .venue
+                .address
+                .as_deref()
+                .map(|a| check_text(&mut errors, "venue.address", a, false, ADDRESS_MAX))
+                .filter(|a| !a.is_empty()),
+        };
+        if !(1..=RUNNING_TIME_MAX_MINUTES).contains(&self.running_time_minutes) {
+            errors.push(FieldError::new(
+                "runningTimeMinutes",
+                format!("must be from 1 to {RUNNING_TIME_MAX_MINUTES}"),
+            ));
+        }
+        let poster_url = self
+            .poster_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        if let Some(raw) = poster_url {
+            let ok = raw.len() <= URL_MAX
+                && url::Url::parse(raw).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
+            if !ok {
+                errors.push(FieldError::new(
+                    "posterUrl",
+                    "must be an absolute https URL",
+                ));
+            }
+        }
+
+        let start = parse_date(&self.run_start_date);
+        let end = parse_date(&self.run_end_date);
+        if start.is_none() {
+            errors.push(FieldError::new(
+                "runStartDate",
+                "must be a date as YYYY-MM-DD",
+            ));
+        }
+        if end.is_none() {
+            errors.push(FieldError::new(
+                "runEndDate",
+                "must be a date as YYYY-MM-DD",
+            ));
+        }
+        if let (Some(s), Some(e)) = (start, end) {
+            if e < s {
+                errors.push(FieldError::new(
+                    "runEndDate",
+                    "must not be before runStartDate",
+                ));
+            }
+        }
+        let opens = parse_instant(&self.sale_opens_at);
+        let closes = parse_instant(&self.sale_closes_at);
+        if opens.is_none() {
+            errors.push(FieldError::new(
+                "saleOpensAt",
+                "must be an RFC 3339 date-time with offset, e.g. 2026-12-01T10:00:00+09:00",
+            ));
+        }
+        if closes.is_none() {
+            errors.push(FieldError::new(
+                "saleClosesAt",
+                "must be an RFC 3339 date-time with offset, e.g. 2026-12-24T18:00:00+09:00",
+            ));
+        }
+        if let (Some(o), Some(c)) = (opens, closes) {
+            if c <= o {
+                errors.push(FieldError::new("saleClosesAt", "must be after saleOpensAt"));
+            }
+        }
+        if let (Some(o), Some(e)) = (opens, end) {
+            // Sales must open before the run is over (a day of slack covers any venue time zone).
+            if o.to_offset(UtcOffset::UTC).date() > e.next_day().unwrap_or(e) {
+                errors.push(FieldError::new(
+                    "saleOpensAt",
+                    "must be before the end of the run",
+                ));
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(PerformanceDetails {
+            title,
+            description,
+            category: self.category,
+            venue,
+            running_time_minutes: self.running_time_minutes,
+            age_rating: self.age_rating,
+            poster_url: poster_url.map(str::to_owned),
+            run_start_date: start.map(|d| d.to_string()).unwrap_or_default(),
+            run_end_date: end.map(|d| d.to_string()).unwrap_or_default(),
+            sale_opens_at: opens.map(format_instant).unwrap_or_default(),
+            sale_closes_at: closes.map(format_instant).unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn valid() -> serde_json::Value {
+        json!({
+            "title": "  The Phantom of the Opera ",
+            "description": "The musical.",
+            "category": "MUSICAL",
+            "venue": {"name": "Charlotte Theater", "city": "Seoul"},
+            "runningTimeMinutes": 150,
+            "ageRating": "7+",
+            "posterUrl": "https://cdn.example.com/phantom.jpg",
+            "runStartDate": "2026-12-01",
+            "runEndDate": "2027-02-28",
+            "saleOpensAt": "2026-11-01T10:00:00+09:00",
+            "saleClosesAt": "2027-02-28T18:00:00+09:00"
+        })
+    }
+
+    fn input(v: serde_json::Value) -> PerformanceInput {
+        serde_json::from_value(v).expect("test input deserializes")
+    }
+
+    fn fields(v: serde_json::Value) -> Vec<String> {
+        input(v)
+            .validate()
+            .expect_err("input should be rejected")
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn valid_input_is_normalised() {
+        let d = input(valid()).validate().expect("valid");
+        assert_eq!(d.title, "The Phantom of the Opera");
+        assert_eq!(d.sale_opens_at, "2026-11-01T01:00:00Z");
+        assert_eq!(d.run_start_date, "2026-12-01");
+        assert_eq!(d.age_rating, AgeRating::Age7);
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_by_field() {
+        let mut v = valid();
+        v["title"] = json!("   ");
+        v["venue"]["city"] = json!("");
+        v["runningTimeMinutes"] = json!(0);
+        v["posterUrl"] = json!("http://insecure.example.com/p.jpg");
+        v["runStartDate"] = json!("2026-13-01");
+        v["saleClosesAt"] = json!("yesterday");
+        assert_eq!(
+            fields(v),
+            [
+                "title",
+                "venue.city",
+                "runningTimeMinutes",
+                "posterUrl",
+                "runStartDate",
+                "saleClosesAt"
+            ]
+        );
+    }
+
+    #[test]
+    fn date_order_rules() {
+        let mut v = valid();
+        v["runEndDate"] = json!("2026-11-30");
+        v["saleClosesAt"] = json!("2026-10-01T00:00:00Z");
+        assert_eq!(fields(v), ["runEndDate", "saleClosesAt", "saleOpensAt"]);
+    }
+
+    #[test]
+    fn overlong_text_is_refused() {
+        let mut v = valid();
+        v["title"] = json!("x".repeat(TITLE_MAX + 1));
+        v["description"] = json!("y".repeat(DESCRIPTION_MAX + 1));
+        assert_eq!(fields(v), ["title", "description"]);
+    }
+
+    #[test]
+    fn unknown_fields_and_enum_values_fail_to_parse() {
+        let mut v = valid();
+        v["colour"] = json!("red");
+        assert!(serde_json::from_value::<PerformanceInput>(v).is_err());
+        let mut v = valid();
+        v["category"] = json!("PODCAST");
+        assert!(serde_json::from_value::<PerformanceInput>(v).is_err());
+    }
+
+    #[test]
+    fn category_parse_is_case_insensitive() {
+        assert_eq!(Category::parse("concert"), Some(Category::Concert));
+        assert_eq!(Category::parse("nope"), None);
+        for c in Category::ALL {
+            assert_eq!(serde_json::to_value(c).ok(), Some(json!(c.as_str())));
+        }
+    }
+}

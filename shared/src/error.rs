@@ -1,0 +1,77 @@
+//! Typed errors of the library, mapped once to HTTP problem responses in [`crate::http`].
+
+use thiserror::Error;
+
+/// One invalid input field, reported back to the client by name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// JSON path of the offending field (`title`, `venue.name`, `saleWindow.opensAt`) or the parameter name.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    /// The request is well-formed JSON but breaks one or more rules.
+    #[error("invalid request: {}", summary(.0))]
+    Validation(Vec<FieldError>),
+    /// The body is not the JSON we expect (syntax, wrong type, unknown field).
+    #[error("malformed request body: {0}")]
+    MalformedBody(String),
+    #[error("unsupported media type: expected application/json")]
+    UnsupportedMediaType,
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// Optimistic concurrency: the client's `If-Match` version is not the stored one.
+    #[error("{entity} {id} was changed by someone else (expected version {expected})")]
+    PreconditionFailed {
+        entity: &'static str,
+        id: String,
+        expected: u64,
+    },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A dependency (DynamoDB, ...) failed; never caused by client input.
+    #[error("dependency failure: {0}")]
+    Dependency(String),
+    /// Stored data we cannot read back: a bug or a manual edit, never client input.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl<E: std::fmt::Debug, R: std::fmt::Debug> From<aws_sdk_dynamodb::error::SdkError<E, R>>
+    for AppError
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        AppError::Dependency(format!("{err:?}"))
+    }
+}
+
+impl From<serde_dynamo::Error> for AppError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        AppError::Corrupt(err.to_string())
+    }
+}

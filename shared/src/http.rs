@@ -1,0 +1,206 @@
+//! HTTP helpers shared by every handler: JSON in and out, and the one place where [`AppError`] becomes an
+//! `application/problem+json` response (RFC 9457) with a stable `type`.
+
+use crate::error::{AppError, FieldError};
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+pub const JSON: &str = "application/json";
+
+/// A problem document. `type` is a stable, relative URI that clients may switch on.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    fn new(slug: &str, title: &'static str, status: StatusCode, detail: String) -> Self {
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Maps an error to its problem document. Server-side failures are logged here and answered without internals.
+pub fn problem_for(err: &AppError) -> Problem {
+    match err {
+        AppError::Validation(errors) => Problem {
+            errors: errors.clone(),
+            ..Problem::new(
+                "validation-error",
+                "The request is invalid",
+                StatusCode::BAD_REQUEST,
+                err.to_string(),
+            )
+        },
+        AppError::MalformedBody(_) => Problem::new(
+            "malformed-body",
+            "The request body is not valid",
+            StatusCode::BAD_REQUEST,
+            err.to_string(),
+        ),
+        AppError::UnsupportedMediaType => Problem::new(
+            "unsupported-media-type",
+            "Unsupported media type",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            err.to_string(),
+        ),
+        AppError::NotFound { .. } => Problem::new(
+            "not-found",
+            "Not found",
+            StatusCode::NOT_FOUND,
+            err.to_string(),
+        ),
+        AppError::PreconditionFailed { .. } => Problem::new(
+            "precondition-failed",
+            "The resource has changed",
+            StatusCode::PRECONDITION_FAILED,
+            err.to_string(),
+        ),
+        AppError::Conflict(_) => Problem::new(
+            "conflict",
+            "Conflict",
+            StatusCode::CONFLICT,
+            err.to_string(),
+        ),
+        AppError::Dependency(_) | AppError::Corrupt(_) => {
+            tracing::error!(error = %err, "request failed on the server side");
+            Problem::new(
+                "internal",
+                "Internal error",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the request could not be completed; it is safe to retry".to_string(),
+            )
+        }
+    }
+}
+
+pub fn problem_response(err: &AppError) -> Response<Body> {
+    let problem = problem_for(err);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_client_error() {
+        tracing::info!(status = problem.status, kind = %problem.kind, detail = %problem.detail, "request refused");
+    }
+    respond(status, PROBLEM_JSON, &problem)
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    respond(status, JSON, value)
+}
+
+fn respond<T: Serialize>(
+    status: StatusCode,
+    content_type: &'static str,
+    value: &T,
+) -> Response<Body> {
+    // Serializing our own plain structs cannot fail; fall back to an empty object rather than panic.
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string());
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Turns a handler result into the HTTP response; the only place errors become responses.
+pub fn into_response(result: Result<Response<Body>, AppError>) -> Response<Body> {
+    result.unwrap_or_else(|err| problem_response(&err))
+}
+
+/// Parses a JSON body into `T`, naming the offending field on failure (`venue.name: invalid type ...`).
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or_default().trim();
+        if essence != JSON && !essence.ends_with("+json") {
+            return Err(AppError::UnsupportedMediaType);
+        }
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::MalformedBody(
+            "the body is empty; a JSON object is required".into(),
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." || path.is_empty() {
+            AppError::MalformedBody(inner.to_string())
+        } else {
+            AppError::MalformedBody(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// A path parameter the route guarantees; a missing one means the route and handler disagree.
+pub fn path_param(req: &Request, name: &str) -> Result<String, AppError> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+        .ok_or_else(|| AppError::invalid(name, "path parameter is missing"))
+}
+
+/// An optional query string parameter.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+}
+
+/// `?limit=`: 1..=max, default when absent.
+pub fn limit_param(req: &Request, default: u32, max: u32) -> Result<u32, AppError> {
+    match query_param(req, "limit") {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(AppError::invalid(
+                "limit",
+                format!("must be a whole number from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+/// `If-Match: "3"` (or `3`, or a weak `W/"3"`): the version the client last saw.
+pub fn if_match_version(req: &Request) -> Result<Option<u64>, AppError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or_default().trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    raw.parse::<u64>().map(Some).map_err(|_| {
+        AppError::invalid(
+            "If-Match",
+            "must be the version (ETag) returned by a previous read",
+        )
+    })
+}
+
+/// Adds `ETag: "<version>"` to a response.
+pub fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}

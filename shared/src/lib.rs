@@ -1,0 +1,18 @@
+//! Ticketing backend library.
+//!
+//! * [`domain`]: plain-Rust rules (validation, states) with no AWS types.
+//! * [`store`]: the DynamoDB single-table adapter; its module docs list every access pattern and key.
+//! * [`http`]: JSON bodies, `application/problem+json` errors, pagination cursors.
+//! * [`handlers`]: one async function per API route, called in-process by tests and by the `functions/` binaries.
+//! * [`runtime`]: what every Lambda binary does at start-up (logging, clients built once, the runtime loop).
+
+pub mod aws;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod runtime;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{AppError, FieldError};

@@ -1,0 +1,61 @@
+//! What every Lambda binary does: install logging, build its clients once, run the handler loop.
+
+use crate::store::Store;
+pub use lambda_http::Error;
+use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use std::convert::Infallible;
+use std::future::Future;
+use tracing::Instrument;
+
+/// Shared, cheaply clonable state handed to every request of an API function.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+}
+
+impl AppState {
+    /// Reads `TABLE_NAME` and builds the DynamoDB client. No network I/O happens here.
+    pub async fn from_env() -> Result<Self, Error> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+        let config = crate::aws::sdk_config().await;
+        Ok(AppState {
+            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+        })
+    }
+}
+
+/// Runs an HTTP API handler under the Lambda runtime. Each request is handled inside a span that carries
+/// the Lambda request id and API Gateway's request id, so every log line can be correlated.
+pub async fn run_http<S, H, Fut>(state: S, handler: H) -> Result<(), Error>
+where
+    S: Clone + Send + Sync + 'static,
+    H: Fn(S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    lambda_http::run(service_fn(move |req: Request| {
+        let request_id = req
+            .lambda_context_ref()
+            .map(|ctx| ctx.request_id.clone())
+            .unwrap_or_default();
+        let api_request_id = match req.request_context_ref() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) => {
+                ctx.request_id.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            api_request_id = %api_request_id,
+            method = %req.method(),
+            path = %req.uri().path(),
+        );
+        let fut = handler(state.clone(), req);
+        async move {
+            let response = fut.instrument(span.clone()).await;
+            span.in_scope(|| tracing::info!(status = response.status().as_u16(), "request done"));
+            Ok::<_, Infallible>(response)
+        }
+    }))
+    .await
+}
