@@ -396,7 +396,8 @@ mod tests {
     fn date_order_rules() {
         let mut v = valid();
         v["runEndDate"] = json!("2026-11-30");
-        v["saleClosesAt"] = json!("2026-10-01T00:00:00Z");
+        v["saleOpensAt"] = json!("2026-12-05T00:00:00Z");
+        v["saleClosesAt"] = json!("2026-12-04T00:00:00Z");
         assert_eq!(fields(v), ["runEndDate", "saleClosesAt", "saleOpensAt"]);
     }
 
