@@ -1,0 +1,71 @@
+# Shared by run.sh and test.sh: paths, messages, and the build/start/deploy steps both need.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$ROOT/.local"
+VENV="$LOCAL/venv"
+PY="$VENV/bin/python"
+STACK_PY="$ROOT/infra/local/stack.py"
+TEMPLATE="$ROOT/infra/template.yaml"
+BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+ensure_toolchain() {
+  command -v cargo >/dev/null || die "cargo not found: this project needs the machine's Rust toolchain (rustup)"
+  say "Python tools (LocalStack, cfn-lint) in $VENV"
+  bash "$ROOT/infra/local/setup-python.sh"
+}
+
+# One cargo profile (dev, no debug info) for everything: the functions LocalStack runs, the gateway, the tests.
+build_binaries() {
+  say "Building the Lambda functions and the local gateway (cargo, dev profile)"
+  (cd "$ROOT" && cargo build --locked -p ticketing-functions -p local-gateway)
+}
+
+# start_stack STATE_DIR PORT: LocalStack on 127.0.0.1:PORT, state and logs in STATE_DIR.
+start_stack() {
+  say "Starting LocalStack on 127.0.0.1:$2 (state and logs: ${1#"$ROOT"/})"
+  "$PY" "$STACK_PY" start --state-dir "$1" --port "$2"
+}
+
+stop_stack() {
+  "$PY" "$STACK_PY" stop --state-dir "$1" || true
+}
+
+# deploy_stack STATE_DIR PORT STACK_NAME STAGE: creates every resource from infra/template.yaml.
+deploy_stack() {
+  say "Deploying infra/template.yaml as stack $3 (functions from ${BIN_DIR#"$ROOT"/})"
+  "$PY" "$STACK_PY" deploy --state-dir "$1" --endpoint "http://127.0.0.1:$2" --stack-name "$3" \
+    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}"
+}
+
+# start_gateway STATE_DIR PORT API_PORT: the local HTTP API in the background; sets GATEWAY_PID.
+start_gateway() {
+  say "Starting the local API gateway on 127.0.0.1:$3"
+  "$BIN_DIR/local-gateway" --template "$TEMPLATE" --outputs "$1/outputs.json" \
+    --lambda-endpoint "http://127.0.0.1:$2" --listen "127.0.0.1:$3" >>"$1/gateway.log" 2>&1 &
+  GATEWAY_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$3/health" 2>/dev/null; then return 0; fi
+    kill -0 "$GATEWAY_PID" 2>/dev/null || { tail -n 20 "$1/gateway.log" >&2; die "the gateway exited"; }
+    sleep 0.2
+  done
+  tail -n 20 "$1/gateway.log" >&2
+  die "the gateway did not answer GET /health within 20 s"
+}
+
+stop_gateway() {
+  if [ -n "${GATEWAY_PID:-}" ] && kill -0 "$GATEWAY_PID" 2>/dev/null; then
+    kill "$GATEWAY_PID" 2>/dev/null || true
+    wait "$GATEWAY_PID" 2>/dev/null || true
+  fi
+  GATEWAY_PID=""
+}

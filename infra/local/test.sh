@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints (clippy, cfn-lint), unit and in-process handler tests, and the
+# integration tests against a local stack of its own (LocalStack on a free port, the template deployed,
+# the gateway on another free port), which it stops again at the end. Installs what is missing first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_toolchain
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cfn-lint infra/template.yaml"
+"$VENV/bin/cfn-lint" "$TEMPLATE"
+
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+build_binaries
+say "Building the tests"
+cargo test --locked --workspace --no-run
+
+STATE="$LOCAL/test-$$"
+PORT="$(free_port)"
+API_PORT="$(free_port)"
+mkdir -p "$STATE"
+cleanup() {
+  trap - EXIT INT TERM
+  stop_gateway
+  stop_stack "$STATE"
+  # Starting and stopping leaves nothing behind: no LocalStack, no function process of this run.
+  if pgrep -f -- "$STATE" >/dev/null; then
+    echo "error: processes of this run are still alive after stop:" >&2
+    pgrep -af -- "$STATE" >&2
+    exit 1
+  fi
+  [ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_stack "$STATE" "$PORT"
+say "A second start of the same stack is handled (reports the running one, exit 0)"
+start_stack "$STATE" "$PORT"
+deploy_stack "$STATE" "$PORT" ticketing-test test
+start_gateway "$STATE" "$PORT" "$API_PORT"
+
+say "cargo test --workspace (unit, in-process, and integration against the local stack)"
+TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
+  cargo test --locked --workspace
