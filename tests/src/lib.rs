@@ -37,10 +37,14 @@ pub fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
         let path = required_env("TICKETING_OUTPUTS");
-        let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-        let outputs: Outputs = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("bad {path}: {e}"));
+        let raw =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let outputs: Outputs =
+            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("bad {path}: {e}"));
         Stack {
-            api: required_env("TICKETING_API_URL").trim_end_matches('/').to_string(),
+            api: required_env("TICKETING_API_URL")
+                .trim_end_matches('/')
+                .to_string(),
             outputs,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -70,7 +74,9 @@ impl Stack {
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .endpoint_url(&self.outputs.endpoint)
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "static"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "static",
+            ))
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
     }
@@ -91,7 +97,12 @@ impl Reply {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -101,15 +112,29 @@ impl Reply {
     /// Asserts an `application/problem+json` answer with this status and `type`.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, kind: &str) -> &Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
         assert_eq!(self.json["type"], kind, "body: {}", self.text);
         &self.json
     }
 }
 
 /// Sends a request with an optional JSON body and extra headers.
-pub async fn call(method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
+pub async fn call(
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
     let stack = stack();
     let mut request = stack.http.request(method, stack.url(path));
     for (name, value) in headers {

@@ -24,14 +24,26 @@ fn performance(title: &str, start: &str, end: &str) -> Value {
 #[tokio::test]
 async fn create_get_update_round_trip() {
     let title = format!("Round trip {}", unique());
-    let created = call(Method::POST, "/performances", Some(&performance(&title, "2027-05-01", "2027-05-03")), &[]).await;
+    let created = call(
+        Method::POST,
+        "/performances",
+        Some(&performance(&title, "2027-05-01", "2027-05-03")),
+        &[],
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json["id"].as_str().expect("id").to_string();
-    assert_eq!(created.header("location"), Some(format!("/performances/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/performances/{id}").as_str())
+    );
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(created.json["title"], title);
     assert_eq!(created.json["status"], "PUBLISHED");
-    assert_eq!(created.json["saleOpensAt"], "2026-11-01T01:00:00Z", "datetimes are normalised to UTC");
+    assert_eq!(
+        created.json["saleOpensAt"], "2026-11-01T01:00:00Z",
+        "datetimes are normalised to UTC"
+    );
 
     let fetched = call(Method::GET, &format!("/performances/{id}"), None, &[]).await;
     assert_eq!(fetched.status, 200, "{}", fetched.text);
@@ -39,16 +51,31 @@ async fn create_get_update_round_trip() {
 
     let mut changed = performance(&format!("{title} (extended)"), "2027-05-01", "2027-05-10");
     changed.as_object_mut().expect("object").remove("posterUrl");
-    let updated = call(Method::PUT, &format!("/performances/{id}"), Some(&changed), &[("if-match", "\"1\"")]).await;
+    let updated = call(
+        Method::PUT,
+        &format!("/performances/{id}"),
+        Some(&changed),
+        &[("if-match", "\"1\"")],
+    )
+    .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
     assert_eq!(updated.json["version"], 2);
     assert_eq!(updated.json["runEndDate"], "2027-05-10");
     assert_eq!(updated.json["createdAt"], created.json["createdAt"]);
-    assert!(updated.json.get("posterUrl").is_none(), "an omitted optional field is removed");
+    assert!(
+        updated.json.get("posterUrl").is_none(),
+        "an omitted optional field is removed"
+    );
     assert_eq!(updated.header("etag"), Some("\"2\""));
 
     // A write based on the old version is refused, and nothing changes.
-    let stale = call(Method::PUT, &format!("/performances/{id}"), Some(&performance("stale", "2027-05-01", "2027-05-03")), &[("if-match", "\"1\"")]).await;
+    let stale = call(
+        Method::PUT,
+        &format!("/performances/{id}"),
+        Some(&performance("stale", "2027-05-01", "2027-05-03")),
+        &[("if-match", "\"1\"")],
+    )
+    .await;
     stale.assert_problem(412, "/problems/precondition-failed");
     let after = call(Method::GET, &format!("/performances/{id}"), None, &[]).await;
     assert_eq!(after.json, updated.json);
@@ -57,11 +84,20 @@ async fn create_get_update_round_trip() {
 #[tokio::test]
 async fn unknown_ids_are_404() {
     let id = uuid::Uuid::now_v7().to_string();
-    call(Method::GET, &format!("/performances/{id}"), None, &[]).await.assert_problem(404, "/problems/not-found");
-    call(Method::PUT, &format!("/performances/{id}"), Some(&performance("x", "2027-01-01", "2027-01-02")), &[])
+    call(Method::GET, &format!("/performances/{id}"), None, &[])
         .await
         .assert_problem(404, "/problems/not-found");
-    call(Method::GET, "/performances/not-an-id", None, &[]).await.assert_problem(404, "/problems/not-found");
+    call(
+        Method::PUT,
+        &format!("/performances/{id}"),
+        Some(&performance("x", "2027-01-01", "2027-01-02")),
+        &[],
+    )
+    .await
+    .assert_problem(404, "/problems/not-found");
+    call(Method::GET, "/performances/not-an-id", None, &[])
+        .await
+        .assert_problem(404, "/problems/not-found");
 }
 
 #[tokio::test]
@@ -70,18 +106,36 @@ async fn bad_input_is_400_naming_the_field() {
     body["posterUrl"] = json!("ftp://example.com/x.png");
     let reply = call(Method::POST, "/performances", Some(&body), &[]).await;
     let problem = reply.assert_problem(400, "/problems/validation-error");
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
     assert_eq!(fields, ["title", "posterUrl"]);
 
     let mut body = performance("Typo", "2027-01-01", "2027-01-02");
     body["runingTimeMinutes"] = json!(90);
     let reply = call(Method::POST, "/performances", Some(&body), &[]).await;
     let problem = reply.assert_problem(400, "/problems/malformed-body");
-    assert!(problem["detail"].as_str().unwrap_or_default().contains("runingTimeMinutes"), "{}", reply.text);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("runingTimeMinutes"),
+        "{}",
+        reply.text
+    );
 
     let reply = call(Method::GET, "/performances?limit=1000", None, &[]).await;
     reply.assert_problem(400, "/problems/validation-error");
-    let reply = call(Method::GET, "/performances?cursor=eyJQSyI6IlgifQ", None, &[]).await;
+    let reply = call(
+        Method::GET,
+        "/performances?cursor=eyJQSyI6IlgifQ",
+        None,
+        &[],
+    )
+    .await;
     reply.assert_problem(400, "/problems/validation-error");
 }
 
@@ -89,15 +143,32 @@ async fn bad_input_is_400_naming_the_field() {
 async fn a_retried_create_with_the_same_idempotency_key_makes_one_performance() {
     let key = unique();
     let body = performance(&format!("Idempotent {key}"), "2027-06-01", "2027-06-02");
-    let first = call(Method::POST, "/performances", Some(&body), &[("idempotency-key", &key)]).await;
+    let first = call(
+        Method::POST,
+        "/performances",
+        Some(&body),
+        &[("idempotency-key", &key)],
+    )
+    .await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let again = call(Method::POST, "/performances", Some(&body), &[("idempotency-key", &key)]).await;
+    let again = call(
+        Method::POST,
+        "/performances",
+        Some(&body),
+        &[("idempotency-key", &key)],
+    )
+    .await;
     assert_eq!(again.status, 201, "{}", again.text);
     assert_eq!(again.json["id"], first.json["id"]);
     let other = performance("Something else", "2027-06-01", "2027-06-02");
-    call(Method::POST, "/performances", Some(&other), &[("idempotency-key", &key)])
-        .await
-        .assert_problem(409, "/problems/conflict");
+    call(
+        Method::POST,
+        "/performances",
+        Some(&other),
+        &[("idempotency-key", &key)],
+    )
+    .await
+    .assert_problem(409, "/problems/conflict");
 }
 
 #[tokio::test]
@@ -108,7 +179,13 @@ async fn the_catalog_pages_through_every_performance_once() {
     let mut created_in_date_order = Vec::new();
     for day in 1..=5 {
         let start = format!("{year}-01-{day:02}");
-        let reply = call(Method::POST, "/performances", Some(&performance(&format!("Paged {day}"), &start, &start)), &[]).await;
+        let reply = call(
+            Method::POST,
+            "/performances",
+            Some(&performance(&format!("Paged {day}"), &start, &start)),
+            &[],
+        )
+        .await;
         assert_eq!(reply.status, 201, "{}", reply.text);
         let id = reply.json["id"].as_str().expect("id").to_string();
         mine.insert(id.clone());
@@ -125,25 +202,56 @@ async fn the_catalog_pages_through_every_performance_once() {
         assert_eq!(page.status, 200, "{}", page.text);
         let items = page.json["items"].as_array().expect("items");
         assert!(items.len() <= 2);
-        seen.extend(items.iter().filter_map(|p| p["id"].as_str().map(str::to_string)));
+        seen.extend(
+            items
+                .iter()
+                .filter_map(|p| p["id"].as_str().map(str::to_string)),
+        );
         match page.json["nextCursor"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
             None => break,
         }
     }
     let unique_seen: HashSet<_> = seen.iter().cloned().collect();
-    assert_eq!(unique_seen.len(), seen.len(), "no performance appears on two pages");
-    assert!(mine.is_subset(&unique_seen), "every new performance is listed");
+    assert_eq!(
+        unique_seen.len(),
+        seen.len(),
+        "no performance appears on two pages"
+    );
+    assert!(
+        mine.is_subset(&unique_seen),
+        "every new performance is listed"
+    );
     // Ordered by the first day of the run: ours come out in the order of their dates.
-    let order: Vec<_> = seen.iter().filter(|id| mine.contains(*id)).cloned().collect();
+    let order: Vec<_> = seen
+        .iter()
+        .filter(|id| mine.contains(*id))
+        .cloned()
+        .collect();
     assert_eq!(order, created_in_date_order);
 
-    let concerts = call(Method::GET, "/performances?category=concert&limit=100", None, &[]).await;
+    let concerts = call(
+        Method::GET,
+        "/performances?category=concert&limit=100",
+        None,
+        &[],
+    )
+    .await;
     assert_eq!(concerts.status, 200, "{}", concerts.text);
     let items = concerts.json["items"].as_array().expect("items");
     assert!(items.iter().all(|p| p["category"] == "CONCERT"));
-    let opera = call(Method::GET, "/performances?category=OPERA&limit=100", None, &[]).await;
-    assert!(opera.json["items"].as_array().expect("items").iter().all(|p| !mine.contains(p["id"].as_str().unwrap_or_default())));
+    let opera = call(
+        Method::GET,
+        "/performances?category=OPERA&limit=100",
+        None,
+        &[],
+    )
+    .await;
+    assert!(opera.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|p| !mine.contains(p["id"].as_str().unwrap_or_default())));
 }
 
 #[tokio::test]

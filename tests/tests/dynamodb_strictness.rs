@@ -39,14 +39,33 @@ async fn concurrent_conditional_writes_to_one_item_are_linearizable() {
         let pk = format!("TEST#counter#{}", unique());
         let mut item = key(&pk);
         item.insert("n".into(), AttributeValue::N("100".into()));
-        client.put_item().table_name(&table).set_item(Some(item)).send().await.expect("seed counter");
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("seed counter");
         let attempts = (0..200).map(|_| {
             let (client, table, pk) = (client.clone(), table.clone(), pk.clone());
             tokio::spawn(async move { decrement(&client, &table, &pk).await })
         });
-        let wins = join_all(attempts).await.into_iter().filter(|r| matches!(r, Ok(true))).count();
-        let left = client.get_item().table_name(&table).set_key(Some(key(&pk))).consistent_read(true).send().await.expect("read counter");
-        let n = left.item.and_then(|i| i.get("n").and_then(|v| v.as_n().ok().cloned()));
+        let wins = join_all(attempts)
+            .await
+            .into_iter()
+            .filter(|r| matches!(r, Ok(true)))
+            .count();
+        let left = client
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(key(&pk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("read counter");
+        let n = left
+            .item
+            .and_then(|i| i.get("n").and_then(|v| v.as_n().ok().cloned()));
         assert_eq!((wins, n.as_deref()), (100, Some("0")), "round {round}");
     }
 }
@@ -77,38 +96,94 @@ async fn transactions_are_atomic() {
     };
 
     // Slot 2 is taken: a transaction over slots 0..3 must leave 0 and 1 untouched.
-    client.put_item().table_name(&table).set_item(Some(HashMap::from([("PK".to_string(), s(&slot(2))), ("SK".to_string(), s("COUNTER")), ("owner".to_string(), s("early"))]))).send().await.expect("seed");
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(HashMap::from([
+            ("PK".to_string(), s(&slot(2))),
+            ("SK".to_string(), s("COUNTER")),
+            ("owner".to_string(), s("early")),
+        ])))
+        .send()
+        .await
+        .expect("seed");
     let result = client
         .transact_write_items()
         .set_transact_items(Some((0..3).map(|i| claim(slot(i), "late")).collect()))
         .send()
         .await;
-    assert!(result.is_err(), "the transaction must fail on the taken slot");
+    assert!(
+        result.is_err(),
+        "the transaction must fail on the taken slot"
+    );
     for i in 0..2 {
-        let got = client.get_item().table_name(&table).set_key(Some(key(&slot(i)))).consistent_read(true).send().await.expect("read");
-        assert!(got.item.is_none(), "slot {i} was written by a failed transaction");
+        let got = client
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(key(&slot(i))))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("read");
+        assert!(
+            got.item.is_none(),
+            "slot {i} was written by a failed transaction"
+        );
     }
 
     // 40 buyers each try to claim the same 5 slots (10..15) in one transaction: one wins all, no mixing.
     let contenders = (0..40).map(|b| {
         let client = client.clone();
-        let items: Vec<_> = (10..15).map(|i| claim(slot(i), &format!("buyer{b}"))).collect();
-        tokio::spawn(async move { client.transact_write_items().set_transact_items(Some(items)).send().await.is_ok() })
+        let items: Vec<_> = (10..15)
+            .map(|i| claim(slot(i), &format!("buyer{b}")))
+            .collect();
+        tokio::spawn(async move {
+            client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+                .is_ok()
+        })
     });
-    let winners = join_all(contenders).await.into_iter().filter(|r| matches!(r, Ok(true))).count();
+    let winners = join_all(contenders)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(true)))
+        .count();
     assert_eq!(winners, 1);
     let mut owners = std::collections::HashSet::new();
     for i in 10..15 {
-        let got = client.get_item().table_name(&table).set_key(Some(key(&slot(i)))).consistent_read(true).send().await.expect("read");
-        owners.insert(got.item.and_then(|i| i.get("owner").and_then(|o| o.as_s().ok().cloned())));
+        let got = client
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(key(&slot(i))))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("read");
+        owners.insert(
+            got.item
+                .and_then(|i| i.get("owner").and_then(|o| o.as_s().ok().cloned())),
+        );
     }
-    assert_eq!(owners.len(), 1, "all five slots have the same owner: {owners:?}");
+    assert_eq!(
+        owners.len(),
+        1,
+        "all five slots have the same owner: {owners:?}"
+    );
 
     // An Update inside a transaction is conditional too: decrementing below zero fails atomically.
     let counter = format!("TEST#counter#{run}");
     let mut item = key(&counter);
     item.insert("n".into(), AttributeValue::N("1".into()));
-    client.put_item().table_name(&table).set_item(Some(item)).send().await.expect("seed");
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("seed");
     let dec = || {
         TransactWriteItem::builder()
             .update(
@@ -124,6 +199,16 @@ async fn transactions_are_atomic() {
             )
             .build()
     };
-    assert!(client.transact_write_items().transact_items(dec()).send().await.is_ok());
-    assert!(client.transact_write_items().transact_items(dec()).send().await.is_err());
+    assert!(client
+        .transact_write_items()
+        .transact_items(dec())
+        .send()
+        .await
+        .is_ok());
+    assert!(client
+        .transact_write_items()
+        .transact_items(dec())
+        .send()
+        .await
+        .is_err());
 }
