@@ -35,6 +35,7 @@ cleanup() {
     pgrep -af -- "$STATE" >&2
     exit 1
   fi
+  [ -n "${SUMMARY:-}" ] && printf '\n%s\n' "$SUMMARY"
   [ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
@@ -47,5 +48,11 @@ deploy_stack "$STATE" "$PORT" ticketing-test test
 start_gateway "$STATE" "$PORT" "$API_PORT"
 
 say "cargo test --workspace (unit, in-process, and integration against the local stack)"
+RESULTS="$STATE/cargo-test.log"
+status=0
 TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
-  cargo test --locked --workspace
+  cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
+# One closing line over every test binary, printed last (after the stack is stopped): "N passed, N failed".
+SUMMARY="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS")"
+exit "$status"

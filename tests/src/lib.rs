@@ -74,6 +74,7 @@ impl Stack {
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .endpoint_url(&self.outputs.endpoint)
+            .http_client(ticketing::aws::http_client())
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "test", "test", None, None, "static",
             ))
