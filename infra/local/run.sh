@@ -54,7 +54,7 @@ cat <<MSG
     curl http://127.0.0.1:$API_PORT/performances
     curl http://127.0.0.1:$API_PORT/health
   LocalStack:  http://127.0.0.1:$PORT   (aws --endpoint-url http://127.0.0.1:$PORT ...)
-  Logs:        ${STATE#"$ROOT"/}/localstack.log, ${STATE#"$ROOT"/}/gateway.log, function logs in ${STATE#"$ROOT"/}/
+  Logs:        ${STATE#"$ROOT"/}/localstack.log, ${STATE#"$ROOT"/}/gateway.log, function logs in ${STATE#"$ROOT"/}/lambda-logs/
   Ctrl-C stops everything.
 
 MSG
