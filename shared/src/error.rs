@@ -29,6 +29,12 @@ pub enum AppError {
     MalformedBody(String),
     #[error("unsupported media type: expected application/json")]
     UnsupportedMediaType,
+    /// No valid credentials (missing, expired, revoked or forged token; wrong password).
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated, but this caller may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     /// Optimistic concurrency: the client's `If-Match` version is not the stored one.

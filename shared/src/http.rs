@@ -58,6 +58,15 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             err.to_string(),
         ),
+        AppError::Unauthorized => Problem::new(
+            "unauthorized",
+            "Authentication required",
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is required".to_string(),
+        ),
+        AppError::Forbidden(_) => {
+            Problem::new("forbidden", "Forbidden", StatusCode::FORBIDDEN, err.to_string())
+        }
         AppError::NotFound { .. } => Problem::new(
             "not-found",
             "Not found",

@@ -1,4 +1,5 @@
 //! Domain rules: plain Rust, no AWS types, unit-tested without a server.
 
 pub mod ids;
+pub mod member;
 pub mod performance;

@@ -20,6 +20,7 @@
 //! seat and reservation items, which are written in bursts, spread over many partitions (see later modules).
 
 pub mod cursor;
+pub mod members;
 pub mod performances;
 
 use aws_sdk_dynamodb::types::AttributeValue;

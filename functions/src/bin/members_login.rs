@@ -1,0 +1,2 @@
+//! placeholder: the members-and-roles work fills this in
+fn main() {}

@@ -1,0 +1,1 @@
+//! The Lambda authorizer of the HTTP API.

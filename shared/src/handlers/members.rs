@@ -1,0 +1,1 @@
+//! Members: signup, login, logout, profile.

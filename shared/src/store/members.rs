@@ -1,0 +1,1 @@
+//! Member items (signup, email uniqueness, token revocation).
