@@ -5,7 +5,11 @@
 # lock, the extension's sources and this script) is unchanged.
 #
 #   infra/local/setup-python.sh            # then: .local/venv/bin/python infra/local/stack.py ...
-#   PYTHON=/path/to/python3.13 infra/local/setup-python.sh   # choose the interpreter (>= 3.12)
+#   PYTHON=/path/to/python3.13 infra/local/setup-python.sh   # choose the interpreter (>= 3.13)
+#
+# Python 3.13 or newer: localstack-core 2026.3.0 declares >=3.10 but imports warnings.deprecated (new in
+# 3.13); on 3.12 the runtime fails at start with "No component plugins found in namespace
+# localstack.runtime.components".
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,28 +36,28 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
     exit 0
 fi
 
-python_ok() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; }
+python_ok() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' 2>/dev/null; }
 
 find_python() {
     if [[ -n "${PYTHON:-}" ]]; then
-        python_ok "$PYTHON" || die "PYTHON=$PYTHON is not a Python >= 3.12"
+        python_ok "$PYTHON" || die "PYTHON=$PYTHON is not a Python >= 3.13"
         echo "$PYTHON"; return
     fi
     local candidate
-    for candidate in python3.13 python3.12; do
+    for candidate in python3.14 python3.13; do
         if command -v "$candidate" >/dev/null && python_ok "$(command -v "$candidate")"; then
             command -v "$candidate"; return
         fi
     done
     local pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
-    # newest first: 3.13.x before 3.12.x
-    for candidate in $(ls -d "$pyenv_root"/versions/3.1[2-9]* 2>/dev/null | sort -rV); do
+    # newest first
+    for candidate in $(ls -d "$pyenv_root"/versions/3.1[3-9]* 2>/dev/null | sort -rV); do
         if [[ -x "$candidate/bin/python3" ]] && python_ok "$candidate/bin/python3"; then
             echo "$candidate/bin/python3"; return
         fi
     done
-    die "no Python >= 3.12 found (tried \$PYTHON, python3.13, python3.12 on PATH, $pyenv_root/versions/3.1[2-9]*).
-       Install one, e.g. 'pyenv install 3.13', or set PYTHON=/path/to/python3.12+"
+    die "no Python >= 3.13 found (tried \$PYTHON, python3.14 and python3.13 on PATH, $pyenv_root/versions/3.1[3-9]*).
+       Install one, e.g. 'pyenv install 3.13', or set PYTHON=/path/to/python3.13+"
 }
 
 # A venv built with another interpreter (or a broken one) is rebuilt from scratch.
@@ -83,7 +87,7 @@ rm -rf "$build_tmp"/build "$build_tmp"/*.egg-info
 "$venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation --force-reinstall "$build_tmp"
 
 say "checking dependencies"
-# kclpy-ext declares a dependency on the PyPI 'argparse' backport (stdlib since 2.7) for Python < 3.13.
+# kclpy-ext lists 'argparse' (stdlib; the PyPI backport is not wanted): newer pips ignore it, pip 24 does not.
 if ! out="$("$venv/bin/python" -m pip check 2>&1)"; then
     rest="$(grep -v "requires argparse, which is not installed" <<<"$out" || true)"
     [[ -z "$rest" ]] || die "pip check failed:

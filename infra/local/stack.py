@@ -191,6 +191,9 @@ def localstack_env(state_dir: Path, port: int) -> dict[str, str]:
             "PROVIDER_OVERRIDE_DYNAMODB": "ticketing",  # ext: moto-backed, serialized
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "ticketing",
             "LAMBDA_RUNTIME_EXECUTOR": "host-process",  # ext: functions as host processes
+            # SQS event source mappings back off up to 10 s on empty polls: messages then wait seconds
+            # before the function sees them. 1 s keeps tests snappy at the cost of one poll/s per mapping.
+            "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "1",
             "TICKETING_LAMBDA_LOG_DIR": str(state_dir / "lambda-logs"),
             MARKER_ENV: str(state_dir),
             "PYTHONUNBUFFERED": "1",
@@ -672,6 +675,11 @@ class Deployer:
 def cmd_deploy(args: argparse.Namespace) -> None:
     if not args.template.is_file():
         fail(f"template {args.template} not found")
+    try:
+        with urllib.request.urlopen(f"{args.endpoint}/_localstack/health", timeout=5):
+            pass
+    except (urllib.error.URLError, OSError) as e:
+        fail(f"LocalStack is not reachable at {args.endpoint} ({e}); start it first with `stack.py start`")
     Deployer(args).deploy()
 
 
