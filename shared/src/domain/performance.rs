@@ -5,6 +5,7 @@
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -17,7 +18,7 @@ pub const ADDRESS_MAX: usize = 300;
 pub const URL_MAX: usize = 2_048;
 pub const RUNNING_TIME_MAX_MINUTES: u32 = 24 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Category {
     Concert,
@@ -69,7 +70,7 @@ impl Category {
 }
 
 /// Minimum audience age, as printed on tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AgeRating {
     #[serde(rename = "ALL")]
     All,
@@ -92,7 +93,7 @@ pub enum AgeRating {
 ///                 ▼    │
 ///              REJECTED
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PerformanceStatus {
     PendingApproval,
@@ -139,7 +140,7 @@ pub struct InvalidTransition {
     pub action: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Venue {
     pub name: String,
@@ -149,7 +150,7 @@ pub struct Venue {
 }
 
 /// What a client sends to create or replace a performance.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PerformanceInput {
     pub title: String,
@@ -170,7 +171,7 @@ pub struct PerformanceInput {
 }
 
 /// The validated, normalised editable part of a performance (dates canonical, datetimes in UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformanceDetails {
     pub title: String,
@@ -188,7 +189,7 @@ pub struct PerformanceDetails {
 }
 
 /// A performance as stored and as returned by the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Performance {
     pub id: String,

@@ -16,7 +16,7 @@ const ENTITY: &str = "performance";
 const CATALOG: &str = "CATALOG";
 
 /// One page of a listing. `nextCursor` is absent on the last page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
