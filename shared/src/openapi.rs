@@ -2,8 +2,12 @@
 //! `GET /openapi.json`. The path declarations live here, one per route of `infra/template.yaml`; a test
 //! (`tests/tests/openapi.rs`) fails when the two disagree.
 
-use crate::domain::performance::{AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, Venue};
+use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
+use crate::domain::performance::{
+    AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, Venue,
+};
 use crate::error::FieldError;
+use crate::handlers::members::LoginResponse;
 use crate::http::Problem;
 use crate::store::performances::Page;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -18,16 +22,19 @@ use utoipa::{Modify, OpenApi};
     ),
     paths(
         health, openapi_json,
+        signup, login, logout, get_member, update_member, delete_member,
         list_performances, get_performance, create_performance, update_performance,
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
         Problem, FieldError, RejectRequest, Health,
+        Member, Role, SignupInput, LoginInput, LoginResponse, UpdateMemberInput,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "catalog", description = "Performances: public catalog, organizers' own, admins' review"),
+        (name = "members", description = "Signup, login and logout, profiles"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -47,7 +54,11 @@ impl Modify for BearerAuth {
 /// The document as JSON, built once per process.
 pub fn document() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".to_string()))
+    DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_json()
+            .unwrap_or_else(|_| "{}".to_string())
+    })
 }
 
 #[derive(utoipa::ToSchema)]
@@ -180,3 +191,83 @@ fn approve_performance() {}
 )]
 #[allow(dead_code)]
 fn reject_performance() {}
+
+#[utoipa::path(
+    post, path = "/signup", tag = "members",
+    description = "Create a member: USER (default) or ORGANIZER. The email is unique.",
+    request_body = SignupInput,
+    responses(
+        (status = 201, body = Member),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the email is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[allow(dead_code)]
+fn signup() {}
+
+#[utoipa::path(
+    post, path = "/login", tag = "members",
+    description = "Exchange email and password for a bearer token. A wrong password and an unknown email get the same answer.",
+    request_body = LoginInput,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[allow(dead_code)]
+fn login() {}
+
+#[utoipa::path(
+    post, path = "/logout", tag = "members",
+    description = "Revoke the token of this request; it stops working at once.",
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn logout() {}
+
+#[utoipa::path(
+    get, path = "/members/{memberId}", tag = "members",
+    description = "The member themself, or an ADMIN.",
+    params(("memberId" = String, Path)),
+    responses(
+        (status = 200, body = Member),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn get_member() {}
+
+#[utoipa::path(
+    put, path = "/members/{memberId}", tag = "members",
+    description = "Change name, email or password (own account: `currentPassword` required for email and password); `role` is ADMIN only. A password change ends existing sessions.",
+    request_body = UpdateMemberInput,
+    params(("memberId" = String, Path)),
+    responses(
+        (status = 200, body = Member),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the new email is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn update_member() {}
+
+#[utoipa::path(
+    delete, path = "/members/{memberId}", tag = "members",
+    description = "Delete a member (themself or an ADMIN); their tokens stop working and the email is free again.",
+    params(("memberId" = String, Path)),
+    responses(
+        (status = 204),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn delete_member() {}

@@ -20,6 +20,9 @@ fn state() -> AppState {
     }
 }
 
+/// The authorizer's context for an organizer, as API Gateway passes it to the function.
+const ORGANIZER: &str = "0190d5a0-0000-7000-8000-000000000001";
+
 fn request(
     method: &str,
     path: &str,
@@ -42,7 +45,8 @@ fn request(
             "accountId": "000000000000", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
             "requestId": "test-request", "routeKey": format!("{method} {route}"), "stage": "$default",
-            "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
+            "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64,
+            "authorizer": {"lambda": {"memberId": ORGANIZER, "role": "ORGANIZER"}}
         },
         "body": body,
         "isBase64Encoded": false

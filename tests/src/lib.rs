@@ -198,9 +198,18 @@ pub async fn member(role: &str) -> Member {
     let body = serde_json::json!({"email": email, "password": password, "name": format!("Test {role}"), "role": role});
     let reply = call(reqwest::Method::POST, "/signup", Some(&body), &[]).await;
     assert_eq!(reply.status, 201, "signup: {}", reply.text);
-    let id = reply.json["id"].as_str().unwrap_or_else(|| panic!("signup gave no id: {}", reply.text)).to_string();
+    let id = reply.json["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("signup gave no id: {}", reply.text))
+        .to_string();
     let token = login(&email, &password).await;
-    Member { id, email, password, role: role.to_string(), token }
+    Member {
+        id,
+        email,
+        password,
+        role: role.to_string(),
+        token,
+    }
 }
 
 /// An admin, made once per test binary the documented way: the `ticketing-admin create-admin` bootstrap.
@@ -212,16 +221,30 @@ pub async fn admin() -> Member {
             let password = format!("pw-{}", unique());
             let stack = stack();
             let binary = std::env::var("TICKETING_ADMIN_BIN").unwrap_or_else(|_| {
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../target/debug/ticketing-admin").to_string()
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../target/debug/ticketing-admin"
+                )
+                .to_string()
             });
             let output = tokio::process::Command::new(&binary)
-                .args(["create-admin", "--table", &stack.table_name(), "--email", &email])
+                .args([
+                    "create-admin",
+                    "--table",
+                    &stack.table_name(),
+                    "--email",
+                    &email,
+                ])
                 .env("TICKETING_ADMIN_PASSWORD", &password)
                 .env("AWS_ENDPOINT_URL", &stack.outputs.endpoint)
                 .output()
                 .await
                 .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
-            assert!(output.status.success(), "create-admin failed: {}", String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "create-admin failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
             (email, password)
         })
         .await
@@ -241,7 +264,9 @@ pub async fn admin() -> Member {
 pub fn decode_claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap_or_default();
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
@@ -258,7 +283,9 @@ pub async fn signing_key() -> String {
         .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
         .endpoint_url(&stack.outputs.endpoint)
         .http_client(ticketing::aws::http_client())
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("test", "test", None, None, "static"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
         .build();
     let secret = aws_sdk_secretsmanager::Client::from_conf(config)
         .get_secret_value()
@@ -282,7 +309,8 @@ pub struct Route {
 pub fn template_routes() -> Vec<Route> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut routes = Vec::new();
     let Some(resources) = doc.get("Resources").and_then(|r| r.as_mapping()) else {
         panic!("template has no Resources")
@@ -297,13 +325,22 @@ pub fn template_routes() -> Vec<Route> {
             .and_then(|a| a.as_str())
             .unwrap_or("")
             .to_string();
-        let events = resource.get("Properties").and_then(|p| p.get("Events")).and_then(|e| e.as_mapping());
+        let events = resource
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(|e| e.as_mapping());
         for event in events.into_iter().flat_map(|e| e.values()) {
             if event.get("Type").and_then(|t| t.as_str()) != Some("HttpApi") {
                 continue;
             }
             let props = event.get("Properties");
-            let text = |key: &str| props.and_then(|p| p.get(key)).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let text = |key: &str| {
+                props
+                    .and_then(|p| p.get(key))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             routes.push(Route {
                 function: name.as_str().unwrap_or_default().to_string(),
                 method: text("Method"),

@@ -6,7 +6,9 @@
 use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{json, Value};
-use ticketing_tests::{admin, call, decode_claims, member, signing_key, template_routes, Member, Reply, Route};
+use ticketing_tests::{
+    admin, call, decode_claims, member, signing_key, template_routes, Member, Reply, Route,
+};
 
 const REFUSED: [u16; 2] = [401, 403];
 
@@ -25,7 +27,8 @@ fn concrete(route: &Route, member_id: &str) -> String {
 }
 
 fn method(route: &Route) -> Method {
-    Method::from_bytes(route.method.as_bytes()).unwrap_or_else(|_| panic!("bad method in {route:?}"))
+    Method::from_bytes(route.method.as_bytes())
+        .unwrap_or_else(|_| panic!("bad method in {route:?}"))
 }
 
 /// A harmless JSON body for routes that take one: the refusal must come before the body is looked at.
@@ -34,13 +37,19 @@ fn body(route: &Route) -> Option<Value> {
 }
 
 async fn send(route: &Route, path: &str, authorization: Option<&str>) -> Reply {
-    let headers: Vec<(&str, &str)> = authorization.map(|a| ("authorization", a)).into_iter().collect();
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|a| ("authorization", a))
+        .into_iter()
+        .collect();
     call(method(route), path, body(route).as_ref(), &headers).await
 }
 
 fn protected() -> Vec<Route> {
     let routes = template_routes();
-    assert!(routes.len() >= 10, "the template's route table looks wrong: {routes:?}");
+    assert!(
+        routes.len() >= 10,
+        "the template's route table looks wrong: {routes:?}"
+    );
     for r in &routes {
         assert!(
             ["public", "member", "organizer", "admin"].contains(&r.access.as_str()),
@@ -50,7 +59,10 @@ fn protected() -> Vec<Route> {
             r.function
         );
     }
-    routes.into_iter().filter(|r| r.access != "public").collect()
+    routes
+        .into_iter()
+        .filter(|r| r.access != "public")
+        .collect()
 }
 
 fn forged_tokens(valid: &str, key: &str) -> Vec<(&'static str, String)> {
@@ -83,11 +95,19 @@ fn forged_tokens(valid: &str, key: &str) -> Vec<(&'static str, String)> {
         .unwrap_or_default();
     expired["iat"] = json!(now - 7200);
     expired["exp"] = json!(now - 3600);
-    let expired = encode(&Header::default(), &expired, &EncodingKey::from_secret(key.as_bytes()))
-        .unwrap_or_else(|e| panic!("mint: {e}"));
+    let expired = encode(
+        &Header::default(),
+        &expired,
+        &EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap_or_else(|e| panic!("mint: {e}"));
     // Signed with another key.
-    let other_key = encode(&Header::default(), &claims, &EncodingKey::from_secret(b"not-the-key-not-the-key-not-the-key"))
-        .unwrap_or_else(|e| panic!("mint: {e}"));
+    let other_key = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(b"not-the-key-not-the-key-not-the-key"),
+    )
+    .unwrap_or_else(|e| panic!("mint: {e}"));
     vec![
         ("tampered signature", tampered),
         ("tampered claims", re_signed_claims),
@@ -106,33 +126,74 @@ async fn every_protected_route_refuses_bad_credentials() {
     let user = member("USER").await;
     // A logged-out token: log out with one token of the admin; it must stop working everywhere at once.
     let logged_out = admin.login_again().await;
-    let reply = call(Method::POST, "/logout", None, &[("authorization", &format!("Bearer {logged_out}"))]).await;
+    let reply = call(
+        Method::POST,
+        "/logout",
+        None,
+        &[("authorization", &format!("Bearer {logged_out}"))],
+    )
+    .await;
     assert!(matches!(reply.status, 200 | 204), "logout: {}", reply.text);
 
     let forged = forged_tokens(&admin.token, &key);
     for route in &routes {
         let path = concrete(route, &admin.id);
         let reply = send(route, &path, None).await;
-        assert_eq!(reply.status, 401, "anonymous {} {path}: {}", route.method, reply.text);
+        assert_eq!(
+            reply.status, 401,
+            "anonymous {} {path}: {}",
+            route.method, reply.text
+        );
         for (what, token) in &forged {
             let reply = send(route, &path, Some(&format!("Bearer {token}"))).await;
-            assert!(REFUSED.contains(&reply.status), "{what} token on {} {path}: {} {}", route.method, reply.status, reply.text);
+            assert!(
+                REFUSED.contains(&reply.status),
+                "{what} token on {} {path}: {} {}",
+                route.method,
+                reply.status,
+                reply.text
+            );
         }
         let reply = send(route, &path, Some(&format!("Bearer {logged_out}"))).await;
-        assert!(REFUSED.contains(&reply.status), "logged-out token on {} {path}: {} {}", route.method, reply.status, reply.text);
+        assert!(
+            REFUSED.contains(&reply.status),
+            "logged-out token on {} {path}: {} {}",
+            route.method,
+            reply.status,
+            reply.text
+        );
         let reply = send(route, &path, Some(&admin.token)).await;
-        assert!(REFUSED.contains(&reply.status), "token without Bearer on {} {path}: {}", route.method, reply.status);
+        assert!(
+            REFUSED.contains(&reply.status),
+            "token without Bearer on {} {path}: {}",
+            route.method,
+            reply.status
+        );
 
         // The right caller gets past the door (whatever the handler then says about the made-up ids). A fresh
         // token and a made-up member id, since the call is real: POST /logout and DELETE /members/{id} act.
         let fresh = format!("Bearer {}", admin.login_again().await);
         let path = concrete(route, &uuid::Uuid::now_v7().to_string());
         let reply = send(route, &path, Some(&fresh)).await;
-        assert!(!REFUSED.contains(&reply.status), "admin refused on {} {path}: {} {}", route.method, reply.status, reply.text);
-        assert!(reply.status < 500, "{} {path} answered {}: {}", route.method, reply.status, reply.text);
+        assert!(
+            !REFUSED.contains(&reply.status),
+            "admin refused on {} {path}: {} {}",
+            route.method,
+            reply.status,
+            reply.text
+        );
+        assert!(
+            reply.status < 500,
+            "{} {path} answered {}: {}",
+            route.method,
+            reply.status,
+            reply.text
+        );
     }
     // The user's own token still works after all that: refusals are about the token, not the member.
-    let me = user.call(Method::GET, &format!("/members/{}", user.id), None).await;
+    let me = user
+        .call(Method::GET, &format!("/members/{}", user.id), None)
+        .await;
     assert_eq!(me.status, 200, "{}", me.text);
 }
 
@@ -155,21 +216,46 @@ async fn roles_and_ownership_are_enforced_on_every_route() {
                 let fresh = member(role).await;
                 let path = concrete(route, &fresh.id);
                 let reply = send(route, &path, Some(&fresh.auth())).await;
-                assert!(!REFUSED.contains(&reply.status), "{role} refused on {} {path}: {}", route.method, reply.text);
-                assert!(reply.status < 500, "{} {path} answered {}: {}", route.method, reply.status, reply.text);
+                assert!(
+                    !REFUSED.contains(&reply.status),
+                    "{role} refused on {} {path}: {}",
+                    route.method,
+                    reply.text
+                );
+                assert!(
+                    reply.status < 500,
+                    "{} {path} answered {}: {}",
+                    route.method,
+                    reply.status,
+                    reply.text
+                );
             } else {
                 let path = concrete(route, &who.id);
                 let reply = send(route, &path, Some(&who.auth())).await;
-                assert_eq!(reply.status, 403, "{role} on {} {} ({}): {}", route.method, path, route.access, reply.text);
+                assert_eq!(
+                    reply.status, 403,
+                    "{role} on {} {} ({}): {}",
+                    route.method, path, route.access, reply.text
+                );
             }
         }
         // Member-scoped routes: somebody else's id gets nothing.
         if route.path.contains("{memberId}") {
             let path = concrete(route, &other.id);
             let reply = send(route, &path, Some(&user.auth())).await;
-            assert_eq!(reply.status, 403, "other member on {} {path}: {}", route.method, reply.text);
+            assert_eq!(
+                reply.status, 403,
+                "other member on {} {path}: {}",
+                route.method, reply.text
+            );
         }
     }
-    let still_there = other.call(Method::GET, &format!("/members/{}", other.id), None).await;
-    assert_eq!(still_there.status, 200, "the other member was not changed or deleted: {}", still_there.text);
+    let still_there = other
+        .call(Method::GET, &format!("/members/{}", other.id), None)
+        .await;
+    assert_eq!(
+        still_there.status, 200,
+        "the other member was not changed or deleted: {}",
+        still_there.text
+    );
 }

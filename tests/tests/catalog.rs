@@ -7,10 +7,19 @@ use ticketing_tests::{admin, call, member, unique, Member, Reply};
 
 /// An organizer creates a performance; an admin approves it so it is public.
 async fn publish(organizer: &Member, body: &Value) -> Reply {
-    let created = organizer.call(Method::POST, "/performances", Some(body)).await;
+    let created = organizer
+        .call(Method::POST, "/performances", Some(body))
+        .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json["id"].as_str().expect("id").to_string();
-    let approved = admin().await.call(Method::POST, &format!("/admin/performances/{id}/approve"), None).await;
+    let approved = admin()
+        .await
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/approve"),
+            None,
+        )
+        .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
     approved
 }
@@ -99,7 +108,11 @@ async fn unknown_ids_are_404() {
         .await
         .assert_problem(404, "/problems/not-found");
     organizer
-        .call(Method::PUT, &format!("/performances/{id}"), Some(&performance("x", "2027-01-01", "2027-01-02")))
+        .call(
+            Method::PUT,
+            &format!("/performances/{id}"),
+            Some(&performance("x", "2027-01-01", "2027-01-02")),
+        )
         .await
         .assert_problem(404, "/problems/not-found");
     call(Method::GET, "/performances/not-an-id", None, &[])
@@ -112,7 +125,9 @@ async fn bad_input_is_400_naming_the_field() {
     let organizer = member("ORGANIZER").await;
     let mut body = performance("", "2027-01-01", "2027-01-02");
     body["posterUrl"] = json!("ftp://example.com/x.png");
-    let reply = organizer.call(Method::POST, "/performances", Some(&body)).await;
+    let reply = organizer
+        .call(Method::POST, "/performances", Some(&body))
+        .await;
     let problem = reply.assert_problem(400, "/problems/validation-error");
     let fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -124,16 +139,30 @@ async fn bad_input_is_400_naming_the_field() {
 
     let mut body = performance("Typo", "2027-01-01", "2027-01-02");
     body["runingTimeMinutes"] = json!(90);
-    let reply = organizer.call(Method::POST, "/performances", Some(&body)).await;
+    let reply = organizer
+        .call(Method::POST, "/performances", Some(&body))
+        .await;
     let problem = reply.assert_problem(400, "/problems/malformed-body");
-    assert!(problem["detail"].as_str().unwrap_or_default().contains("runingTimeMinutes"), "{}", reply.text);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("runingTimeMinutes"),
+        "{}",
+        reply.text
+    );
 
     call(Method::GET, "/performances?limit=1000", None, &[])
         .await
         .assert_problem(400, "/problems/validation-error");
-    call(Method::GET, "/performances?cursor=eyJQSyI6IlgifQ", None, &[])
-        .await
-        .assert_problem(400, "/problems/validation-error");
+    call(
+        Method::GET,
+        "/performances?cursor=eyJQSyI6IlgifQ",
+        None,
+        &[],
+    )
+    .await
+    .assert_problem(400, "/problems/validation-error");
     admin()
         .await
         .call(Method::GET, "/admin/performances?status=SOLD_OUT", None)
@@ -146,7 +175,10 @@ async fn a_retried_create_with_the_same_idempotency_key_makes_one_performance() 
     let organizer = member("ORGANIZER").await;
     let key = unique();
     let auth = organizer.auth();
-    let headers = [("idempotency-key", key.as_str()), ("authorization", auth.as_str())];
+    let headers = [
+        ("idempotency-key", key.as_str()),
+        ("authorization", auth.as_str()),
+    ];
     let body = performance(&format!("Idempotent {key}"), "2027-06-01", "2027-06-02");
     let first = call(Method::POST, "/performances", Some(&body), &headers).await;
     assert_eq!(first.status, 201, "{}", first.text);
@@ -160,7 +192,16 @@ async fn a_retried_create_with_the_same_idempotency_key_makes_one_performance() 
     // Another organizer using the same key makes their own performance.
     let second = member("ORGANIZER").await;
     let auth2 = second.auth();
-    let theirs = call(Method::POST, "/performances", Some(&body), &[("idempotency-key", key.as_str()), ("authorization", auth2.as_str())]).await;
+    let theirs = call(
+        Method::POST,
+        "/performances",
+        Some(&body),
+        &[
+            ("idempotency-key", key.as_str()),
+            ("authorization", auth2.as_str()),
+        ],
+    )
+    .await;
     assert_eq!(theirs.status, 201, "{}", theirs.text);
     assert_ne!(theirs.json["id"], first.json["id"]);
 }
@@ -176,7 +217,11 @@ async fn an_organizer_cannot_change_another_organizers_performance() {
     let pending_id = pending.json["id"].as_str().expect("id").to_string();
     let hijack = performance("Hijacked", "2027-07-01", "2027-07-02");
     rival
-        .call(Method::PUT, &format!("/performances/{pending_id}"), Some(&hijack))
+        .call(
+            Method::PUT,
+            &format!("/performances/{pending_id}"),
+            Some(&hijack),
+        )
         .await
         .assert_problem(404, "/problems/not-found");
     // Approved: public, but still not theirs to change.
@@ -189,9 +234,16 @@ async fn an_organizer_cannot_change_another_organizers_performance() {
     let after = call(Method::GET, &format!("/performances/{id}"), None, &[]).await;
     assert_eq!(after.json, approved.json, "nothing changed");
     // An admin may.
-    let fixed = admin().await.call(Method::PUT, &format!("/performances/{id}"), Some(&hijack)).await;
+    let fixed = admin()
+        .await
+        .call(Method::PUT, &format!("/performances/{id}"), Some(&hijack))
+        .await;
     assert_eq!(fixed.status, 200, "{}", fixed.text);
-    assert_eq!(fixed.json["organizerId"], owner.id.as_str(), "ownership stays with the organizer");
+    assert_eq!(
+        fixed.json["organizerId"],
+        owner.id.as_str(),
+        "ownership stays with the organizer"
+    );
 }
 
 #[tokio::test]
@@ -199,49 +251,106 @@ async fn pending_and_rejected_performances_are_not_public() {
     let organizer = member("ORGANIZER").await;
     let admin = admin().await;
     let title = format!("Review {}", unique());
-    let created = organizer.call(Method::POST, "/performances", Some(&performance(&title, "2027-08-01", "2027-08-02"))).await;
+    let created = organizer
+        .call(
+            Method::POST,
+            "/performances",
+            Some(&performance(&title, "2027-08-01", "2027-08-02")),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json["id"].as_str().expect("id").to_string();
 
-    let in_queue = |page: &Reply| page.json["items"].as_array().is_some_and(|items| items.iter().any(|p| p["id"] == id.as_str()));
-    let catalog = call(Method::GET, "/performances?limit=100&category=CONCERT", None, &[]).await;
+    let in_queue = |page: &Reply| {
+        page.json["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|p| p["id"] == id.as_str()))
+    };
+    let catalog = call(
+        Method::GET,
+        "/performances?limit=100&category=CONCERT",
+        None,
+        &[],
+    )
+    .await;
     assert!(!in_queue(&catalog), "a pending performance is not listed");
-    assert!(in_queue(&queue(&admin, "PENDING_APPROVAL", &id).await), "it waits in the admins' queue");
-    let mine = organizer.call(Method::GET, "/organizer/performances?limit=100", None).await;
+    assert!(
+        in_queue(&queue(&admin, "PENDING_APPROVAL", &id).await),
+        "it waits in the admins' queue"
+    );
+    let mine = organizer
+        .call(Method::GET, "/organizer/performances?limit=100", None)
+        .await;
     assert!(in_queue(&mine), "the organizer sees it: {}", mine.text);
 
     // Rejected with a reason the organizer can read; still not public.
     admin
-        .call(Method::POST, &format!("/admin/performances/{id}/reject"), Some(&json!({"reason": " "})))
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/reject"),
+            Some(&json!({"reason": " "})),
+        )
         .await
         .assert_problem(400, "/problems/validation-error");
     let rejected = admin
-        .call(Method::POST, &format!("/admin/performances/{id}/reject"), Some(&json!({"reason": "The poster is missing."})))
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/reject"),
+            Some(&json!({"reason": "The poster is missing."})),
+        )
         .await;
     assert_eq!(rejected.status, 200, "{}", rejected.text);
     assert_eq!(rejected.json["status"], "REJECTED");
-    call(Method::GET, &format!("/performances/{id}"), None, &[]).await.assert_problem(404, "/problems/not-found");
-    let mine = organizer.call(Method::GET, "/organizer/performances?limit=100", None).await;
-    let entry = mine.json["items"].as_array().and_then(|items| items.iter().find(|p| p["id"] == id.as_str()).cloned());
-    assert_eq!(entry.as_ref().map(|p| p["rejectionReason"].clone()), Some(json!("The poster is missing.")));
+    call(Method::GET, &format!("/performances/{id}"), None, &[])
+        .await
+        .assert_problem(404, "/problems/not-found");
+    let mine = organizer
+        .call(Method::GET, "/organizer/performances?limit=100", None)
+        .await;
+    let entry = mine.json["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|p| p["id"] == id.as_str()).cloned());
+    assert_eq!(
+        entry.as_ref().map(|p| p["rejectionReason"].clone()),
+        Some(json!("The poster is missing."))
+    );
     assert!(in_queue(&queue(&admin, "REJECTED", &id).await));
     assert!(!in_queue(&queue(&admin, "PENDING_APPROVAL", &id).await));
     // Approving a rejected performance is not a valid transition.
     admin
-        .call(Method::POST, &format!("/admin/performances/{id}/approve"), None)
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/approve"),
+            None,
+        )
         .await
         .assert_problem(409, "/problems/conflict");
 
     // The organizer revises it: back in the queue, reason cleared; then approved and public.
     let revised = organizer
-        .call(Method::PUT, &format!("/performances/{id}"), Some(&performance(&title, "2027-08-01", "2027-08-03")))
+        .call(
+            Method::PUT,
+            &format!("/performances/{id}"),
+            Some(&performance(&title, "2027-08-01", "2027-08-03")),
+        )
         .await;
     assert_eq!(revised.status, 200, "{}", revised.text);
     assert_eq!(revised.json["status"], "PENDING_APPROVAL");
     assert!(revised.json.get("rejectionReason").is_none());
-    let approved = admin.call(Method::POST, &format!("/admin/performances/{id}/approve"), None).await;
+    let approved = admin
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/approve"),
+            None,
+        )
+        .await;
     assert_eq!(approved.status, 200, "{}", approved.text);
-    assert_eq!(call(Method::GET, &format!("/performances/{id}"), None, &[]).await.status, 200);
+    assert_eq!(
+        call(Method::GET, &format!("/performances/{id}"), None, &[])
+            .await
+            .status,
+        200
+    );
     assert!(in_queue(&queue(&admin, "APPROVED", &id).await));
 }
 
@@ -251,9 +360,13 @@ async fn queue(admin: &Member, status: &str, id: &str) -> Reply {
     loop {
         let page = admin.call(Method::GET, &path, None).await;
         assert_eq!(page.status, 200, "{}", page.text);
-        let found = page.json["items"].as_array().is_some_and(|items| items.iter().any(|p| p["id"] == id));
+        let found = page.json["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|p| p["id"] == id));
         match page.json["nextCursor"].as_str() {
-            Some(next) if !found => path = format!("/admin/performances?status={status}&limit=100&cursor={next}"),
+            Some(next) if !found => {
+                path = format!("/admin/performances?status={status}&limit=100&cursor={next}")
+            }
             _ => return page,
         }
     }
@@ -268,7 +381,11 @@ async fn the_catalog_pages_through_every_performance_once() {
     let mut created_in_date_order = Vec::new();
     for day in 1..=5 {
         let start = format!("{year}-01-{day:02}");
-        let reply = publish(&organizer, &performance(&format!("Paged {day}"), &start, &start)).await;
+        let reply = publish(
+            &organizer,
+            &performance(&format!("Paged {day}"), &start, &start),
+        )
+        .await;
         let id = reply.json["id"].as_str().expect("id").to_string();
         mine.insert(id.clone());
         created_in_date_order.push(id);

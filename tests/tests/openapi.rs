@@ -20,23 +20,47 @@ fn document_routes(doc: &Value) -> BTreeSet<(String, String)> {
 
 #[test]
 fn every_template_route_is_documented_and_nothing_else() {
-    let doc: Value = serde_json::from_str(ticketing::openapi::document()).expect("the document is JSON");
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
+    let doc: Value =
+        serde_json::from_str(ticketing::openapi::document()).expect("the document is JSON");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
     let documented = document_routes(&doc);
-    let deployed: BTreeSet<(String, String)> = template_routes().into_iter().map(|r| (r.method, r.path)).collect();
+    let deployed: BTreeSet<(String, String)> = template_routes()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
     let undocumented: Vec<_> = deployed.difference(&documented).collect();
     let not_deployed: Vec<_> = documented.difference(&deployed).collect();
-    assert!(undocumented.is_empty(), "routes in infra/template.yaml missing from the OpenAPI document: {undocumented:?}");
-    assert!(not_deployed.is_empty(), "routes in the OpenAPI document that infra/template.yaml does not deploy: {not_deployed:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes in infra/template.yaml missing from the OpenAPI document: {undocumented:?}"
+    );
+    assert!(
+        not_deployed.is_empty(),
+        "routes in the OpenAPI document that infra/template.yaml does not deploy: {not_deployed:?}"
+    );
 }
 
 #[test]
 fn protected_routes_declare_the_bearer_scheme_and_public_ones_do_not() {
-    let doc: Value = serde_json::from_str(ticketing::openapi::document()).expect("the document is JSON");
+    let doc: Value =
+        serde_json::from_str(ticketing::openapi::document()).expect("the document is JSON");
     for route in template_routes() {
         let op = &doc["paths"][&route.path][route.method.to_lowercase()];
         let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
-        assert_eq!(secured, route.access != "public", "{} {} is {}", route.method, route.path, route.access);
+        assert_eq!(
+            secured,
+            route.access != "public",
+            "{} {} is {}",
+            route.method,
+            route.path,
+            route.access
+        );
     }
 }
 

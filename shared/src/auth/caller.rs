@@ -32,22 +32,6 @@ impl Caller {
             )))
         }
     }
-
-    /// The caller is `member_id` themself, or an admin; 404 otherwise, so ids cannot be probed.
-    pub fn require_self_or_admin(
-        &self,
-        member_id: &str,
-        entity: &'static str,
-    ) -> Result<(), AppError> {
-        if self.is_admin() || self.member_id == member_id {
-            Ok(())
-        } else {
-            Err(AppError::NotFound {
-                entity,
-                id: member_id.to_string(),
-            })
-        }
-    }
 }
 
 /// The caller of a route that the authorizer protects, or `None` on a public route.

@@ -5,10 +5,10 @@
 
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
+use utoipa::ToSchema;
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5_000;

@@ -197,6 +197,7 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
             let id = performance_id(&req)?;
             let input: PerformanceInput = parse_json(&req)?;
             let details = input.validate().map_err(AppError::Validation)?;

@@ -15,6 +15,14 @@
 //! | 5 | public catalog of one category | `Query` GSI2 | `GSI2PK = CATALOG#<CATEGORY>`, `GSI2SK = <runStartDate>#<id>` |
 //! | 6 | admins' review queue: performances in a status | `Query` GSI2 (GSI1 for APPROVED) | `GSI2PK = PERFSTATUS#<STATUS>`, `GSI2SK = <createdAt>#<id>` |
 //! | 7 | an organizer's performances, any status | `Query` GSI3 | `GSI3PK = ORG#<organizerId>`, `GSI3SK = <createdAt>#<id>` |
+//! | M1 | sign up (and the admin bootstrap) | `TransactWriteItems`: Put profile + Put email item, both `attribute_not_exists(PK)` | `MEMBER#<id>`/`PROFILE`, `EMAIL#<email>`/`EMAIL`; taken email → 409 |
+//! | M2 | get a member by id | `GetItem`, consistent | `MEMBER#<id>`/`PROFILE` |
+//! | M3 | login: member by email | `GetItem` of the email item, then M2 | `EMAIL#<email>`/`EMAIL` (holds `memberId`) |
+//! | M4 | change name, password or role | `UpdateItem`, `attribute_exists(PK) AND passwordHash = :seen AND email = :seen` | profile |
+//! | M5 | change email | `TransactWriteItems`: Update profile (M4's condition) + Delete old email item (`memberId = :id`) + Put new (`attribute_not_exists(PK)`) | profile, `EMAIL#<old>`, `EMAIL#<new>` |
+//! | M6 | delete a member | `TransactWriteItems`: Delete profile (`email = :email`) + Delete email item (`memberId = :id`) | profile, `EMAIL#<email>` |
+//! | M7 | logout: revoke a token | `PutItem`, TTL `expiresAt` = the token's expiry | `REVOKED#<jti>`/`REVOKED` |
+//! | M8 | authorizer: is this session valid | `BatchGetItem`, consistent, 2 keys | `MEMBER#<sub>`/`PROFILE` + `REVOKED#<jti>`/`REVOKED` |
 //!
 //! The catalog keys (4, 5) exist only on approved performances and the review-queue keys (6) only on pending
 //! or rejected ones, so the indexes are sparse and a status change moves a performance between them in the
