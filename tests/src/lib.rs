@@ -23,7 +23,6 @@ pub struct Outputs {
 pub struct Stack {
     pub api: String,
     pub outputs: Outputs,
-    pub http: reqwest::Client,
 }
 
 fn required_env(name: &str) -> String {
@@ -46,10 +45,6 @@ pub fn stack() -> &'static Stack {
                 .trim_end_matches('/')
                 .to_string(),
             outputs,
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .unwrap_or_else(|e| panic!("http client: {e}")),
         }
     })
 }
@@ -137,7 +132,9 @@ pub async fn call(
     headers: &[(&str, &str)],
 ) -> Reply {
     let stack = stack();
-    let mut request = stack.http.request(method, stack.url(path));
+    // A client per call: every #[tokio::test] runs its own runtime, and a pooled connection made on one
+    // runtime dies with it, so a client shared between tests fails at random on a reused connection.
+    let mut request = reqwest::Client::new().request(method, stack.url(path));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -147,7 +144,7 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .unwrap_or_else(|e| panic!("request to {path} failed: {e}"));
+        .unwrap_or_else(|e| panic!("request to {path} failed: {e:?}"));
     Reply::read(response).await
 }
 

@@ -42,14 +42,15 @@ fn performance(title: &str, start: &str, end: &str) -> Value {
 
 #[tokio::test]
 async fn create_get_update_round_trip() {
+    let organizer = member("ORGANIZER").await;
     let title = format!("Round trip {}", unique());
-    let created = call(
-        Method::POST,
-        "/performances",
-        Some(&performance(&title, "2027-05-01", "2027-05-03")),
-        &[],
-    )
-    .await;
+    let created = organizer
+        .call(
+            Method::POST,
+            "/performances",
+            Some(&performance(&title, "2027-05-01", "2027-05-03")),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let id = created.json["id"].as_str().expect("id").to_string();
     assert_eq!(
@@ -58,41 +59,63 @@ async fn create_get_update_round_trip() {
     );
     assert_eq!(created.header("etag"), Some("\"1\""));
     assert_eq!(created.json["title"], title);
-    assert_eq!(created.json["status"], "PUBLISHED");
+    assert_eq!(created.json["status"], "PENDING_APPROVAL");
+    assert_eq!(created.json["organizerId"], organizer.id.as_str());
     assert_eq!(
         created.json["saleOpensAt"], "2026-11-01T01:00:00Z",
         "datetimes are normalised to UTC"
     );
 
+    // Not public until an admin approves it.
+    call(Method::GET, &format!("/performances/{id}"), None, &[])
+        .await
+        .assert_problem(404, "/problems/not-found");
+    let approved = admin()
+        .await
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{id}/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.json["status"], "APPROVED");
+    assert_eq!(approved.header("etag"), Some("\"2\""));
+
     let fetched = call(Method::GET, &format!("/performances/{id}"), None, &[]).await;
     assert_eq!(fetched.status, 200, "{}", fetched.text);
-    assert_eq!(fetched.json, created.json);
+    assert_eq!(fetched.json, approved.json);
 
     let mut changed = performance(&format!("{title} (extended)"), "2027-05-01", "2027-05-10");
     changed.as_object_mut().expect("object").remove("posterUrl");
+    let auth = organizer.auth();
     let updated = call(
         Method::PUT,
         &format!("/performances/{id}"),
         Some(&changed),
-        &[("if-match", "\"1\"")],
+        &[("if-match", "\"2\""), ("authorization", &auth)],
     )
     .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
-    assert_eq!(updated.json["version"], 2);
+    assert_eq!(updated.json["version"], 3);
+    assert_eq!(
+        updated.json["status"], "APPROVED",
+        "revising an approved performance keeps it listed"
+    );
     assert_eq!(updated.json["runEndDate"], "2027-05-10");
     assert_eq!(updated.json["createdAt"], created.json["createdAt"]);
     assert!(
         updated.json.get("posterUrl").is_none(),
         "an omitted optional field is removed"
     );
-    assert_eq!(updated.header("etag"), Some("\"2\""));
+    assert_eq!(updated.header("etag"), Some("\"3\""));
 
-    // A write based on the old version is refused, and nothing changes.
+    // A write based on an old version is refused, and nothing changes.
     let stale = call(
         Method::PUT,
         &format!("/performances/{id}"),
         Some(&performance("stale", "2027-05-01", "2027-05-03")),
-        &[("if-match", "\"1\"")],
+        &[("if-match", "\"1\""), ("authorization", &auth)],
     )
     .await;
     stale.assert_problem(412, "/problems/precondition-failed");
