@@ -3,7 +3,7 @@
 //! closed port, so a handler that reached DynamoDB would answer 500 and fail the test. Paths that need the
 //! table and Secrets Manager run against the local stack in `tests/`.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{json, Value};
 use ticketing::auth::jwt;
 use ticketing::auth::SigningKeys;
@@ -12,23 +12,11 @@ use ticketing::domain::member::Role;
 use ticketing::handlers::authorizer::{self, AuthorizerState, Decision};
 use ticketing::handlers::members::{self, LoginState};
 use ticketing::runtime::AppState;
-use ticketing::store::Store;
 
 const SECRET: &[u8] = b"in-process-test-secret-0123456789abcdef";
 
-fn store() -> Store {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .http_client(ticketing::aws::http_client())
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    Store::new(aws_sdk_dynamodb::Client::from_conf(config), "unused")
-}
+mod support;
+use support::{assert_problem, store, Event};
 
 fn state() -> AppState {
     AppState { store: store() }
@@ -53,8 +41,6 @@ fn authorizer_state() -> AuthorizerState {
     }
 }
 
-/// An API Gateway HTTP API (payload 2.0) event as the Lambda runtime gets it; `caller` is the
-/// authorizer's context (`requestContext.authorizer.lambda`), absent on public routes.
 fn request(
     method: &str,
     path: &str,
@@ -63,27 +49,14 @@ fn request(
     caller: Option<Value>,
     body: Option<&str>,
 ) -> Request {
-    let mut context = json!({
-        "accountId": "000000000000", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
-        "requestId": "test-request", "routeKey": format!("{method} {route}"), "stage": "$default",
-        "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
-    });
-    if let Some(lambda) = caller {
-        context["authorizer"] = json!({ "lambda": lambda });
+    Event {
+        params,
+        caller,
+        body,
+        headers: json!({"content-type": "application/json"}),
+        ..Event::new(method, path, route)
     }
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {route}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
-        "pathParameters": params,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+    .request()
 }
 
 fn caller_ctx(member_id: &str, role: Role) -> Value {
@@ -102,32 +75,6 @@ fn member_request(method: &str, id: &str, caller: Option<Value>, body: Option<&s
         caller,
         body,
     )
-}
-
-fn json_of(response: &Response<Body>) -> Value {
-    match response.body() {
-        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
-        other => panic!("expected a text body, got {other:?}"),
-    }
-}
-
-fn assert_problem(response: &Response<Body>, status: u16, kind: &str) -> Value {
-    assert_eq!(
-        response.status().as_u16(),
-        status,
-        "body: {:?}",
-        response.body()
-    );
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
-    let problem = json_of(response);
-    assert_eq!(problem["type"], kind);
-    problem
 }
 
 fn fields(problem: &Value) -> Vec<String> {

@@ -136,6 +136,44 @@ fn classify<R: std::fmt::Debug + Send + Sync + 'static>(
     }
 }
 
+impl Store {
+    /// The `EMAIL#<email>` item that makes an email one member's: written only if nobody holds it.
+    fn email_claim(&self, email: &str, member_id: &str) -> Result<Put, AppError> {
+        built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(email_item(email, member_id)))
+                .condition_expression("attribute_not_exists(PK)")
+                .build(),
+        )
+    }
+
+    /// Runs one transaction, retrying with backoff while another transaction holds its items. `Ok(Err(failed))`
+    /// lists which operations' conditions failed; still contended after the attempts, it is a 409 saying `busy`.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        busy: &str,
+    ) -> Result<Result<(), Vec<bool>>, AppError> {
+        for attempt in 0..TX_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result.map_err(classify) {
+                Ok(_) => return Ok(Ok(())),
+                Err(TxFailure::Condition(failed)) => return Ok(Err(failed)),
+                Err(TxFailure::Contention) if attempt + 1 < TX_ATTEMPTS => backoff(attempt).await,
+                Err(TxFailure::Contention) => break,
+                Err(TxFailure::Other(e)) => return Err(e),
+            }
+        }
+        Err(AppError::Conflict(busy.to_string()))
+    }
+}
+
 async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt + 1))).await;
 }
@@ -210,44 +248,24 @@ impl Store {
                 .condition_expression("attribute_not_exists(PK)")
                 .build(),
         )?;
-        let claim = built(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(email_item(&m.member.email, &m.member.id)))
-                .condition_expression("attribute_not_exists(PK)")
-                .build(),
-        )?;
+        let claim = self.email_claim(&m.member.email, &m.member.id)?;
         let items = vec![
             TransactWriteItem::builder().put(profile).build(),
             TransactWriteItem::builder().put(claim).build(),
         ];
-        for attempt in 0..TX_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result.map_err(classify) {
-                Ok(_) => return Ok(()),
-                // The id is a fresh UUID, so a failed condition is the email claim.
-                Err(TxFailure::Condition(_)) => {
-                    return Err(AppError::Conflict(
-                        "an account with this email already exists".into(),
-                    ))
-                }
-                Err(TxFailure::Contention) if attempt + 1 < TX_ATTEMPTS => backoff(attempt).await,
-                Err(TxFailure::Contention) => {
-                    return Err(AppError::Conflict(
-                        "the email is being registered by another request; try again".into(),
-                    ))
-                }
-                Err(TxFailure::Other(e)) => return Err(e),
-            }
+        match self
+            .transact(
+                items,
+                "the email is being registered by another request; try again",
+            )
+            .await?
+        {
+            Ok(()) => Ok(()),
+            // The id is a fresh UUID, so a failed condition is the email claim.
+            Err(_) => Err(AppError::Conflict(
+                "an account with this email already exists".into(),
+            )),
         }
-        Err(AppError::Dependency(
-            "unreachable: transaction attempts".into(),
-        ))
     }
 
     /// Pattern M2.
@@ -386,47 +404,25 @@ impl Store {
                 .expression_attribute_values(":id", s(id))
                 .build(),
         )?;
-        let claim = built(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(email_item(new_email, id)))
-                .condition_expression("attribute_not_exists(PK)")
-                .build(),
-        )?;
+        let claim = self.email_claim(new_email, id)?;
         let items = vec![
             TransactWriteItem::builder().update(profile).build(),
             TransactWriteItem::builder().delete(release).build(),
             TransactWriteItem::builder().put(claim).build(),
         ];
-        for attempt in 0..TX_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result.map_err(classify) {
-                Ok(_) => return Ok(update.apply(current, now)),
-                Err(TxFailure::Condition(failed)) => {
-                    if failed.get(2).copied().unwrap_or(false) {
-                        return Err(AppError::Conflict(
-                            "an account with this email already exists".into(),
-                        ));
-                    }
-                    return Err(self.changed_or_gone(id).await);
-                }
-                Err(TxFailure::Contention) if attempt + 1 < TX_ATTEMPTS => backoff(attempt).await,
-                Err(TxFailure::Contention) => {
-                    return Err(AppError::Conflict(
-                        "the member is being changed by another request; try again".into(),
-                    ))
-                }
-                Err(TxFailure::Other(e)) => return Err(e),
-            }
+        match self
+            .transact(
+                items,
+                "the member is being changed by another request; try again",
+            )
+            .await?
+        {
+            Ok(()) => Ok(update.apply(current, now)),
+            Err(failed) if failed.get(2).copied().unwrap_or(false) => Err(AppError::Conflict(
+                "an account with this email already exists".into(),
+            )),
+            Err(_) => Err(self.changed_or_gone(id).await),
         }
-        Err(AppError::Dependency(
-            "unreachable: transaction attempts".into(),
-        ))
     }
 
     /// After a failed condition on a profile: gone (404), or changed by someone else (409).
