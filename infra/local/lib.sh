@@ -24,10 +24,19 @@ ensure_toolchain() {
   bash "$ROOT/infra/local/setup-python.sh"
 }
 
-# One cargo profile (dev, no debug info) for everything: the functions LocalStack runs, the gateway, the tests.
+# One cargo profile (dev, no debug info) for everything: the functions LocalStack runs, the gateway, the
+# admin bootstrap tool, the tests.
 build_binaries() {
-  say "Building the Lambda functions and the local gateway (cargo, dev profile)"
-  (cd "$ROOT" && cargo build --locked -p ticketing-functions -p local-gateway)
+  say "Building the Lambda functions, the local gateway and ticketing-admin (cargo, dev profile)"
+  (cd "$ROOT" && cargo build --locked --workspace --bins)
+}
+
+# create_admin STATE_DIR PORT EMAIL: the documented first-admin bootstrap, against the local stack
+# (password from TICKETING_ADMIN_PASSWORD).
+create_admin() {
+  local table
+  table="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["outputs"]["TableName"])' "$1/outputs.json")"
+  AWS_ENDPOINT_URL="http://127.0.0.1:$2" "$BIN_DIR/ticketing-admin" create-admin --table "$table" --email "$3"
 }
 
 # start_stack STATE_DIR PORT: LocalStack on 127.0.0.1:PORT, state and logs in STATE_DIR.

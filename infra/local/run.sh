@@ -35,24 +35,21 @@ start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-local local
 start_gateway "$STATE" "$PORT" "$API_PORT"
 
-say "Seeding sample performances (idempotent)"
-"$PY" - "$API_PORT" "$ROOT/infra/local/seed/performances.json" <<'PYEOF'
-import json, sys, urllib.request
-port, path = sys.argv[1], sys.argv[2]
-for i, performance in enumerate(json.load(open(path))):
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/performances", data=json.dumps(performance).encode(), method="POST",
-        headers={"content-type": "application/json", "idempotency-key": f"seed-{i}"})
-    with urllib.request.urlopen(req) as res:
-        body = json.load(res)
-        print(f"    {res.status} {body['id']}  {body['title']}")
-PYEOF
+ADMIN_EMAIL="${ADMIN_EMAIL:-admin@ticketing.local}"
+export TICKETING_ADMIN_PASSWORD="${TICKETING_ADMIN_PASSWORD:-admin-password}"
+say "Creating the first admin ($ADMIN_EMAIL) with the bootstrap tool"
+create_admin "$STATE" "$PORT" "$ADMIN_EMAIL"
+
+say "Seeding sample performances through the API (an organizer creates them, the admin approves them)"
+"$PY" "$ROOT/infra/local/seed.py" "http://127.0.0.1:$API_PORT" "$ROOT/infra/local/seed/performances.json" \
+  "$ADMIN_EMAIL" "$TICKETING_ADMIN_PASSWORD"
 
 cat <<MSG
 
   Local API ready at http://127.0.0.1:$API_PORT
     curl http://127.0.0.1:$API_PORT/performances
     curl http://127.0.0.1:$API_PORT/health
+    curl -X POST http://127.0.0.1:$API_PORT/login -d '{"email":"$ADMIN_EMAIL","password":"$TICKETING_ADMIN_PASSWORD"}'
   LocalStack:  http://127.0.0.1:$PORT   (aws --endpoint-url http://127.0.0.1:$PORT ...)
   Logs:        ${STATE#"$ROOT"/}/localstack.log, ${STATE#"$ROOT"/}/gateway.log, function logs in ${STATE#"$ROOT"/}/lambda-logs/
   Ctrl-C stops everything.

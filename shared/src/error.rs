@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// One invalid input field, reported back to the client by name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the offending field (`title`, `venue.name`, `saleWindow.opensAt`) or the parameter name.
     pub field: String,
@@ -32,6 +32,9 @@ pub enum AppError {
     /// No valid credentials (missing, expired, revoked or forged token; wrong password).
     #[error("authentication required")]
     Unauthorized,
+    /// Login refused: unknown email or wrong password (deliberately not saying which).
+    #[error("the email or password is incorrect")]
+    InvalidCredentials,
     /// Authenticated, but this caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

@@ -11,7 +11,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub const JSON: &str = "application/json";
 
 /// A problem document. `type` is a stable, relative URI that clients may switch on.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -64,9 +64,18 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::UNAUTHORIZED,
             "a valid bearer token is required".to_string(),
         ),
-        AppError::Forbidden(_) => {
-            Problem::new("forbidden", "Forbidden", StatusCode::FORBIDDEN, err.to_string())
-        }
+        AppError::InvalidCredentials => Problem::new(
+            "invalid-credentials",
+            "Invalid credentials",
+            StatusCode::UNAUTHORIZED,
+            err.to_string(),
+        ),
+        AppError::Forbidden(_) => Problem::new(
+            "forbidden",
+            "Forbidden",
+            StatusCode::FORBIDDEN,
+            err.to_string(),
+        ),
         AppError::NotFound { .. } => Problem::new(
             "not-found",
             "Not found",

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod openapi;
 pub mod runtime;
 pub mod store;
 pub mod telemetry;

@@ -3,22 +3,22 @@
 //! unknown ids); the store points at a closed port, so a handler that reached DynamoDB here would answer
 //! 500 and fail the test. Paths that need the table run against the local stack in `tests/`.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use serde_json::{json, Value};
 use ticketing::handlers::{health, performances};
 use ticketing::runtime::AppState;
-use ticketing::store::Store;
+
+mod support;
+use support::{assert_problem, json_of, Event};
 
 fn state() -> AppState {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
     AppState {
-        store: Store::new(aws_sdk_dynamodb::Client::from_conf(config), "unused"),
+        store: support::store(),
     }
 }
+
+/// The authorizer's context for an organizer, as API Gateway passes it to the function.
+const ORGANIZER: &str = "0190d5a0-0000-7000-8000-000000000001";
 
 fn request(
     method: &str,
@@ -29,61 +29,15 @@ fn request(
     headers: Value,
     body: Option<&str>,
 ) -> Request {
-    let query_map: serde_json::Map<String, Value> = url_pairs(query);
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {route}"),
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "queryStringParameters": query_map,
-        "pathParameters": params,
-        "requestContext": {
-            "accountId": "000000000000", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "requestId": "test-request", "routeKey": format!("{method} {route}"), "stage": "$default",
-            "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
-}
-
-fn url_pairs(query: &str) -> serde_json::Map<String, Value> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-        .collect()
-}
-
-fn json_of(response: &Response<Body>) -> Value {
-    match response.body() {
-        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
-        other => panic!("expected a text body, got {other:?}"),
+    Event {
+        params,
+        query,
+        headers,
+        body,
+        caller: Some(json!({"memberId": ORGANIZER, "role": "ORGANIZER"})),
+        ..Event::new(method, path, route)
     }
-}
-
-fn assert_problem(response: &Response<Body>, status: u16, kind: &str) -> Value {
-    assert_eq!(
-        response.status().as_u16(),
-        status,
-        "body: {:?}",
-        response.body()
-    );
-    assert_eq!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
-    let problem = json_of(response);
-    assert_eq!(problem["type"], kind);
-    assert_eq!(problem["status"], status);
-    problem
+    .request()
 }
 
 fn valid_body() -> Value {

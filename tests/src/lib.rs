@@ -23,7 +23,6 @@ pub struct Outputs {
 pub struct Stack {
     pub api: String,
     pub outputs: Outputs,
-    pub http: reqwest::Client,
 }
 
 fn required_env(name: &str) -> String {
@@ -46,10 +45,6 @@ pub fn stack() -> &'static Stack {
                 .trim_end_matches('/')
                 .to_string(),
             outputs,
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .unwrap_or_else(|e| panic!("http client: {e}")),
         }
     })
 }
@@ -137,7 +132,9 @@ pub async fn call(
     headers: &[(&str, &str)],
 ) -> Reply {
     let stack = stack();
-    let mut request = stack.http.request(method, stack.url(path));
+    // A client per call: every #[tokio::test] runs its own runtime, and a pooled connection made on one
+    // runtime dies with it, so a client shared between tests fails at random on a reused connection.
+    let mut request = reqwest::Client::new().request(method, stack.url(path));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -147,10 +144,207 @@ pub async fn call(
     let response = request
         .send()
         .await
-        .unwrap_or_else(|e| panic!("request to {path} failed: {e}"));
+        .unwrap_or_else(|e| panic!("request to {path} failed: {e:?}"));
     Reply::read(response).await
 }
 
 pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A signed-up member with a fresh access token.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    pub token: String,
+}
+
+impl Member {
+    pub fn auth(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// Sends a request with this member's token.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
+        call(method, path, body, &[("authorization", &self.auth())]).await
+    }
+
+    /// A second, independent token for the same member.
+    pub async fn login_again(&self) -> String {
+        login(&self.email, &self.password).await
+    }
+}
+
+pub async fn login(email: &str, password: &str) -> String {
+    let body = serde_json::json!({"email": email, "password": password});
+    let reply = call(reqwest::Method::POST, "/login", Some(&body), &[]).await;
+    assert_eq!(reply.status, 200, "login: {}", reply.text);
+    reply.json["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login gave no token: {}", reply.text))
+        .to_string()
+}
+
+/// Signs up a new member through `POST /signup` (USER or ORGANIZER) and logs in.
+pub async fn member(role: &str) -> Member {
+    let email = format!("{}-{}@example.com", role.to_ascii_lowercase(), unique());
+    let password = format!("pw-{}", unique());
+    let body = serde_json::json!({"email": email, "password": password, "name": format!("Test {role}"), "role": role});
+    let reply = call(reqwest::Method::POST, "/signup", Some(&body), &[]).await;
+    assert_eq!(reply.status, 201, "signup: {}", reply.text);
+    let id = reply.json["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("signup gave no id: {}", reply.text))
+        .to_string();
+    let token = login(&email, &password).await;
+    Member {
+        id,
+        email,
+        password,
+        role: role.to_string(),
+        token,
+    }
+}
+
+/// An admin, made once per test binary the documented way: the `ticketing-admin create-admin` bootstrap.
+pub async fn admin() -> Member {
+    static ADMIN: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();
+    let (email, password) = ADMIN
+        .get_or_init(|| async {
+            let email = format!("admin-{}@example.com", unique());
+            let password = format!("pw-{}", unique());
+            let stack = stack();
+            let binary = std::env::var("TICKETING_ADMIN_BIN").unwrap_or_else(|_| {
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../target/debug/ticketing-admin"
+                )
+                .to_string()
+            });
+            let output = tokio::process::Command::new(&binary)
+                .args([
+                    "create-admin",
+                    "--table",
+                    &stack.table_name(),
+                    "--email",
+                    &email,
+                ])
+                .env("TICKETING_ADMIN_PASSWORD", &password)
+                .env("AWS_ENDPOINT_URL", &stack.outputs.endpoint)
+                .output()
+                .await
+                .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
+            assert!(
+                output.status.success(),
+                "create-admin failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            (email, password)
+        })
+        .await
+        .clone();
+    let token = login(&email, &password).await;
+    let claims = decode_claims(&token);
+    Member {
+        id: claims["sub"].as_str().unwrap_or_default().to_string(),
+        email,
+        password,
+        role: "ADMIN".into(),
+        token,
+    }
+}
+
+/// The claims of a JWT, unverified (for tests that build tokens of their own).
+pub fn decode_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// The stack's token-signing key, read from its Secrets Manager secret (to mint tokens the API must refuse).
+pub async fn signing_key() -> String {
+    let stack = stack();
+    let arn = stack
+        .outputs
+        .outputs
+        .get("SigningKeySecretArn")
+        .unwrap_or_else(|| panic!("no SigningKeySecretArn output: {:?}", stack.outputs.outputs));
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url(&stack.outputs.endpoint)
+        .http_client(ticketing::aws::http_client())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .build();
+    let secret = aws_sdk_secretsmanager::Client::from_conf(config)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("read signing key: {e:?}"));
+    secret.secret_string().unwrap_or_default().to_string()
+}
+
+/// A route of the template: method, path, and who may call it (`Metadata.Access`).
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub function: String,
+    pub method: String,
+    pub path: String,
+    pub access: String,
+}
+
+/// Every HttpApi route in infra/template.yaml.
+pub fn template_routes() -> Vec<Route> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut routes = Vec::new();
+    let Some(resources) = doc.get("Resources").and_then(|r| r.as_mapping()) else {
+        panic!("template has no Resources")
+    };
+    for (name, resource) in resources {
+        if resource.get("Type").and_then(|t| t.as_str()) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let access = resource
+            .get("Metadata")
+            .and_then(|m| m.get("Access"))
+            .and_then(|a| a.as_str())
+            .unwrap_or("")
+            .to_string();
+        let events = resource
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(|e| e.as_mapping());
+        for event in events.into_iter().flat_map(|e| e.values()) {
+            if event.get("Type").and_then(|t| t.as_str()) != Some("HttpApi") {
+                continue;
+            }
+            let props = event.get("Properties");
+            let text = |key: &str| {
+                props
+                    .and_then(|p| p.get(key))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            routes.push(Route {
+                function: name.as_str().unwrap_or_default().to_string(),
+                method: text("Method"),
+                path: text("Path"),
+                access: access.clone(),
+            });
+        }
+    }
+    routes
 }

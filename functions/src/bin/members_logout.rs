@@ -1,2 +1,7 @@
-//! placeholder: the members-and-roles work fills this in
-fn main() {}
+//! `POST /logout`
+#[tokio::main]
+async fn main() -> Result<(), ticketing::runtime::Error> {
+    ticketing::telemetry::init();
+    let state = ticketing::runtime::AppState::from_env().await?;
+    ticketing::runtime::run_http(state, ticketing::handlers::members::logout).await
+}

@@ -24,20 +24,12 @@ impl Caller {
         } else {
             Err(AppError::Forbidden(format!(
                 "this needs the role {}",
-                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )))
-        }
-    }
-
-    /// The caller is `member_id` themself, or an admin; 404 otherwise, so ids cannot be probed.
-    pub fn require_self_or_admin(&self, member_id: &str, entity: &'static str) -> Result<(), AppError> {
-        if self.is_admin() || self.member_id == member_id {
-            Ok(())
-        } else {
-            Err(AppError::NotFound {
-                entity,
-                id: member_id.to_string(),
-            })
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Members and their roles.
 
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// What a member may do. USER buys tickets; ORGANIZER also publishes performances; ADMIN oversees all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
     User,
@@ -24,5 +25,518 @@ impl Role {
         [Role::User, Role::Organizer, Role::Admin]
             .into_iter()
             .find(|r| r.as_str() == raw)
+    }
+}
+
+/// Roles a member may choose at signup; ADMIN is granted only by another admin (or the bootstrap CLI).
+pub const SIGNUP_ROLES: [Role; 2] = [Role::User, Role::Organizer];
+
+pub const EMAIL_MAX: usize = 254;
+pub const EMAIL_LOCAL_MAX: usize = 64;
+pub const NAME_MAX: usize = 100;
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 128;
+
+/// A member as returned by the API. The password hash is not part of it (see [`StoredMember`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A member as stored: the public part plus the credentials, which never leave the store layer except to be
+/// verified. `Debug` redacts the hash.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMember {
+    #[serde(flatten)]
+    pub member: Member,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Tokens issued (`iat`) before this instant (epoch seconds) are refused: set when the password changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredMember")
+            .field("member", &self.member)
+            .field("password_hash", &"<redacted>")
+            .field("tokens_valid_after", &self.tokens_valid_after)
+            .finish()
+    }
+}
+
+/// `POST /signup` body.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignupInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// `USER` (default) or `ORGANIZER`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A validated signup: normalised email and name, the role, and the plain password (still to be hashed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewMember {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMember")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignupInput {
+    /// Checks every rule and reports every broken one. `allowed_roles` is [`SIGNUP_ROLES`] for the public
+    /// route; the admin bootstrap passes `[Role::Admin]`.
+    pub fn validate(self, allowed_roles: &[Role]) -> Result<NewMember, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let email = match normalise_email(&self.email) {
+            Ok(email) => email,
+            Err(message) => {
+                errors.push(FieldError::new("email", message));
+                String::new()
+            }
+        };
+        let name = check_name(&mut errors, "name", &self.name);
+        check_password(&mut errors, "password", &self.password);
+        let role = match self.role.as_deref() {
+            None if allowed_roles.contains(&Role::User) => Some(Role::User),
+            None => allowed_roles.first().copied(),
+            Some(raw) => Role::parse(raw.trim()).filter(|r| allowed_roles.contains(r)),
+        };
+        let Some(role) = role else {
+            errors.push(FieldError::new(
+                "role",
+                format!("must be one of {}", role_list(allowed_roles)),
+            ));
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(NewMember {
+            email,
+            name,
+            role,
+            password: self.password,
+        })
+    }
+}
+
+/// `POST /login` body.
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+/// Login credentials. `email` is `None` when it cannot belong to any member (bad shape): the login then
+/// fails exactly like an unknown email, without a lookup.
+#[derive(Clone)]
+pub struct Credentials {
+    pub email: Option<String>,
+    pub password: String,
+}
+
+impl LoginInput {
+    /// Only emptiness is a 400 here; anything else wrong is the same "invalid credentials" as a wrong
+    /// password, so the answer does not tell which part was wrong.
+    pub fn validate(self) -> Result<Credentials, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.email.trim().is_empty() {
+            errors.push(FieldError::new("email", "must not be empty"));
+        }
+        if self.password.is_empty() {
+            errors.push(FieldError::new("password", "must not be empty"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Credentials {
+            email: normalise_email(&self.email).ok(),
+            password: self.password,
+        })
+    }
+}
+
+/// `PUT /members/{memberId}` body: every field optional, at least one change.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMemberInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The new password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Required to change the password or the email of one's own account.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// Admin only.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A validated change. `None` fields stay as they are.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MemberChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The new plain password (hashed by the handler before it reaches the store).
+    pub password: Option<String>,
+    pub current_password: Option<String>,
+    pub role: Option<Role>,
+}
+
+impl std::fmt::Debug for MemberChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberChange")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UpdateMemberInput {
+    /// Checks every rule. Whether the caller may change the role or must give the current password is the
+    /// handler's decision (it knows the caller); this checks shapes only.
+    pub fn validate(self) -> Result<MemberChange, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.name.is_none()
+            && self.email.is_none()
+            && self.password.is_none()
+            && self.role.is_none()
+        {
+            errors.push(FieldError::new(
+                "body",
+                "must change at least one of name, email, password, role",
+            ));
+            return Err(errors);
+        }
+        let name = self
+            .name
+            .as_deref()
+            .map(|n| check_name(&mut errors, "name", n));
+        let email = match self.email.as_deref().map(normalise_email) {
+            None => None,
+            Some(Ok(email)) => Some(email),
+            Some(Err(message)) => {
+                errors.push(FieldError::new("email", message));
+                None
+            }
+        };
+        if let Some(p) = &self.password {
+            check_password(&mut errors, "password", p);
+        }
+        if let Some(current) = &self.current_password {
+            if current.is_empty() || current.chars().count() > PASSWORD_MAX {
+                errors.push(FieldError::new(
+                    "currentPassword",
+                    format!("must be 1 to {PASSWORD_MAX} characters"),
+                ));
+            }
+        }
+        let all_roles = [Role::User, Role::Organizer, Role::Admin];
+        let role = match self.role.as_deref() {
+            None => None,
+            Some(raw) => {
+                let parsed = Role::parse(raw.trim());
+                if parsed.is_none() {
+                    errors.push(FieldError::new(
+                        "role",
+                        format!("must be one of {}", role_list(&all_roles)),
+                    ));
+                }
+                parsed
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(MemberChange {
+            name,
+            email,
+            password: self.password,
+            current_password: self.current_password,
+            role,
+        })
+    }
+}
+
+fn role_list(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Trims and lower-cases an email and checks its shape: `local@domain`, the domain made of dot-separated
+/// labels (letters, digits, hyphens, not at either end of a label) with at least one dot.
+/// Deliberately stricter than RFC 5322 (no quoted local parts, no IP literals): it is a login name.
+pub fn normalise_email(raw: &str) -> Result<String, &'static str> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err("must not be empty");
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err("must be at most 254 characters");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err("must be an email address like name@example.com");
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= EMAIL_LOCAL_MAX
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_alphabetic()) && tld.len() >= 2);
+    if !local_ok || !domain_ok {
+        return Err("must be an email address like name@example.com");
+    }
+    Ok(email)
+}
+
+fn check_name(errors: &mut Vec<FieldError>, field: &str, raw: &str) -> String {
+    let name = raw.trim();
+    if name.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if name.chars().count() > NAME_MAX {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {NAME_MAX} characters"),
+        ));
+    } else if name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    name.to_string()
+}
+
+/// Password rules: 10 to 128 characters, no control characters, and at least two kinds of character
+/// (lower-case letters, upper-case letters, digits, anything else). Not trimmed: spaces count.
+pub fn password_problem(password: &str) -> Option<String> {
+    let len = password.chars().count();
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
+        return Some(format!(
+            "must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Some("must not contain control characters".into());
+    }
+    let kinds = [
+        password.chars().any(char::is_lowercase),
+        password.chars().any(char::is_uppercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password
+            .chars()
+            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 2 {
+        return Some(
+            "must mix at least two kinds of character (lower-case, upper-case, digits, symbols)"
+                .into(),
+        );
+    }
+    None
+}
+
+fn check_password(errors: &mut Vec<FieldError>, field: &str, password: &str) {
+    if let Some(message) = password_problem(password) {
+        errors.push(FieldError::new(field, message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn signup(v: serde_json::Value) -> Result<NewMember, Vec<String>> {
+        let input: SignupInput = serde_json::from_value(v).expect("deserializes");
+        input
+            .validate(&SIGNUP_ROLES)
+            .map_err(|errs| errs.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn signup_is_normalised() {
+        let m = signup(json!({
+            "email": "  Alice.Smith+tix@Example.COM ",
+            "password": "correct horse 42",
+            "name": " Alice "
+        }))
+        .expect("valid");
+        assert_eq!(m.email, "alice.smith+tix@example.com");
+        assert_eq!(m.name, "Alice");
+        assert_eq!(m.role, Role::User);
+        assert_eq!(m.password, "correct horse 42");
+        let m = signup(json!({
+            "email": "org@example.com", "password": "Organizer!1", "name": "O", "role": "ORGANIZER"
+        }))
+        .expect("valid");
+        assert_eq!(m.role, Role::Organizer);
+    }
+
+    #[test]
+    fn signup_reports_every_field() {
+        assert_eq!(
+            signup(json!({"email": "nope", "password": "short", "name": " ", "role": "ADMIN"})),
+            Err(vec![
+                "email".into(),
+                "name".into(),
+                "password".into(),
+                "role".into()
+            ])
+        );
+        assert_eq!(
+            signup(
+                json!({"email": "a@b.co", "password": "Password123", "name": "A", "role": "KING"})
+            ),
+            Err(vec!["role".into()])
+        );
+    }
+
+    #[test]
+    fn admin_role_only_where_allowed() {
+        let input: SignupInput = serde_json::from_value(json!({
+            "email": "root@example.com", "password": "Root-password-1", "name": "Root", "role": "ADMIN"
+        }))
+        .expect("deserializes");
+        assert_eq!(
+            input.clone().validate(&[Role::Admin]).map(|m| m.role).ok(),
+            Some(Role::Admin)
+        );
+        assert!(input.validate(&SIGNUP_ROLES).is_err());
+    }
+
+    #[test]
+    fn email_shapes() {
+        for ok in [
+            "a@b.co",
+            "first.last@sub.example.org",
+            "x+y@ex-ample.com",
+            " MiXeD@Example.Com",
+        ] {
+            assert!(normalise_email(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@@b.com",
+            "a b@c.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b.c",
+            "a@b..com",
+            "a@b.123",
+            "ä@b.com",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(65));
+        assert!(normalise_email(&long).is_err());
+    }
+
+    #[test]
+    fn password_rules() {
+        assert!(password_problem("Tr0ub4dor&3").is_none());
+        assert!(password_problem("correct horse battery").is_none());
+        assert!(password_problem("ÄÖÜäöüßabc").is_none());
+        assert!(password_problem("Short1").is_some());
+        assert!(password_problem("aaaaaaaaaaaa").is_some());
+        assert!(password_problem("123456789012").is_some());
+        assert!(password_problem(&"aB".repeat(65)).is_some());
+        assert!(password_problem(&"aB".repeat(64)).is_none());
+        assert!(password_problem("with\nnewline1").is_some());
+    }
+
+    #[test]
+    fn update_rules() {
+        let parse = |v: serde_json::Value| {
+            serde_json::from_value::<UpdateMemberInput>(v)
+                .expect("deserializes")
+                .validate()
+                .map_err(|errs| errs.into_iter().map(|e| e.field).collect::<Vec<_>>())
+        };
+        assert_eq!(parse(json!({})), Err(vec!["body".to_string()]));
+        assert_eq!(
+            parse(json!({"name": "", "email": "x", "password": "weak", "role": "GOD"})),
+            Err(vec![
+                "name".to_string(),
+                "email".to_string(),
+                "password".to_string(),
+                "role".to_string()
+            ])
+        );
+        let change =
+            parse(json!({"name": " Bob ", "role": "ADMIN", "email": "B@X.IO"})).expect("ok");
+        assert_eq!(change.name.as_deref(), Some("Bob"));
+        assert_eq!(change.email.as_deref(), Some("b@x.io"));
+        assert_eq!(change.role, Some(Role::Admin));
+        assert!(serde_json::from_value::<UpdateMemberInput>(json!({"passwordHash": "x"})).is_err());
+    }
+
+    #[test]
+    fn member_json_never_has_the_hash() {
+        let stored = StoredMember {
+            member: Member {
+                id: "m".into(),
+                email: "a@b.co".into(),
+                name: "A".into(),
+                role: Role::User,
+                created_at: "t".into(),
+                updated_at: "t".into(),
+            },
+            password_hash: "$argon2id$secret".into(),
+            tokens_valid_after: None,
+        };
+        let public = serde_json::to_string(&stored.member).expect("serializes");
+        assert!(!public.contains("argon2") && !public.contains("password"));
+        assert!(!format!("{stored:?}").contains("argon2"));
     }
 }

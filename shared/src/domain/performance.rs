@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
+use utoipa::ToSchema;
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5_000;
@@ -17,7 +18,7 @@ pub const ADDRESS_MAX: usize = 300;
 pub const URL_MAX: usize = 2_048;
 pub const RUNNING_TIME_MAX_MINUTES: u32 = 24 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Category {
     Concert,
@@ -69,7 +70,7 @@ impl Category {
 }
 
 /// Minimum audience age, as printed on tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum AgeRating {
     #[serde(rename = "ALL")]
     All,
@@ -83,14 +84,63 @@ pub enum AgeRating {
     Age18,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a performance is in review. Only `Approved` performances are in the public catalog.
+///
+/// ```text
+/// create ──▶ PENDING_APPROVAL ──approve──▶ APPROVED
+///                 │    ▲
+///            reject    └──── organizer revises a rejected performance (resubmission)
+///                 ▼    │
+///              REJECTED
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PerformanceStatus {
-    /// Visible in the public catalog.
-    Published,
+    PendingApproval,
+    Approved,
+    Rejected,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl PerformanceStatus {
+    pub const ALL: [PerformanceStatus; 3] = [
+        PerformanceStatus::PendingApproval,
+        PerformanceStatus::Approved,
+        PerformanceStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PerformanceStatus::PendingApproval => "PENDING_APPROVAL",
+            PerformanceStatus::Approved => "APPROVED",
+            PerformanceStatus::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PerformanceStatus> {
+        PerformanceStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// A review decision an admin takes; see [`Performance::review`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Review {
+    Approve,
+    Reject { reason: String },
+}
+
+pub const REJECTION_REASON_MAX: usize = 1_000;
+
+/// A transition the current status does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a performance that is {} cannot be {action}", .from.as_str())]
+pub struct InvalidTransition {
+    pub from: PerformanceStatus,
+    pub action: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Venue {
     pub name: String,
@@ -100,7 +150,7 @@ pub struct Venue {
 }
 
 /// What a client sends to create or replace a performance.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PerformanceInput {
     pub title: String,
@@ -121,7 +171,7 @@ pub struct PerformanceInput {
 }
 
 /// The validated, normalised editable part of a performance (dates canonical, datetimes in UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformanceDetails {
     pub title: String,
@@ -139,13 +189,22 @@ pub struct PerformanceDetails {
 }
 
 /// A performance as stored and as returned by the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Performance {
     pub id: String,
+    /// The member (an ORGANIZER, or an ADMIN acting for one) who owns it.
+    pub organizer_id: String,
     #[serde(flatten)]
     pub details: PerformanceDetails,
     pub status: PerformanceStatus,
+    /// Why an admin rejected it; shown to the organizer. Cleared when it is approved or resubmitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
     /// Incremented on every change; returned as the `ETag`, checked against `If-Match`.
     pub version: u64,
     pub created_at: String,
@@ -153,16 +212,97 @@ pub struct Performance {
 }
 
 impl Performance {
-    pub fn new(id: String, details: PerformanceDetails, now: OffsetDateTime) -> Self {
+    /// A new performance waits for an admin's approval before it is listed.
+    pub fn new(
+        id: String,
+        organizer_id: String,
+        details: PerformanceDetails,
+        now: OffsetDateTime,
+    ) -> Self {
         let now = format_instant(now);
         Performance {
             id,
+            organizer_id,
             details,
-            status: PerformanceStatus::Published,
+            status: PerformanceStatus::PendingApproval,
+            rejection_reason: None,
+            reviewed_at: None,
+            reviewed_by: None,
             version: 1,
             created_at: now.clone(),
             updated_at: now,
         }
+    }
+
+    /// Whether the public may see it.
+    pub fn is_public(&self) -> bool {
+        self.status == PerformanceStatus::Approved
+    }
+
+    /// The organizer replaces the details. A rejected performance goes back into the review queue.
+    pub fn revise(&mut self, details: PerformanceDetails, now: OffsetDateTime) {
+        self.details = details;
+        if self.status == PerformanceStatus::Rejected {
+            self.status = PerformanceStatus::PendingApproval;
+            self.rejection_reason = None;
+        }
+        self.touch(now);
+    }
+
+    /// An admin approves or rejects a performance waiting for review.
+    pub fn review(
+        &mut self,
+        decision: Review,
+        admin_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), InvalidTransition> {
+        let action = match decision {
+            Review::Approve => "approved",
+            Review::Reject { .. } => "rejected",
+        };
+        if self.status != PerformanceStatus::PendingApproval {
+            return Err(InvalidTransition {
+                from: self.status,
+                action,
+            });
+        }
+        match decision {
+            Review::Approve => {
+                self.status = PerformanceStatus::Approved;
+                self.rejection_reason = None;
+            }
+            Review::Reject { reason } => {
+                self.status = PerformanceStatus::Rejected;
+                self.rejection_reason = Some(reason);
+            }
+        }
+        self.reviewed_at = Some(format_instant(now));
+        self.reviewed_by = Some(admin_id.to_string());
+        self.touch(now);
+        Ok(())
+    }
+
+    fn touch(&mut self, now: OffsetDateTime) {
+        self.version += 1;
+        self.updated_at = format_instant(now);
+    }
+}
+
+/// Checks a rejection reason: required, at most [`REJECTION_REASON_MAX`] characters.
+pub fn rejection_reason(raw: &str) -> Result<String, FieldError> {
+    let reason = raw.trim();
+    if reason.is_empty() {
+        Err(FieldError::new(
+            "reason",
+            "must not be empty: tell the organizer what to change",
+        ))
+    } else if reason.chars().count() > REJECTION_REASON_MAX {
+        Err(FieldError::new(
+            "reason",
+            format!("must be at most {REJECTION_REASON_MAX} characters"),
+        ))
+    } else {
+        Ok(reason.to_string())
     }
 }
 
@@ -417,6 +557,80 @@ mod tests {
         let mut v = valid();
         v["category"] = json!("PODCAST");
         assert!(serde_json::from_value::<PerformanceInput>(v).is_err());
+    }
+
+    fn performance() -> Performance {
+        let details = input(valid()).validate().expect("valid");
+        Performance::new(
+            "p1".into(),
+            "org1".into(),
+            details,
+            OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn review_moves_pending_performances_only() {
+        let mut p = performance();
+        assert_eq!(p.status, PerformanceStatus::PendingApproval);
+        assert!(!p.is_public());
+        p.review(Review::Approve, "admin", OffsetDateTime::UNIX_EPOCH)
+            .expect("pending can be approved");
+        assert!(p.is_public());
+        assert_eq!((p.version, p.reviewed_by.as_deref()), (2, Some("admin")));
+        let again = p.review(
+            Review::Reject {
+                reason: "late".into(),
+            },
+            "admin",
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert_eq!(
+            again,
+            Err(InvalidTransition {
+                from: PerformanceStatus::Approved,
+                action: "rejected"
+            })
+        );
+        assert_eq!(p.version, 2, "a refused transition changes nothing");
+    }
+
+    #[test]
+    fn a_revised_rejection_goes_back_to_review() {
+        let mut p = performance();
+        p.review(
+            Review::Reject {
+                reason: "poster missing".into(),
+            },
+            "admin",
+            OffsetDateTime::UNIX_EPOCH,
+        )
+        .expect("pending can be rejected");
+        assert_eq!(p.rejection_reason.as_deref(), Some("poster missing"));
+        let details = p.details.clone();
+        p.revise(details.clone(), OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(
+            (p.status, p.rejection_reason.clone()),
+            (PerformanceStatus::PendingApproval, None)
+        );
+        p.review(Review::Approve, "admin", OffsetDateTime::UNIX_EPOCH)
+            .expect("approve");
+        p.revise(details, OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(
+            p.status,
+            PerformanceStatus::Approved,
+            "revising an approved performance keeps it listed"
+        );
+    }
+
+    #[test]
+    fn rejection_reasons_are_required_and_bounded() {
+        assert!(rejection_reason("  ").is_err());
+        assert!(rejection_reason(&"x".repeat(REJECTION_REASON_MAX + 1)).is_err());
+        assert_eq!(
+            rejection_reason(" fix the dates ").ok().as_deref(),
+            Some("fix the dates")
+        );
     }
 
     #[test]

@@ -4,4 +4,5 @@
 pub mod authorizer;
 pub mod health;
 pub mod members;
+pub mod openapi;
 pub mod performances;

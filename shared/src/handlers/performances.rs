@@ -1,21 +1,39 @@
-//! The performance catalog: `POST /performances`, `PUT /performances/{performanceId}`,
-//! `GET /performances/{performanceId}`, `GET /performances`.
+//! The performance catalog and its review.
+//!
+//! | route | who |
+//! |---|---|
+//! | `GET /performances`, `GET /performances/{performanceId}` | anyone; approved performances only |
+//! | `POST /performances` | ORGANIZER or ADMIN; the new performance waits for approval |
+//! | `PUT /performances/{performanceId}` | its organizer, or an ADMIN |
+//! | `GET /organizer/performances` | ORGANIZER or ADMIN: their own, any status |
+//! | `GET /admin/performances?status=` | ADMIN: the review queue (default PENDING_APPROVAL) |
+//! | `POST /admin/performances/{performanceId}/approve` and `/reject` | ADMIN |
 
+use crate::auth::{caller, Caller};
 use crate::domain::ids::{new_id, parse_id};
-use crate::domain::performance::{format_instant, Category, Performance, PerformanceInput};
+use crate::domain::member::Role;
+use crate::domain::performance::{
+    rejection_reason, Category, Performance, PerformanceInput, PerformanceStatus, Review,
+};
 use crate::error::AppError;
 use crate::http::{
     if_match_version, into_response, json_response, limit_param, parse_json, path_param,
     query_param, with_etag,
 };
 use crate::runtime::AppState;
+use crate::store::performances::Listing;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub const PAGE_DEFAULT: u32 = 20;
 pub const PAGE_MAX: u32 = 100;
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Read-modify-write attempts when a concurrent change wins and the client did not send `If-Match`.
+const WRITE_ATTEMPTS: usize = 3;
+
+const PUBLISHERS: [Role; 2] = [Role::Organizer, Role::Admin];
 
 fn not_found(id: &str) -> AppError {
     AppError::NotFound {
@@ -30,9 +48,9 @@ fn performance_id(req: &Request) -> Result<String, AppError> {
     parse_id(&raw).ok_or_else(|| not_found(&raw))
 }
 
-/// With an `Idempotency-Key`, the new performance's id is derived from the key, so a retried create finds
-/// the performance its first attempt made instead of making a second one.
-fn id_for_create(req: &Request) -> Result<Option<String>, AppError> {
+/// With an `Idempotency-Key`, the new performance's id is derived from the caller and the key, so a retried
+/// create finds the performance its first attempt made instead of making a second one.
+fn id_for_create(req: &Request, caller: &Caller) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
@@ -43,13 +61,9 @@ fn id_for_create(req: &Request) -> Result<Option<String>, AppError> {
             "must be 1 to 255 visible ASCII characters",
         ));
     }
-    let namespace = uuid::Uuid::NAMESPACE_URL;
+    let name = format!("ticketing:performance:{}:{key}", caller.member_id);
     Ok(Some(
-        uuid::Uuid::new_v5(
-            &namespace,
-            format!("ticketing:performance:{key}").as_bytes(),
-        )
-        .to_string(),
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string(),
     ))
 }
 
@@ -57,16 +71,87 @@ fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
     with_etag(json_response(status, p), p.version)
 }
 
+/// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
+/// performance the public cannot see (404), and are refused one they can (403).
+async fn load_for_change(
+    state: &AppState,
+    id: &str,
+    caller: &Caller,
+) -> Result<Performance, AppError> {
+    let p = state
+        .store
+        .get_performance(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if caller.is_admin() || p.organizer_id == caller.member_id {
+        Ok(p)
+    } else if p.is_public() {
+        Err(AppError::Forbidden(
+            "only the performance's organizer or an admin may change it".into(),
+        ))
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// Applies `change` to the stored performance and writes it back if nobody changed it meanwhile. With
+/// `If-Match`, a stale version is a 412; without it, a lost race is retried on fresh data.
+async fn change_performance<F>(
+    state: &AppState,
+    req: &Request,
+    caller: &Caller,
+    mut change: F,
+) -> Result<Performance, AppError>
+where
+    F: FnMut(&mut Performance) -> Result<(), AppError>,
+{
+    let id = performance_id(req)?;
+    let expected = if_match_version(req)?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut p = load_for_change(state, &id, caller).await?;
+        let previous = p.version;
+        if let Some(expected) = expected {
+            if expected != previous {
+                return Err(AppError::PreconditionFailed {
+                    entity: "performance",
+                    id,
+                    expected,
+                });
+            }
+        }
+        change(&mut p)?;
+        match state.store.replace_performance(&p, previous).await {
+            Ok(()) => return Ok(p),
+            Err(AppError::PreconditionFailed { .. })
+                if expected.is_none() && attempt < WRITE_ATTEMPTS =>
+            {
+                continue
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// `POST /performances`
 pub async fn create(state: AppState, req: Request) -> Response<Body> {
     into_response(create_inner(&state, &req).await)
 }
 
 async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>, AppError> {
-    let idempotent_id = id_for_create(req)?;
+    let caller = caller(req)?;
+    caller.require(&PUBLISHERS)?;
+    let idempotent_id = id_for_create(req, &caller)?;
     let input: PerformanceInput = parse_json(req)?;
     let details = input.validate().map_err(AppError::Validation)?;
     let id = idempotent_id.clone().unwrap_or_else(new_id);
-    let performance = Performance::new(id.clone(), details, OffsetDateTime::now_utc());
+    let performance = Performance::new(
+        id.clone(),
+        caller.member_id.clone(),
+        details,
+        OffsetDateTime::now_utc(),
+    );
     let created = match state.store.create_performance(&performance).await {
         Ok(()) => performance,
         Err(AppError::Conflict(_)) if idempotent_id.is_some() => {
@@ -82,7 +167,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
         }
         Err(err) => return Err(err),
     };
-    tracing::info!(performance_id = %created.id, "performance created");
+    tracing::info!(performance_id = %created.id, organizer_id = %created.organizer_id, "performance created");
     let mut response = performance_response(StatusCode::CREATED, &created);
     if let Ok(location) = HeaderValue::from_str(&format!("/performances/{}", created.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -90,6 +175,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     Ok(response)
 }
 
+/// `GET /performances/{performanceId}`: public, so only approved performances exist here.
 pub async fn get(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
@@ -98,6 +184,7 @@ pub async fn get(state: AppState, req: Request) -> Response<Body> {
                 .store
                 .get_performance(&id)
                 .await?
+                .filter(Performance::is_public)
                 .ok_or_else(|| not_found(&id))?;
             Ok(performance_response(StatusCode::OK, &p))
         }
@@ -105,25 +192,28 @@ pub async fn get(state: AppState, req: Request) -> Response<Body> {
     )
 }
 
+/// `PUT /performances/{performanceId}`: replaces the details; a rejected performance is resubmitted.
 pub async fn update(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
             let id = performance_id(&req)?;
-            let expected = if_match_version(&req)?;
             let input: PerformanceInput = parse_json(&req)?;
             let details = input.validate().map_err(AppError::Validation)?;
-            let now = format_instant(OffsetDateTime::now_utc());
-            let p = state
-                .store
-                .update_performance(&id, &details, expected, &now)
-                .await?;
-            tracing::info!(performance_id = %p.id, version = p.version, "performance updated");
+            let p = change_performance(&state, &req, &caller, |p| {
+                p.revise(details.clone(), OffsetDateTime::now_utc());
+                Ok(())
+            })
+            .await?;
+            tracing::info!(performance_id = %id, version = p.version, status = p.status.as_str(), "performance updated");
             Ok(performance_response(StatusCode::OK, &p))
         }
         .await,
     )
 }
 
+/// `GET /performances?category=&limit=&cursor=`: the public catalog.
 pub async fn list(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
@@ -134,14 +224,98 @@ pub async fn list(state: AppState, req: Request) -> Response<Body> {
                     AppError::invalid("category", format!("must be one of {}", allowed.join(", ")))
                 })?),
             };
-            let limit = limit_param(&req, PAGE_DEFAULT, PAGE_MAX)?;
-            let cursor = query_param(&req, "cursor");
-            let page = state
-                .store
-                .list_catalog(category, limit, cursor.as_deref())
-                .await?;
-            Ok(json_response(StatusCode::OK, &page))
+            list_page(&state, &req, Listing::Catalog(category)).await
         }
         .await,
     )
+}
+
+async fn list_page(
+    state: &AppState,
+    req: &Request,
+    listing: Listing<'_>,
+) -> Result<Response<Body>, AppError> {
+    let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
+    let cursor = query_param(req, "cursor");
+    let page = state
+        .store
+        .list_performances(listing, limit, cursor.as_deref())
+        .await?;
+    Ok(json_response(StatusCode::OK, &page))
+}
+
+/// `GET /organizer/performances`: the caller's own performances in every status, newest last.
+pub async fn list_mine(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
+            list_page(&state, &req, Listing::Organizer(&caller.member_id)).await
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/performances?status=`: every performance in a status; the review queue by default.
+pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            caller(&req)?.require(&[Role::Admin])?;
+            let status = match query_param(&req, "status") {
+                None => PerformanceStatus::PendingApproval,
+                Some(raw) => PerformanceStatus::parse(&raw).ok_or_else(|| {
+                    let allowed: Vec<_> =
+                        PerformanceStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    AppError::invalid("status", format!("must be one of {}", allowed.join(", ")))
+                })?,
+            };
+            list_page(&state, &req, Listing::Status(status)).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    reason: String,
+}
+
+/// `POST /admin/performances/{performanceId}/approve`
+pub async fn approve(state: AppState, req: Request) -> Response<Body> {
+    into_response(review(&state, &req, |_| Ok(Review::Approve)).await)
+}
+
+/// `POST /admin/performances/{performanceId}/reject` with `{"reason": "..."}`
+pub async fn reject(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        review(&state, &req, |req| {
+            let body: RejectBody = parse_json(req)?;
+            let reason =
+                rejection_reason(&body.reason).map_err(|e| AppError::Validation(vec![e]))?;
+            Ok(Review::Reject { reason })
+        })
+        .await,
+    )
+}
+
+async fn review(
+    state: &AppState,
+    req: &Request,
+    decision: impl Fn(&Request) -> Result<Review, AppError>,
+) -> Result<Response<Body>, AppError> {
+    let caller = caller(req)?;
+    caller.require(&[Role::Admin])?;
+    let decision = decision(req)?;
+    let p = change_performance(state, req, &caller, |p| {
+        p.review(
+            decision.clone(),
+            &caller.member_id,
+            OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| AppError::Conflict(e.to_string()))
+    })
+    .await?;
+    tracing::info!(performance_id = %p.id, status = p.status.as_str(), admin_id = %caller.member_id, "performance reviewed");
+    Ok(performance_response(StatusCode::OK, &p))
 }

@@ -1,20 +1,22 @@
-//! Performance items (access patterns 1–5 in the [module docs](super)).
+//! Performance items (access patterns 1–7 in the [module docs](super)).
+//!
+//! Index keys are derived from the performance in one place, [`index_keys`], so every write keeps the
+//! catalog, the review queue and the organizer's list in step with the status.
 
-use super::{cursor, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK, TYPE};
-use crate::domain::performance::{Category, Performance, PerformanceDetails, PerformanceStatus};
+use super::{
+    cursor, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK,
+    SK, TYPE,
+};
+use crate::domain::performance::{Category, Performance, PerformanceStatus};
 use crate::error::AppError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
 const ENTITY: &str = "performance";
 const CATALOG: &str = "CATALOG";
 
-/// Attributes of [`PerformanceDetails`] that may be absent; an update without them removes them.
-const OPTIONAL_DETAILS: [&str; 1] = ["posterUrl"];
-
 /// One page of a listing. `nextCursor` is absent on the last page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -26,30 +28,37 @@ fn key(id: &str) -> Item {
     Item::from([(PK.into(), s(format!("PERF#{id}"))), (SK.into(), s("META"))])
 }
 
-fn catalog_sort_key(details: &PerformanceDetails, id: &str) -> String {
-    format!("{}#{id}", details.run_start_date)
-}
-
-/// Catalog index keys for a performance that is publicly listed; none otherwise (sparse indexes).
-fn catalog_keys(p: &Performance) -> Vec<(&'static str, String)> {
+/// The secondary-index keys of a performance:
+/// * approved: the catalog (GSI1, by run start) and the category catalog (GSI2);
+/// * pending or rejected: the admins' review queue for that status (GSI2, oldest first);
+/// * always: the organizer's own list (GSI3, by creation).
+fn index_keys(p: &Performance) -> Vec<(&'static str, String)> {
+    let by_creation = format!("{}#{}", p.created_at, p.id);
+    let mut keys = vec![
+        (GSI3PK, format!("ORG#{}", p.organizer_id)),
+        (GSI3SK, by_creation.clone()),
+    ];
     match p.status {
-        PerformanceStatus::Published => {
-            let sort = catalog_sort_key(&p.details, &p.id);
-            vec![
-                (GSI1PK, CATALOG.to_string()),
-                (GSI1SK, sort.clone()),
-                (GSI2PK, format!("{CATALOG}#{}", p.details.category.as_str())),
-                (GSI2SK, sort),
-            ]
+        PerformanceStatus::Approved => {
+            let by_run = format!("{}#{}", p.details.run_start_date, p.id);
+            keys.push((GSI1PK, CATALOG.to_string()));
+            keys.push((GSI1SK, by_run.clone()));
+            keys.push((GSI2PK, format!("{CATALOG}#{}", p.details.category.as_str())));
+            keys.push((GSI2SK, by_run));
+        }
+        PerformanceStatus::PendingApproval | PerformanceStatus::Rejected => {
+            keys.push((GSI2PK, format!("PERFSTATUS#{}", p.status.as_str())));
+            keys.push((GSI2SK, by_creation));
         }
     }
+    keys
 }
 
 fn to_item(p: &Performance) -> Result<Item, AppError> {
     let mut item: Item = serde_dynamo::to_item(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
     item.extend(key(&p.id));
     item.insert(TYPE.into(), s("Performance"));
-    for (name, value) in catalog_keys(p) {
+    for (name, value) in index_keys(p) {
         item.insert(name.into(), s(value));
     }
     Ok(item)
@@ -57,6 +66,36 @@ fn to_item(p: &Performance) -> Result<Item, AppError> {
 
 fn from_item(item: Item) -> Result<Performance, AppError> {
     Ok(serde_dynamo::from_item(item)?)
+}
+
+/// Which index and partition a listing reads.
+pub enum Listing<'a> {
+    /// Public catalog, optionally one category (patterns 4, 5).
+    Catalog(Option<Category>),
+    /// Admins: every performance in one status (pattern 6).
+    Status(PerformanceStatus),
+    /// An organizer's own performances, any status (pattern 7).
+    Organizer(&'a str),
+}
+
+impl Listing<'_> {
+    fn index(&self) -> (&'static str, &'static str, &'static str, String) {
+        match self {
+            Listing::Catalog(None) | Listing::Status(PerformanceStatus::Approved) => {
+                (GSI1, GSI1PK, GSI1SK, CATALOG.to_string())
+            }
+            Listing::Catalog(Some(c)) => {
+                (GSI2, GSI2PK, GSI2SK, format!("{CATALOG}#{}", c.as_str()))
+            }
+            Listing::Status(status) => (
+                GSI2,
+                GSI2PK,
+                GSI2SK,
+                format!("PERFSTATUS#{}", status.as_str()),
+            ),
+            Listing::Organizer(id) => (GSI3, GSI3PK, GSI3SK, format!("ORG#{id}")),
+        }
+    }
 }
 
 impl Store {
@@ -91,102 +130,43 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
-    /// Pattern 3: replaces the editable details in one conditional `UpdateItem` and bumps `version`.
-    /// With `expected_version`, the update happens only if nobody changed the performance since.
-    pub async fn update_performance(
+    /// Pattern 3: writes a changed performance only if it is still at `previous_version` (optimistic
+    /// concurrency); otherwise [`AppError::PreconditionFailed`] and nothing is written.
+    pub async fn replace_performance(
         &self,
-        id: &str,
-        details: &PerformanceDetails,
-        expected_version: Option<u64>,
-        now: &str,
-    ) -> Result<Performance, AppError> {
-        let values: Item =
-            serde_dynamo::to_item(details).map_err(|e| AppError::Corrupt(e.to_string()))?;
-        let mut sets = Vec::new();
-        let mut removes = Vec::new();
-        let mut names = std::collections::HashMap::new();
-        let mut expr_values = std::collections::HashMap::new();
-        for (i, (name, value)) in values.into_iter().enumerate() {
-            sets.push(format!("#d{i} = :d{i}"));
-            names.insert(format!("#d{i}"), name);
-            expr_values.insert(format!(":d{i}"), value);
-        }
-        for (i, name) in OPTIONAL_DETAILS.iter().enumerate() {
-            if !names.values().any(|n| n == name) {
-                removes.push(format!("#r{i}"));
-                names.insert(format!("#r{i}"), (*name).to_string());
-            }
-        }
-        // The catalog keys follow the details (sort by run start, list by category). Every performance is
-        // listed while `Published` is the only status; a hidden status must not set them (sparse index).
-        let sort = catalog_sort_key(details, id);
-        for (attr, value) in [
-            (GSI1SK, sort.clone()),
-            (GSI2PK, format!("{CATALOG}#{}", details.category.as_str())),
-            (GSI2SK, sort),
-        ] {
-            sets.push(format!("{attr} = :{attr}"));
-            expr_values.insert(format!(":{attr}"), s(value));
-        }
-        sets.push("updatedAt = :now".into());
-        sets.push("version = version + :one".into());
-        expr_values.insert(":now".into(), s(now));
-        expr_values.insert(":one".into(), AttributeValue::N("1".into()));
-
-        let mut condition = "attribute_exists(PK)".to_string();
-        if let Some(v) = expected_version {
-            condition.push_str(" AND version = :expected");
-            expr_values.insert(":expected".into(), AttributeValue::N(v.to_string()));
-        }
-        let mut update = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-
-        let result = self
-            .client
-            .update_item()
+        p: &Performance,
+        previous_version: u64,
+    ) -> Result<(), AppError> {
+        self.client
+            .put_item()
             .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(expr_values))
-            .return_values(ReturnValue::AllNew)
+            .set_item(Some(to_item(p)?))
+            .condition_expression("version = :previous")
+            .expression_attribute_values(
+                ":previous",
+                AttributeValue::N(previous_version.to_string()),
+            )
             .send()
-            .await;
-        match result {
-            Ok(out) => from_item(out.attributes.unwrap_or_default()),
-            Err(err) => match err.into_service_error() {
-                UpdateItemError::ConditionalCheckFailedException(_) => {
-                    match (expected_version, self.get_performance(id).await?) {
-                        (Some(expected), Some(_)) => Err(AppError::PreconditionFailed {
-                            entity: ENTITY,
-                            id: id.to_string(),
-                            expected,
-                        }),
-                        _ => Err(AppError::NotFound {
-                            entity: ENTITY,
-                            id: id.to_string(),
-                        }),
-                    }
-                }
-                e => Err(AppError::Dependency(format!("{e:?}"))),
-            },
-        }
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
+                    entity: ENTITY,
+                    id: p.id.clone(),
+                    expected: previous_version,
+                },
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
+        Ok(())
     }
 
-    /// Patterns 4 and 5: the public catalog, ordered by the first day of the run.
-    pub async fn list_catalog(
+    /// Patterns 4–7: one page of a listing, in index order.
+    pub async fn list_performances(
         &self,
-        category: Option<Category>,
+        listing: Listing<'_>,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Performance>, AppError> {
-        let (index, pk_name, sk_name, partition) = match category {
-            None => (GSI1, GSI1PK, GSI1SK, CATALOG.to_string()),
-            Some(c) => (GSI2, GSI2PK, GSI2SK, format!("{CATALOG}#{}", c.as_str())),
-        };
+        let (index, pk_name, sk_name, partition) = listing.index();
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
             .transpose()?;
