@@ -49,7 +49,7 @@ cat <<MSG
   Local API ready at http://127.0.0.1:$API_PORT
     curl http://127.0.0.1:$API_PORT/performances
     curl http://127.0.0.1:$API_PORT/health
-    curl -X POST http://127.0.0.1:$API_PORT/login -d '{"email":"$ADMIN_EMAIL","password":"$TICKETING_ADMIN_PASSWORD"}'
+    curl -X POST http://127.0.0.1:$API_PORT/login -H 'content-type: application/json' -d '{"email":"$ADMIN_EMAIL","password":"$TICKETING_ADMIN_PASSWORD"}'
   LocalStack:  http://127.0.0.1:$PORT   (aws --endpoint-url http://127.0.0.1:$PORT ...)
   Logs:        ${STATE#"$ROOT"/}/localstack.log, ${STATE#"$ROOT"/}/gateway.log, function logs in ${STATE#"$ROOT"/}/lambda-logs/
   Ctrl-C stops everything.
