@@ -3,3 +3,5 @@
 pub mod ids;
 pub mod member;
 pub mod performance;
+pub mod seat;
+pub mod showtime;
