@@ -324,7 +324,7 @@ async fn organizers_see_their_sales_and_admins_filter_everything() {
     assert_eq!((sales["available"].as_u64(), sales["held"].as_u64(), sales["sold"].as_u64(), sales["revenue"].as_u64()), (Some(4), Some(2), Some(0), Some(0)));
     assert!(view.json["reservations"]["items"].as_array().is_some_and(|items| items.iter().any(|r| r["id"] == id.as_str())));
     let rival = member("ORGANIZER").await;
-    assert_eq!(rival.call(Method::GET, &format!("/performances/{performance}/reservations"), None).await.status, 404);
+    assert_eq!(rival.call(Method::GET, &format!("/performances/{performance}/reservations"), None).await.status, 403);
 
     let admin = admin().await;
     for query in [format!("showtimeId={show}"), format!("memberId={}", ada.id), format!("performanceId={performance}&status=HELD")] {
