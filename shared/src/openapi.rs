@@ -3,16 +3,16 @@
 //! (`tests/tests/openapi.rs`) fails when the two disagree.
 
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
-use crate::domain::reservation::{Reservation, ReservationStatus, ReservedSeat};
-use crate::domain::seat::{GradeCounts, SeatId};
-use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
-use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
-use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, Venue,
 };
+use crate::domain::reservation::{Reservation, ReservationStatus, ReservedSeat};
+use crate::domain::seat::{GradeCounts, SeatId};
+use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::error::FieldError;
 use crate::handlers::members::LoginResponse;
+use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
+use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::http::Problem;
 use crate::store::performances::Page;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};

@@ -201,7 +201,10 @@ fn default_hold_minutes() -> u16 {
 impl PerformanceDetails {
     /// Whether tickets are on sale at `now` (the sale window, inclusive).
     pub fn on_sale(&self, now: OffsetDateTime) -> bool {
-        match (parse_instant(&self.sale_opens_at), parse_instant(&self.sale_closes_at)) {
+        match (
+            parse_instant(&self.sale_opens_at),
+            parse_instant(&self.sale_closes_at),
+        ) {
             (Some(opens), Some(closes)) => opens <= now && now <= closes,
             _ => false,
         }
@@ -470,10 +473,12 @@ impl PerformanceInput {
 
         let hold_minutes = match self.hold_minutes {
             None => default_hold_minutes(),
-            Some(m) => crate::domain::seat::validate_hold_minutes("holdMinutes", m).unwrap_or_else(|e| {
-                errors.push(e);
-                default_hold_minutes()
-            }),
+            Some(m) => {
+                crate::domain::seat::validate_hold_minutes("holdMinutes", m).unwrap_or_else(|e| {
+                    errors.push(e);
+                    default_hold_minutes()
+                })
+            }
         };
 
         if !errors.is_empty() {

@@ -17,7 +17,11 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// With an `Idempotency-Key` header, the id of the thing a create makes is derived from the caller, the kind
 /// of thing and the key, so a retried create finds what its first attempt made instead of making another.
-pub(crate) fn idempotent_id(req: &Request, caller: &Caller, kind: &str) -> Result<Option<String>, AppError> {
+pub(crate) fn idempotent_id(
+    req: &Request,
+    caller: &Caller,
+    kind: &str,
+) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };

@@ -53,7 +53,7 @@ fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
 
 /// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
 /// performance the public cannot see (404), and are refused one they can (403).
-async fn load_for_change(
+pub(crate) async fn load_for_change(
     state: &AppState,
     id: &str,
     caller: &Caller,

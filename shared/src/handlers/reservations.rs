@@ -39,7 +39,10 @@ pub struct HoldRequest {
 }
 
 fn not_found(id: &str) -> AppError {
-    AppError::NotFound { entity: "reservation", id: id.to_string() }
+    AppError::NotFound {
+        entity: "reservation",
+        id: id.to_string(),
+    }
 }
 
 /// The reservation as the client should see it: a lapsed hold reads EXPIRED.
@@ -49,7 +52,10 @@ fn present(mut r: Reservation, now: i64) -> Reservation {
 }
 
 fn present_page(page: Page<Reservation>, now: i64) -> Page<Reservation> {
-    Page { items: page.items.into_iter().map(|r| present(r, now)).collect(), next_cursor: page.next_cursor }
+    Page {
+        items: page.items.into_iter().map(|r| present(r, now)).collect(),
+        next_cursor: page.next_cursor,
+    }
 }
 
 /// `POST /reservations`: holds the seats for the caller in one conditional transaction.
@@ -63,7 +69,11 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     let body: HoldRequest = parse_json(req)?;
     let unknown_showtime = || AppError::invalid("showtimeId", "no such showtime");
     let showtime_id = parse_id(&body.showtime_id).ok_or_else(unknown_showtime)?;
-    let showtime = state.store.get_showtime(&showtime_id).await?.ok_or_else(unknown_showtime)?;
+    let showtime = state
+        .store
+        .get_showtime(&showtime_id)
+        .await?
+        .ok_or_else(unknown_showtime)?;
     let now = OffsetDateTime::now_utc();
     let performance = state
         .store
@@ -80,8 +90,9 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
             performance.details.sale_opens_at, performance.details.sale_closes_at
         )));
     }
-    let seats = validate_seat_selection(&body.seats, &showtime.details.seat_map, MAX_SEATS_PER_HOLD)
-        .map_err(AppError::Validation)?;
+    let seats =
+        validate_seat_selection(&body.seats, &showtime.details.seat_map, MAX_SEATS_PER_HOLD)
+            .map_err(AppError::Validation)?;
     let id = idempotent_id.unwrap_or_else(new_id);
     let reservation = Reservation::hold(
         id,
@@ -102,9 +113,16 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     let _entered = span.enter();
     match outcome {
         HoldOutcome::Held(held) => {
-            tracing::info!(seats = held.seats.len(), total = held.total_price, "seats held");
-            let mut response = json_response(StatusCode::CREATED, &present(held, now.unix_timestamp()));
-            if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", reservation.id)) {
+            tracing::info!(
+                seats = held.seats.len(),
+                total = held.total_price,
+                "seats held"
+            );
+            let mut response =
+                json_response(StatusCode::CREATED, &present(held, now.unix_timestamp()));
+            if let Ok(location) =
+                HeaderValue::from_str(&format!("/reservations/{}", reservation.id))
+            {
                 response.headers_mut().insert(header::LOCATION, location);
             }
             Ok(response)
@@ -129,7 +147,10 @@ pub async fn get(state: AppState, req: Request) -> Response<Body> {
                 .await?
                 .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
                 .ok_or_else(|| not_found(&id))?;
-            Ok(json_response(StatusCode::OK, &present(r, OffsetDateTime::now_utc().unix_timestamp())))
+            Ok(json_response(
+                StatusCode::OK,
+                &present(r, OffsetDateTime::now_utc().unix_timestamp()),
+            ))
         }
         .await,
     )
@@ -146,12 +167,22 @@ fn status_param(req: &Request) -> Result<Option<ReservationStatus>, AppError> {
         .transpose()
 }
 
-async fn list_page(state: &AppState, req: &Request, listing: ReservationListing<'_>) -> Result<Page<Reservation>, AppError> {
+async fn list_page(
+    state: &AppState,
+    req: &Request,
+    listing: ReservationListing<'_>,
+) -> Result<Page<Reservation>, AppError> {
     let status = status_param(req)?;
     let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
     let cursor = query_param(req, "cursor");
-    let page = state.store.list_reservations(listing, status, limit, cursor.as_deref()).await?;
-    Ok(present_page(page, OffsetDateTime::now_utc().unix_timestamp()))
+    let page = state
+        .store
+        .list_reservations(listing, status, limit, cursor.as_deref())
+        .await?;
+    Ok(present_page(
+        page,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    ))
 }
 
 /// `GET /reservations?status=&limit=&cursor=`: the caller's own reservations.
@@ -159,7 +190,8 @@ pub async fn list_mine(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
-            let page = list_page(&state, &req, ReservationListing::Member(&caller.member_id)).await?;
+            let page =
+                list_page(&state, &req, ReservationListing::Member(&caller.member_id)).await?;
             Ok(json_response(StatusCode::OK, &page))
         }
         .await,
@@ -174,10 +206,16 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
             caller(&req)?.require(&[Role::Admin])?;
             let param = |name: &str| -> Result<Option<String>, AppError> {
                 query_param(&req, name)
-                    .map(|raw| parse_id(&raw).ok_or_else(|| AppError::invalid(name, "must be an id")))
+                    .map(|raw| {
+                        parse_id(&raw).ok_or_else(|| AppError::invalid(name, "must be an id"))
+                    })
                     .transpose()
             };
-            let (showtime, member, performance) = (param("showtimeId")?, param("memberId")?, param("performanceId")?);
+            let (showtime, member, performance) = (
+                param("showtimeId")?,
+                param("memberId")?,
+                param("performanceId")?,
+            );
             let listing = match (&showtime, &member, &performance) {
                 (Some(s), _, _) => ReservationListing::Showtime(s),
                 (None, Some(m), _) => ReservationListing::Member(m),
@@ -236,7 +274,10 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
             let mut showtimes = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
-                let page = state.store.list_showtimes(&performance.id, 100, cursor.as_deref()).await?;
+                let page = state
+                    .store
+                    .list_showtimes(&performance.id, 100, cursor.as_deref())
+                    .await?;
                 showtimes.extend(page.items);
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
@@ -278,10 +319,19 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
                     showtime_id: s.id,
                 });
             }
-            let reservations = list_page(&state, &req, ReservationListing::Performance(&performance.id)).await?;
+            let reservations = list_page(
+                &state,
+                &req,
+                ReservationListing::Performance(&performance.id),
+            )
+            .await?;
             Ok(json_response(
                 StatusCode::OK,
-                &PerformanceReservations { performance_id: performance.id, showtimes: sales, reservations },
+                &PerformanceReservations {
+                    performance_id: performance.id,
+                    showtimes: sales,
+                    reservations,
+                },
             ))
         }
         .await,

@@ -7,13 +7,18 @@
 //! | `GET /performances/{performanceId}/showtimes` | anyone, for an approved performance |
 //! | `GET /performances/{performanceId}/showtimes/{showtimeId}/seats` | anyone, for an approved performance |
 
-use super::performances::{load_for_change, not_found as performance_not_found, performance_id, PUBLISHERS};
+use super::performances::{
+    load_for_change, not_found as performance_not_found, performance_id, PUBLISHERS,
+};
 use crate::auth::caller;
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::seat::{grade_counts, GradeCounts, SeatId, SeatStatus};
 use crate::domain::showtime::{SeatMap, Showtime, ShowtimeInput};
 use crate::error::AppError;
-use crate::http::{if_match_version, into_response, json_response, limit_param, parse_json, path_param, query_param, with_etag};
+use crate::http::{
+    if_match_version, into_response, json_response, limit_param, parse_json, path_param,
+    query_param, with_etag,
+};
 use crate::runtime::AppState;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -21,7 +26,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 fn not_found(id: &str) -> AppError {
-    AppError::NotFound { entity: "showtime", id: id.to_string() }
+    AppError::NotFound {
+        entity: "showtime",
+        id: id.to_string(),
+    }
 }
 
 fn showtime_response(status: StatusCode, s: &Showtime) -> Response<Body> {
@@ -29,7 +37,11 @@ fn showtime_response(status: StatusCode, s: &Showtime) -> Response<Body> {
 }
 
 /// The showtime named in the path, which must belong to the performance named in the path.
-async fn path_showtime(state: &AppState, req: &Request, performance_id: &str) -> Result<Showtime, AppError> {
+async fn path_showtime(
+    state: &AppState,
+    req: &Request,
+    performance_id: &str,
+) -> Result<Showtime, AppError> {
     let raw = path_param(req, "showtimeId")?;
     let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
     state
@@ -64,14 +76,16 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
             let showtime = Showtime::new(id.clone(), performance.id.clone(), details, now);
             let created = match state.store.create_showtime(&showtime).await {
                 Ok(()) => showtime,
-                Err(AppError::Conflict(_)) if idempotent_id.is_some() => match state.store.get_showtime(&id).await? {
-                    Some(existing) if existing.details == showtime.details => existing,
-                    _ => {
-                        return Err(AppError::Conflict(
-                            "Idempotency-Key was already used for a different request".into(),
-                        ))
+                Err(AppError::Conflict(_)) if idempotent_id.is_some() => {
+                    match state.store.get_showtime(&id).await? {
+                        Some(existing) if existing.details == showtime.details => existing,
+                        _ => {
+                            return Err(AppError::Conflict(
+                                "Idempotency-Key was already used for a different request".into(),
+                            ))
+                        }
                     }
-                },
+                }
                 Err(err) => return Err(err),
             };
             tracing::info!(
@@ -81,7 +95,10 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
                 "showtime created"
             );
             let mut response = showtime_response(StatusCode::CREATED, &created);
-            let location = format!("/performances/{}/showtimes/{}", created.performance_id, created.id);
+            let location = format!(
+                "/performances/{}/showtimes/{}",
+                created.performance_id, created.id
+            );
             if let Ok(value) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, value);
             }
@@ -97,7 +114,10 @@ fn same_layout(a: &SeatMap, b: &SeatMap) -> bool {
     a.rows == b.rows
         && a.cols == b.cols
         && a.grades.len() == b.grades.len()
-        && a.grades.iter().zip(&b.grades).all(|(x, y)| x.from_row == y.from_row && x.to_row == y.to_row)
+        && a.grades
+            .iter()
+            .zip(&b.grades)
+            .all(|(x, y)| x.from_row == y.from_row && x.to_row == y.to_row)
 }
 
 /// `PUT /performances/{performanceId}/showtimes/{showtimeId}`
@@ -140,7 +160,10 @@ pub async fn list(state: AppState, req: Request) -> Response<Body> {
             let performance_id = public_performance(&state, &req).await?;
             let limit = limit_param(&req, 50, 100)?;
             let cursor = query_param(&req, "cursor");
-            let page = state.store.list_showtimes(&performance_id, limit, cursor.as_deref()).await?;
+            let page = state
+                .store
+                .list_showtimes(&performance_id, limit, cursor.as_deref())
+                .await?;
             Ok(json_response(StatusCode::OK, &page))
         }
         .await,
@@ -173,7 +196,11 @@ pub struct SeatRow {
     pub seats: String,
 }
 
-fn seat_map_view(showtime: &Showtime, seats: Vec<(SeatId, crate::domain::seat::SeatState)>, now: i64) -> SeatMapView {
+fn seat_map_view(
+    showtime: &Showtime,
+    seats: Vec<(SeatId, crate::domain::seat::SeatState)>,
+    now: i64,
+) -> SeatMapView {
     let map = &showtime.details.seat_map;
     let mut grid = vec![vec![b'A'; usize::from(map.cols)]; usize::from(map.rows)];
     for (seat, state) in &seats {
@@ -196,7 +223,12 @@ fn seat_map_view(showtime: &Showtime, seats: Vec<(SeatId, crate::domain::seat::S
         .filter_map(|(i, marks)| {
             let row = u16::try_from(i + 1).ok()?;
             let grade = map.grade_of_row(row)?;
-            Some(SeatRow { row, grade: grade.grade.clone(), price: grade.price, seats: String::from_utf8(marks).ok()? })
+            Some(SeatRow {
+                row,
+                grade: grade.grade.clone(),
+                price: grade.price,
+                seats: String::from_utf8(marks).ok()?,
+            })
         })
         .collect();
     SeatMapView {
@@ -220,7 +252,10 @@ pub async fn seats(state: AppState, req: Request) -> Response<Body> {
             let showtime = path_showtime(&state, &req, &performance_id).await?;
             let seats = state.store.read_seats(&showtime).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
-            Ok(json_response(StatusCode::OK, &seat_map_view(&showtime, seats, now)))
+            Ok(json_response(
+                StatusCode::OK,
+                &seat_map_view(&showtime, seats, now),
+            ))
         }
         .await,
     )

@@ -22,12 +22,24 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut o = Options { holds: 1000, concurrency: 32, seats_per_hold: 1, max_seconds: 300, localstack_log: std::env::var("LOCALSTACK_LOG").ok() };
+    let mut o = Options {
+        holds: 1000,
+        concurrency: 32,
+        seats_per_hold: 1,
+        max_seconds: 300,
+        localstack_log: std::env::var("LOCALSTACK_LOG").ok(),
+    };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
-        let value = args.get(i + 1).ok_or_else(|| format!("{} needs a value", args[i]))?;
-        let number = || value.parse::<usize>().map_err(|_| format!("{} takes a whole number", args[i]));
+        let value = args
+            .get(i + 1)
+            .ok_or_else(|| format!("{} needs a value", args[i]))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{} takes a whole number", args[i]))
+        };
         match args[i].as_str() {
             "--holds" => o.holds = number()?.clamp(1, 100_000),
             "--concurrency" => o.concurrency = number()?.clamp(1, 512),
@@ -43,10 +55,16 @@ fn options() -> Result<Options, String> {
 
 fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
     let mut calls = BTreeMap::new();
-    let Ok(text) = std::fs::read(log) else { return calls };
+    let Ok(text) = std::fs::read(log) else {
+        return calls;
+    };
     let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
     for line in text.lines() {
-        if let Some(op) = line.split("AWS dynamodb.").nth(1).and_then(|rest| rest.split_whitespace().next()) {
+        if let Some(op) = line
+            .split("AWS dynamodb.")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
             *calls.entry(op.to_string()).or_default() += 1;
         }
     }
@@ -62,9 +80,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(usize, usize)]) -> (u16, Duration) {
-    let seats: Vec<_> = seats.iter().map(|(r, c)| json!({"row": r, "col": c})).collect();
+    let seats: Vec<_> = seats
+        .iter()
+        .map(|(r, c)| json!({"row": r, "col": c}))
+        .collect();
     let started = Instant::now();
-    let reply = buyer.call(Method::POST, "/reservations", Some(&json!({"showtimeId": showtime, "seats": seats}))).await;
+    let reply = buyer
+        .call(
+            Method::POST,
+            "/reservations",
+            Some(&json!({"showtimeId": showtime, "seats": seats})),
+        )
+        .await;
     (reply.status, started.elapsed())
 }
 
@@ -91,8 +118,18 @@ async fn main() {
             "saleOpensAt": "2026-01-01T00:00:00Z", "saleClosesAt": "2027-06-30T00:00:00Z"
         })))
         .await;
-    let performance_id = performance.json["id"].as_str().unwrap_or_default().to_string();
-    let approved = admin().await.call(Method::POST, &format!("/admin/performances/{performance_id}/approve"), None).await;
+    let performance_id = performance.json["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let approved = admin()
+        .await
+        .call(
+            Method::POST,
+            &format!("/admin/performances/{performance_id}/approve"),
+            None,
+        )
+        .await;
     assert_eq!(approved.status, 200, "approve: {}", approved.text);
     let showtime = organizer
         .call(Method::POST, &format!("/performances/{performance_id}/showtimes"), Some(&json!({
@@ -102,28 +139,52 @@ async fn main() {
         .await;
     assert_eq!(showtime.status, 201, "showtime: {}", showtime.text);
     let showtime_id = showtime.json["id"].as_str().unwrap_or_default().to_string();
-    let buyers: Vec<Member> = stream::iter(0..o.concurrency.min(64)).map(|_| member("USER")).buffer_unordered(8).collect().await;
+    let buyers: Vec<Member> = stream::iter(0..o.concurrency.min(64))
+        .map(|_| member("USER"))
+        .buffer_unordered(8)
+        .collect()
+        .await;
 
     let seat_of = |i: usize| (i / cols + 1, i % cols + 1);
-    let request_seats = |n: usize| -> Vec<(usize, usize)> { (0..o.seats_per_hold).map(|k| seat_of(n * o.seats_per_hold + k)).collect() };
+    let request_seats = |n: usize| -> Vec<(usize, usize)> {
+        (0..o.seats_per_hold)
+            .map(|k| seat_of(n * o.seats_per_hold + k))
+            .collect()
+    };
     eprintln!("warming {warmup} function containers");
     let _: Vec<_> = stream::iter(0..warmup)
         .map(|n| {
-            let (buyer, show, seats) = (buyers[n % buyers.len()].clone(), showtime_id.clone(), request_seats(n));
+            let (buyer, show, seats) = (
+                buyers[n % buyers.len()].clone(),
+                showtime_id.clone(),
+                request_seats(n),
+            );
             async move { hold(&buyer, &show, &seats).await }
         })
         .buffer_unordered(o.concurrency)
         .collect()
         .await;
 
-    let log_offset = o.localstack_log.as_deref().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()).unwrap_or(0);
-    eprintln!("measuring {} holds of {} seat(s), {} at a time", o.holds, o.seats_per_hold, o.concurrency);
+    let log_offset = o
+        .localstack_log
+        .as_deref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    eprintln!(
+        "measuring {} holds of {} seat(s), {} at a time",
+        o.holds, o.seats_per_hold, o.concurrency
+    );
     let deadline = Instant::now() + Duration::from_secs(o.max_seconds);
     let started = Instant::now();
     let results: Vec<(u16, Duration)> = stream::iter(warmup..warmup + o.holds)
         .take_while(|_| futures::future::ready(Instant::now() < deadline))
         .map(|n| {
-            let (buyer, show, seats) = (buyers[n % buyers.len()].clone(), showtime_id.clone(), request_seats(n));
+            let (buyer, show, seats) = (
+                buyers[n % buyers.len()].clone(),
+                showtime_id.clone(),
+                request_seats(n),
+            );
             async move { hold(&buyer, &show, &seats).await }
         })
         .buffer_unordered(o.concurrency)
@@ -141,19 +202,37 @@ async fn main() {
     }
     let held = statuses.get(&201).copied().unwrap_or(0);
     println!("seat holds through the local gateway (LocalStack, debug binaries, this machine)");
-    println!("  requests          {} in {:.2} s, concurrency {}, {} seat(s) each", results.len(), elapsed.as_secs_f64(), o.concurrency, o.seats_per_hold);
+    println!(
+        "  requests          {} in {:.2} s, concurrency {}, {} seat(s) each",
+        results.len(),
+        elapsed.as_secs_f64(),
+        o.concurrency,
+        o.seats_per_hold
+    );
     println!("  statuses          {statuses:?}");
-    println!("  holds per second  {:.1}", held as f64 / elapsed.as_secs_f64());
-    println!("  latency           p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+    println!(
+        "  holds per second  {:.1}",
+        held as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  latency           p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         percentile(&latencies, 50.0).as_secs_f64() * 1000.0,
         percentile(&latencies, 99.0).as_secs_f64() * 1000.0,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0);
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
+    );
     match o.localstack_log.as_deref() {
         Some(log) if held > 0 => {
             let calls = dynamodb_calls(log, log_offset);
             let total: usize = calls.values().sum();
-            println!("  DynamoDB calls    {:.2} per hold ({total} in the window): {}", total as f64 / held as f64,
-                calls.iter().map(|(op, n)| format!("{op} {:.2}", *n as f64 / held as f64)).collect::<Vec<_>>().join(", "));
+            println!(
+                "  DynamoDB calls    {:.2} per hold ({total} in the window): {}",
+                total as f64 / held as f64,
+                calls
+                    .iter()
+                    .map(|(op, n)| format!("{op} {:.2}", *n as f64 / held as f64))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             println!("                    (TransactWriteItems is the hold itself; the floor is 1 per hold)");
         }
         _ => println!("  DynamoDB calls    not counted (pass --localstack-log)"),
