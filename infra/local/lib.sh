@@ -8,7 +8,9 @@ PY="$VENV/bin/python"
 STACK_PY="$ROOT/infra/local/stack.py"
 TEMPLATE="$ROOT/infra/template.yaml"
 BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+# Local credentials for everything we start; never the instance-metadata endpoint (nothing leaves loopback).
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -49,6 +49,9 @@ pub enum AppError {
     },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Some of the requested seats are held or sold by someone else.
+    #[error("seats unavailable: {}", .0.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))]
+    SeatsUnavailable(Vec<crate::domain::seat::SeatId>),
     /// A dependency (DynamoDB, ...) failed; never caused by client input.
     #[error("dependency failure: {0}")]
     Dependency(String),

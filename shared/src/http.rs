@@ -20,6 +20,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `/problems/seats-unavailable`: the requested seats someone else holds or bought.
+    #[serde(rename = "unavailableSeats", skip_serializing_if = "Vec::is_empty")]
+    pub unavailable_seats: Vec<crate::domain::seat::SeatId>,
 }
 
 impl Problem {
@@ -30,6 +33,7 @@ impl Problem {
             status: status.as_u16(),
             detail,
             errors: Vec::new(),
+            unavailable_seats: Vec::new(),
         }
     }
 }
@@ -88,6 +92,15 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::PRECONDITION_FAILED,
             err.to_string(),
         ),
+        AppError::SeatsUnavailable(seats) => Problem {
+            unavailable_seats: seats.clone(),
+            ..Problem::new(
+                "seats-unavailable",
+                "Seats unavailable",
+                StatusCode::CONFLICT,
+                err.to_string(),
+            )
+        },
         AppError::Conflict(_) => Problem::new(
             "conflict",
             "Conflict",

@@ -6,8 +6,13 @@ use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberI
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, Venue,
 };
+use crate::domain::reservation::{Reservation, ReservationStatus, ReservedSeat};
+use crate::domain::seat::{GradeCounts, SeatId};
+use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::error::FieldError;
 use crate::handlers::members::LoginResponse;
+use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
+use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::http::Problem;
 use crate::store::performances::Page;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -23,6 +28,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         health, openapi_json,
         signup, login, logout, get_member, update_member, delete_member,
+        create_showtime, update_showtime, list_showtimes, seat_map,
+        create_reservation, get_reservation, list_reservations, performance_reservations, admin_list_reservations,
         list_performances, get_performance, create_performance, update_performance,
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
     ),
@@ -30,11 +37,15 @@ use utoipa::{Modify, OpenApi};
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
         Problem, FieldError, RejectRequest, Health,
         Member, Role, SignupInput, LoginInput, LoginResponse, UpdateMemberInput,
+        Showtime, ShowtimeInput, SeatMapInput, GradeInput, Page<Showtime>, SeatMapView, SeatRow, GradeCounts, SeatId,
+        HoldRequest, Reservation, ReservedSeat, ReservationStatus, Page<Reservation>, PerformanceReservations, ShowtimeSales,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "catalog", description = "Performances: public catalog, organizers' own, admins' review"),
         (name = "members", description = "Signup, login and logout, profiles"),
+        (name = "showtimes", description = "Showtimes of a performance and their seat maps"),
+        (name = "reservations", description = "Seat holds and reservations"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -271,3 +282,108 @@ fn update_member() {}
 )]
 #[allow(dead_code)]
 fn delete_member() {}
+
+#[utoipa::path(
+    post, path = "/performances/{performanceId}/showtimes", tag = "showtimes",
+    description = "Its organizer or an ADMIN. Creates the showtime and every seat of its map (up to 100,000).",
+    request_body = ShowtimeInput,
+    params(("performanceId" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = Showtime, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn create_showtime() {}
+
+#[utoipa::path(
+    put, path = "/performances/{performanceId}/showtimes/{showtimeId}", tag = "showtimes",
+    description = "Time, venue name, prices and grade names; the seat layout cannot change (409).",
+    request_body = ShowtimeInput,
+    params(("performanceId" = String, Path), ("showtimeId" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 200, body = Showtime),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn update_showtime() {}
+
+#[utoipa::path(
+    get, path = "/performances/{performanceId}/showtimes", tag = "showtimes",
+    params(("performanceId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<Showtime>), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[allow(dead_code)]
+fn list_showtimes() {}
+
+#[utoipa::path(
+    get, path = "/performances/{performanceId}/showtimes/{showtimeId}/seats", tag = "showtimes",
+    description = "Counts per grade and each row's seats as a status string (A available, H held, S sold).",
+    params(("performanceId" = String, Path), ("showtimeId" = String, Path)),
+    responses((status = 200, body = SeatMapView), (status = 404, body = Problem, content_type = "application/problem+json"))
+)]
+#[allow(dead_code)]
+fn seat_map() {}
+
+#[utoipa::path(
+    post, path = "/reservations", tag = "reservations",
+    description = "Hold 1 to 10 seats of a showtime that is on sale, all or none, for the performance's hold window.",
+    request_body = HoldRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same hold")),
+    responses(
+        (status = 201, body = Reservation, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn create_reservation() {}
+
+#[utoipa::path(
+    get, path = "/reservations/{reservationId}", tag = "reservations",
+    params(("reservationId" = String, Path)),
+    responses((status = 200, body = Reservation), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn get_reservation() {}
+
+#[utoipa::path(
+    get, path = "/reservations", tag = "reservations",
+    params(("status" = Option<ReservationStatus>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<Reservation>), (status = 400, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn list_reservations() {}
+
+#[utoipa::path(
+    get, path = "/performances/{performanceId}/reservations", tag = "reservations",
+    description = "Its organizer or an ADMIN: per showtime available, held, sold and revenue; and the reservations.",
+    params(("performanceId" = String, Path), ("status" = Option<ReservationStatus>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = PerformanceReservations), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn performance_reservations() {}
+
+#[utoipa::path(
+    get, path = "/admin/reservations", tag = "reservations",
+    params(
+        ("performanceId" = Option<String>, Query), ("showtimeId" = Option<String>, Query), ("memberId" = Option<String>, Query),
+        ("status" = Option<ReservationStatus>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, body = Page<Reservation>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn admin_list_reservations() {}

@@ -234,6 +234,11 @@ pub async fn admin() -> Member {
                 ])
                 .env("TICKETING_ADMIN_PASSWORD", &password)
                 .env("AWS_ENDPOINT_URL", &stack.outputs.endpoint)
+                // Local credentials, and never the instance-metadata endpoint: everything stays on loopback.
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_EC2_METADATA_DISABLED", "true")
                 .output()
                 .await
                 .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));

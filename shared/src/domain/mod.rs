@@ -3,5 +3,6 @@
 pub mod ids;
 pub mod member;
 pub mod performance;
+pub mod reservation;
 pub mod seat;
 pub mod showtime;

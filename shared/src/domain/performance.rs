@@ -168,6 +168,9 @@ pub struct PerformanceInput {
     /// When tickets go on sale and stop being sold, RFC 3339 with an offset.
     pub sale_opens_at: String,
     pub sale_closes_at: String,
+    /// How long a buyer's seats stay held while they pay, in minutes (1 to 60; default 10).
+    #[serde(default)]
+    pub hold_minutes: Option<u32>,
 }
 
 /// The validated, normalised editable part of a performance (dates canonical, datetimes in UTC).
@@ -186,6 +189,26 @@ pub struct PerformanceDetails {
     pub run_end_date: String,
     pub sale_opens_at: String,
     pub sale_closes_at: String,
+    /// How long a buyer's seats stay held while they pay, in minutes.
+    #[serde(default = "default_hold_minutes")]
+    pub hold_minutes: u16,
+}
+
+fn default_hold_minutes() -> u16 {
+    crate::domain::seat::DEFAULT_HOLD_MINUTES
+}
+
+impl PerformanceDetails {
+    /// Whether tickets are on sale at `now` (the sale window, inclusive).
+    pub fn on_sale(&self, now: OffsetDateTime) -> bool {
+        match (
+            parse_instant(&self.sale_opens_at),
+            parse_instant(&self.sale_closes_at),
+        ) {
+            (Some(opens), Some(closes)) => opens <= now && now <= closes,
+            _ => false,
+        }
+    }
 }
 
 /// A performance as stored and as returned by the API.
@@ -448,10 +471,21 @@ impl PerformanceInput {
             }
         }
 
+        let hold_minutes = match self.hold_minutes {
+            None => default_hold_minutes(),
+            Some(m) => {
+                crate::domain::seat::validate_hold_minutes("holdMinutes", m).unwrap_or_else(|e| {
+                    errors.push(e);
+                    default_hold_minutes()
+                })
+            }
+        };
+
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(PerformanceDetails {
+            hold_minutes,
             title,
             description,
             category: self.category,

@@ -34,8 +34,8 @@ pub const MAX_SEATS_PER_HOLD: usize = 10;
 /// DynamoDB's limit on the number of items in one `TransactWriteItems` (raised from 25 to 100 in 2022).
 pub const DYNAMODB_MAX_TRANSACTION_ITEMS: usize = 100;
 
-/// Items a hold transaction writes besides the seats: the reservation item, and an idempotency record when the
-/// store writes it in the same transaction.
+/// Items a hold transaction writes besides the seats: the reservation item (idempotency comes from the
+/// reservation id itself), plus one spare for a future item of the same transaction.
 pub const HOLD_TRANSACTION_OTHER_ITEMS: usize = 2;
 
 // A full hold must always fit in one transaction, whatever MAX_SEATS_PER_HOLD is later changed to.

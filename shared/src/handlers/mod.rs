@@ -6,3 +6,34 @@ pub mod health;
 pub mod members;
 pub mod openapi;
 pub mod performances;
+pub mod reservations;
+pub mod showtimes;
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use lambda_http::Request;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// With an `Idempotency-Key` header, the id of the thing a create makes is derived from the caller, the kind
+/// of thing and the key, so a retried create finds what its first attempt made instead of making another.
+pub(crate) fn idempotent_id(
+    req: &Request,
+    caller: &Caller,
+    kind: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    let name = format!("ticketing:{kind}:{}:{key}", caller.member_id);
+    Ok(Some(
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string(),
+    ))
+}

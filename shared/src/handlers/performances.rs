@@ -29,13 +29,12 @@ use time::OffsetDateTime;
 
 pub const PAGE_DEFAULT: u32 = 20;
 pub const PAGE_MAX: u32 = 100;
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Read-modify-write attempts when a concurrent change wins and the client did not send `If-Match`.
 const WRITE_ATTEMPTS: usize = 3;
 
-const PUBLISHERS: [Role; 2] = [Role::Organizer, Role::Admin];
+pub(crate) const PUBLISHERS: [Role; 2] = [Role::Organizer, Role::Admin];
 
-fn not_found(id: &str) -> AppError {
+pub(crate) fn not_found(id: &str) -> AppError {
     AppError::NotFound {
         entity: "performance",
         id: id.to_string(),
@@ -43,28 +42,9 @@ fn not_found(id: &str) -> AppError {
 }
 
 /// The id named in the path, or 404 when it cannot be one of ours.
-fn performance_id(req: &Request) -> Result<String, AppError> {
+pub(crate) fn performance_id(req: &Request) -> Result<String, AppError> {
     let raw = path_param(req, "performanceId")?;
     parse_id(&raw).ok_or_else(|| not_found(&raw))
-}
-
-/// With an `Idempotency-Key`, the new performance's id is derived from the caller and the key, so a retried
-/// create finds the performance its first attempt made instead of making a second one.
-fn id_for_create(req: &Request, caller: &Caller) -> Result<Option<String>, AppError> {
-    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value.to_str().unwrap_or_default();
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::invalid(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        ));
-    }
-    let name = format!("ticketing:performance:{}:{key}", caller.member_id);
-    Ok(Some(
-        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string(),
-    ))
 }
 
 fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
@@ -73,7 +53,7 @@ fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
 
 /// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
 /// performance the public cannot see (404), and are refused one they can (403).
-async fn load_for_change(
+pub(crate) async fn load_for_change(
     state: &AppState,
     id: &str,
     caller: &Caller,
@@ -142,7 +122,7 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
 async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>, AppError> {
     let caller = caller(req)?;
     caller.require(&PUBLISHERS)?;
-    let idempotent_id = id_for_create(req, &caller)?;
+    let idempotent_id = super::idempotent_id(req, &caller, "performance")?;
     let input: PerformanceInput = parse_json(req)?;
     let details = input.validate().map_err(AppError::Validation)?;
     let id = idempotent_id.clone().unwrap_or_else(new_id);

@@ -26,21 +26,16 @@
 //! `passwordHash`/`email` in M4–M6 make each change apply to the state the handler checked (the current
 //! password was verified against that hash; the claim being moved or deleted is that email's).
 
-use super::{s, Item, Store, PK, SK, TYPE};
+use super::{backoff, built, classify, s, Item, Store, TxFailure, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::member::{Role, StoredMember};
 use crate::error::AppError;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
 use std::collections::HashMap;
-use std::time::Duration;
 
 const ENTITY: &str = "member";
-/// Attempts of a transaction that DynamoDB cancelled because another transaction touched the same items.
-const TX_ATTEMPTS: u32 = 3;
 /// Rounds of `BatchGetItem` for keys DynamoDB left unprocessed (throttling).
 const BATCH_ATTEMPTS: u32 = 4;
 
@@ -90,52 +85,6 @@ fn email_item(email: &str, member_id: &str) -> Item {
     item
 }
 
-fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, AppError> {
-    result.map_err(|e| AppError::Dependency(format!("request build: {e}")))
-}
-
-/// Why a transaction was cancelled.
-enum TxFailure {
-    /// Conditions failed; `true` at the index of each operation whose condition failed (empty when
-    /// DynamoDB gave no reasons).
-    Condition(Vec<bool>),
-    /// Another transaction was working on the same items: worth retrying.
-    Contention,
-    Other(AppError),
-}
-
-fn classify<R: std::fmt::Debug + Send + Sync + 'static>(
-    err: SdkError<TransactWriteItemsError, R>,
-) -> TxFailure {
-    match err.into_service_error() {
-        TransactWriteItemsError::TransactionCanceledException(e) => {
-            let codes: Vec<&str> = e
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None"))
-                .collect();
-            if codes.contains(&"ConditionalCheckFailed") {
-                TxFailure::Condition(
-                    codes
-                        .iter()
-                        .map(|c| *c == "ConditionalCheckFailed")
-                        .collect(),
-                )
-            } else if codes.is_empty() {
-                TxFailure::Condition(Vec::new())
-            } else if codes.contains(&"TransactionConflict") {
-                TxFailure::Contention
-            } else {
-                TxFailure::Other(AppError::Dependency(format!(
-                    "transaction cancelled: {codes:?}"
-                )))
-            }
-        }
-        TransactWriteItemsError::TransactionInProgressException(_) => TxFailure::Contention,
-        e => TxFailure::Other(AppError::Dependency(format!("{e:?}"))),
-    }
-}
-
 impl Store {
     /// The `EMAIL#<email>` item that makes an email one member's: written only if nobody holds it.
     fn email_claim(&self, email: &str, member_id: &str) -> Result<Put, AppError> {
@@ -147,35 +96,6 @@ impl Store {
                 .build(),
         )
     }
-
-    /// Runs one transaction, retrying with backoff while another transaction holds its items. `Ok(Err(failed))`
-    /// lists which operations' conditions failed; still contended after the attempts, it is a 409 saying `busy`.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        busy: &str,
-    ) -> Result<Result<(), Vec<bool>>, AppError> {
-        for attempt in 0..TX_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result.map_err(classify) {
-                Ok(_) => return Ok(Ok(())),
-                Err(TxFailure::Condition(failed)) => return Ok(Err(failed)),
-                Err(TxFailure::Contention) if attempt + 1 < TX_ATTEMPTS => backoff(attempt).await,
-                Err(TxFailure::Contention) => break,
-                Err(TxFailure::Other(e)) => return Err(e),
-            }
-        }
-        Err(AppError::Conflict(busy.to_string()))
-    }
-}
-
-async fn backoff(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt + 1))).await;
 }
 
 /// What a profile change sets; `None` leaves an attribute as it is.

@@ -23,18 +23,44 @@
 //! | M6 | delete a member | `TransactWriteItems`: Delete profile (`email = :email`) + Delete email item (`memberId = :id`) | profile, `EMAIL#<email>` |
 //! | M7 | logout: revoke a token | `PutItem`, TTL `expiresAt` = the token's expiry | `REVOKED#<jti>`/`REVOKED` |
 //! | M8 | authorizer: is this session valid | `BatchGetItem`, consistent, 2 keys | `MEMBER#<sub>`/`PROFILE` + `REVOKED#<jti>`/`REVOKED` |
+//! | S1 | get a showtime by id | `GetItem`, consistent | `PK = SHOW#<id>`, `SK = META` |
+//! | S2 | create a showtime | `PutItem`, `attribute_not_exists(PK)`; no seat items (created by their first hold; no item = AVAILABLE) | `SHOW#<id>`/`META` |
+//! | S3 | a performance's showtimes, earliest first | `Query` GSI3 | `GSI3PK = PERF#<performanceId>#SHOWS`, `GSI3SK = <startsAt>#<id>` |
+//! | S4 | change a showtime (cancel, revise) | `PutItem`, `version = :previous` (optimistic) | `SHOW#<id>`/`META` |
+//! | H1 | hold seats | `TransactWriteItems` (≤ 11 items): Put reservation `attribute_not_exists(PK)` + per seat Update `attribute_not_exists(#status) OR #status = :available OR (#status = :held AND holdExpiresAt < :now)` → HELD, `holder`, `holdExpiresAt` (creates the seat item on its first hold) | `RES#<id>`/`META`; `SHOW#<showtimeId>#B#<block>`/`SEAT#<row:03>-<col:03>` |
+//! | H2 | confirm a hold | `TransactWriteItems`: Update reservation `#status = :held AND version = :seen` → CONFIRMED + per seat Update `#status = :held AND holder = :res AND holdExpiresAt >= :now` → SOLD | same items |
+//! | H3 | release a hold (cancel, expire, fail) | `GetItem` reservation, per seat `UpdateItem` `#status = :held AND holder = :res` → AVAILABLE (failed condition = nothing to release), then `UpdateItem` reservation `#status = :held AND version = :seen` → final status | same items |
+//! | H4 | a showtime's seat map: the seats with an item (missing = AVAILABLE) | `Query` per block partition (blocks concurrently, paginated), eventually consistent | `PK = SHOW#<showtimeId>#B#<block>` for each block of the map |
+//! | H5 | some seats' states (hold failed without reasons) | `BatchGetItem`, consistent | seat keys |
+//! | R1 | get a reservation by id | `GetItem`, consistent | `PK = RES#<id>`, `SK = META` |
+//! | R2 | a member's reservations, newest first | `Query` GSI1, descending; optional status `FilterExpression` | `GSI1PK = MEMBER#<memberId>#RES`, `GSI1SK = <createdAt>#<id>` |
+//! | R3 | a showtime's reservations, newest first | `Query` GSI2, descending; same filter | `GSI2PK = SHOW#<showtimeId>#RES`, `GSI2SK = <createdAt>#<id>` |
+//! | R4 | a performance's reservations, newest first | `Query` GSI3, descending; same filter | `GSI3PK = PERF#<performanceId>#RES`, `GSI3SK = <createdAt>#<id>` |
 //!
 //! The catalog keys (4, 5) exist only on approved performances and the review-queue keys (6) only on pending
 //! or rejected ones, so the indexes are sparse and a status change moves a performance between them in the
 //! same write. The catalog partition is read-heavy and written rarely (on review), so one partition per
 //! listing is fine; seat and reservation items, written in bursts, spread over many partitions.
+//!
+//! GSI3 is overloaded: performances by organizer (`ORG#...`), showtimes by performance (`PERF#<id>#SHOWS`) and
+//! reservations by performance (`PERF#<id>#RES`) never share a partition. Seats live in blocks of
+//! [`ROWS_PER_BLOCK`](crate::domain::showtime::ROWS_PER_BLOCK) rows (`SHOW#<id>#B#<block>`), so one show's holds
+//! spread over up to 50 partitions; nothing every hold writes is shared (no per-show counter), and a
+//! status filter on reservations uses the effective status (a HELD reservation past `holdExpiresAt` is EXPIRED).
 
 pub mod cursor;
 pub mod members;
 pub mod performances;
+pub mod reservations;
+pub mod seats;
+pub mod showtimes;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::error::AppError;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
 use std::collections::HashMap;
+use std::time::Duration;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -73,4 +99,108 @@ impl Store {
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(crate) fn built<T>(
+    result: Result<T, aws_sdk_dynamodb::error::BuildError>,
+) -> Result<T, AppError> {
+    result.map_err(|e| AppError::Dependency(format!("request build: {e}")))
+}
+
+/// Attempts of a transaction that DynamoDB cancelled because another transaction touched the same items.
+pub(crate) const TX_ATTEMPTS: u32 = 3;
+
+/// The code DynamoDB gives an operation of a cancelled transaction whose condition failed.
+pub(crate) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// Why a transaction was cancelled.
+pub(crate) enum TxFailure {
+    /// Conditions failed: one reason per operation, in request order (code `ConditionalCheckFailed` on each
+    /// operation whose condition failed, `None` on the others); empty when DynamoDB gave no reasons.
+    Condition(Vec<CancellationReason>),
+    /// Another transaction was working on the same items: worth retrying.
+    Contention,
+    Other(AppError),
+}
+
+/// `true` at the index of each operation whose condition failed.
+pub(crate) fn failed_flags(reasons: &[CancellationReason]) -> Vec<bool> {
+    reasons
+        .iter()
+        .map(|r| r.code() == Some(CONDITION_FAILED))
+        .collect()
+}
+
+pub(crate) fn classify<R: std::fmt::Debug + Send + Sync + 'static>(
+    err: SdkError<TransactWriteItemsError, R>,
+) -> TxFailure {
+    match err.into_service_error() {
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            let reasons = e.cancellation_reasons().to_vec();
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+            if codes.contains(&CONDITION_FAILED) || codes.is_empty() {
+                TxFailure::Condition(reasons)
+            } else if codes.contains(&"TransactionConflict") {
+                TxFailure::Contention
+            } else {
+                TxFailure::Other(AppError::Dependency(format!(
+                    "transaction cancelled: {codes:?}"
+                )))
+            }
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => TxFailure::Contention,
+        e => TxFailure::Other(AppError::Dependency(format!("{e:?}"))),
+    }
+}
+
+/// Waits before retry `attempt + 1`: 25 ms, 50 ms, 75 ms, ... plus up to 25 ms of jitter, so that transactions
+/// that collided do not collide again in lockstep.
+pub(crate) async fn backoff(attempt: u32) {
+    let jitter = (uuid::Uuid::new_v4().as_u128() % 25) as u64;
+    tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt + 1) + jitter)).await;
+}
+
+impl Store {
+    /// Runs one transaction, retrying with backoff while another transaction holds its items. `Ok(Err(failed))`
+    /// lists which operations' conditions failed; still contended after the attempts, it is a 409 saying `busy`.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        busy: &str,
+    ) -> Result<Result<(), Vec<bool>>, AppError> {
+        Ok(self
+            .transact_detailed(items, TX_ATTEMPTS, busy)
+            .await?
+            .map_err(|reasons| failed_flags(&reasons)))
+    }
+
+    /// [`Store::transact`] with DynamoDB's cancellation reasons (one per operation, with the item as it was when
+    /// the operation asked for `ReturnValuesOnConditionCheckFailure = ALL_OLD`), up to `attempts` tries.
+    pub(crate) async fn transact_detailed(
+        &self,
+        items: Vec<TransactWriteItem>,
+        attempts: u32,
+        busy: &str,
+    ) -> Result<Result<(), Vec<CancellationReason>>, AppError> {
+        for attempt in 0..attempts {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result.map_err(classify) {
+                Ok(_) => return Ok(Ok(())),
+                Err(TxFailure::Condition(reasons)) => return Ok(Err(reasons)),
+                Err(TxFailure::Contention) if attempt + 1 < attempts => backoff(attempt).await,
+                Err(TxFailure::Contention) => break,
+                Err(TxFailure::Other(e)) => return Err(e),
+            }
+        }
+        Err(AppError::Conflict(busy.to_string()))
+    }
 }

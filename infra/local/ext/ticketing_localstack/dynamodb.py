@@ -210,6 +210,103 @@ def _serialized(table: DispatchTable, validate: bool) -> DispatchTable:
     return {op: wrap(op, fn) for op, fn in table.items()}
 
 
+def _transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems without moto's whole-table deep copy.
+
+    moto backs up every table a transaction touches with ``copy.deepcopy`` before it starts, so each
+    transaction costs time in proportion to the table's size; behind DDB_LOCK that made a seat-hold rush time
+    out once the test table held a few thousand items. This version checks every condition first against the
+    state before the transaction (as DynamoDB does; the items are distinct), cancels with the per-operation
+    reasons if any fails, and only then applies the writes, copying just the touched items so that an error
+    while applying (a bad update expression) is rolled back. The caller holds DDB_LOCK, so check-then-apply is
+    atomic. Emulates ``moto.dynamodb.models.DynamoDBBackend.transact_write_items``.
+    """
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > MAX_TRANSACT_ITEMS:
+        raise TooManyTransactionsException()
+    seen: set[tuple[str, str]] = set()
+    plan: list[tuple[str, dict[str, Any], str, dict[str, Any], Any]] = []
+    errors: list[tuple[Any, Any, Any]] = []
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table_name = op["TableName"]
+        if op_type == "Put":
+            table = backend.get_table(table_name)
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        ident = (str(table_name), str(key))
+        if ident in seen:
+            raise MultipleTransactionsException()
+        seen.add(ident)
+        old_image = None
+        try:
+            current = backend.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                check = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
+                if not check.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        old_image = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=old_image)
+            errors.append((None, None, None))
+            plan.append((op_type, op, table_name, key, current))
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), old_image))
+        except MockValidationException:
+            raise
+        except Exception as e:  # noqa: BLE001 - reported per operation, as moto does
+            errors.append((type(e).__name__, str(e), old_image))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    applied: list[tuple[str, dict[str, Any], Any]] = []
+    try:
+        for op_type, op, table_name, key, before in plan:
+            if op_type == "ConditionCheck":
+                continue
+            snapshot = copy.deepcopy(before)
+            kwargs = {
+                "condition_expression": op.get("ConditionExpression"),
+                "expression_attribute_names": op.get("ExpressionAttributeNames"),
+                "expression_attribute_values": op.get("ExpressionAttributeValues"),
+            }
+            if op_type == "Put":
+                backend.put_item(table_name, op["Item"], **kwargs)
+            elif op_type == "Delete":
+                backend.delete_item(table_name, key, **kwargs)
+            else:
+                backend.update_item(table_name, key, update_expression=op["UpdateExpression"], **kwargs)
+            applied.append((table_name, key, snapshot))
+    except Exception:
+        for table_name, key, snapshot in reversed(applied):
+            if snapshot is None:
+                backend.delete_item(table_name, key)
+            else:
+                backend.put_item(table_name, snapshot.to_json()["Attributes"])
+        raise
+
+
 def _raise_moto_limits() -> None:
     # moto checks TransactWriteItems against 25 (AWS's old limit); AWS allows 100 since 2022.
     try:
@@ -218,6 +315,12 @@ def _raise_moto_limits() -> None:
         responses.TRANSACTION_MAX_ITEMS = MAX_TRANSACT_ITEMS
     except Exception as e:  # noqa: BLE001
         LOG.warning("could not raise moto's transaction limit: %s", e)
+    try:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    except Exception as e:  # noqa: BLE001
+        LOG.warning("could not replace moto's TransactWriteItems: %s", e)
 
 
 class TtlReaper:

@@ -1,0 +1,462 @@
+//! Reservations: a member's hold on some seats of one showtime, and what becomes of it.
+//!
+//! ```text
+//!          confirm (paid, hold still live)
+//! HELD ───────────────────────────────────▶ CONFIRMED
+//!   │
+//!   ├── release: buyer cancels ──────────▶ CANCELLED
+//!   ├── release: hold ran out ───────────▶ EXPIRED
+//!   └── release: payment failed ─────────▶ FAILED
+//! ```
+//!
+//! A reservation is created HELD, in the same transaction that holds its seats, with the price of each seat
+//! fixed from the showtime's seat map at that moment (a later price change does not reprice it). A HELD
+//! reservation past `holdExpiresAt` reads as EXPIRED ([`Reservation::effective_status`]) even before anything
+//! writes EXPIRED, because its seats are already reclaimable by anyone ([`super::seat::can_hold`]) and it can
+//! no longer be confirmed ([`super::seat::can_confirm`]): the boundary is the same (`now > holdExpiresAt`).
+
+use super::performance::format_instant;
+use super::seat::{hold_expires_at, PricingError, SeatId};
+use super::showtime::Showtime;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReservationStatus {
+    /// Seats held, waiting for payment until `holdExpiresAt`.
+    Held,
+    /// Paid; the seats are SOLD to this reservation.
+    Confirmed,
+    /// Given up by the buyer (or an organizer's cancellation); seats released.
+    Cancelled,
+    /// The hold ran out before payment; seats released (or reclaimable).
+    Expired,
+    /// Payment failed or the saga could not complete; seats released.
+    Failed,
+}
+
+impl ReservationStatus {
+    pub const ALL: [ReservationStatus; 5] = [
+        ReservationStatus::Held,
+        ReservationStatus::Confirmed,
+        ReservationStatus::Cancelled,
+        ReservationStatus::Expired,
+        ReservationStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Held => "HELD",
+            ReservationStatus::Confirmed => "CONFIRMED",
+            ReservationStatus::Cancelled => "CANCELLED",
+            ReservationStatus::Expired => "EXPIRED",
+            ReservationStatus::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ReservationStatus> {
+        ReservationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
+    }
+
+    /// The statuses a release may end a hold in (seats given back): CANCELLED, EXPIRED, FAILED.
+    pub fn is_release(self) -> bool {
+        matches!(
+            self,
+            ReservationStatus::Cancelled | ReservationStatus::Expired | ReservationStatus::Failed
+        )
+    }
+}
+
+impl std::fmt::Display for ReservationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One seat of a reservation, with the grade and price it was held at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservedSeat {
+    pub row: u16,
+    pub col: u16,
+    pub grade: String,
+    /// In minor units of the reservation's currency.
+    pub price: u64,
+}
+
+impl ReservedSeat {
+    pub fn seat_id(&self) -> SeatId {
+        SeatId::new(self.row, self.col)
+    }
+}
+
+/// A reservation as stored and as returned by the API.
+///
+/// In JSON it also carries `holdExpiresAtTime`, the RFC 3339 (UTC) form of `holdExpiresAt` (epoch seconds),
+/// computed on the way out and ignored on the way in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ReservationJson", from = "ReservationJson")]
+pub struct Reservation {
+    pub id: String,
+    pub member_id: String,
+    pub performance_id: String,
+    pub showtime_id: String,
+    /// Sorted row-major, each seat once.
+    pub seats: Vec<ReservedSeat>,
+    pub total_price: u64,
+    pub currency: String,
+    pub status: ReservationStatus,
+    /// Epoch seconds; the same number is stored on the held seat items. The hold is live while
+    /// `now <= holdExpiresAt`.
+    pub hold_expires_at: i64,
+    /// Incremented on every change.
+    pub version: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+// The JSON (and stored) shape of a `Reservation`: its fields plus `holdExpiresAtTime`, which is ignored on input.
+/// A member's hold on seats of one showtime, and what became of it. Prices are in minor units of `currency`.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Reservation)]
+struct ReservationJson {
+    id: String,
+    member_id: String,
+    performance_id: String,
+    showtime_id: String,
+    seats: Vec<ReservedSeat>,
+    /// Sum of the seats' prices, in minor units of `currency`.
+    total_price: u64,
+    currency: String,
+    status: ReservationStatus,
+    /// When the hold runs out, epoch seconds.
+    hold_expires_at: i64,
+    /// `holdExpiresAt` as RFC 3339 (UTC).
+    #[serde(default)]
+    #[schema(format = DateTime)]
+    hold_expires_at_time: String,
+    version: u64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Reservation> for ReservationJson {
+    fn from(r: Reservation) -> Self {
+        ReservationJson {
+            hold_expires_at_time: epoch_to_rfc3339(r.hold_expires_at),
+            id: r.id,
+            member_id: r.member_id,
+            performance_id: r.performance_id,
+            showtime_id: r.showtime_id,
+            seats: r.seats,
+            total_price: r.total_price,
+            currency: r.currency,
+            status: r.status,
+            hold_expires_at: r.hold_expires_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<ReservationJson> for Reservation {
+    fn from(r: ReservationJson) -> Self {
+        Reservation {
+            id: r.id,
+            member_id: r.member_id,
+            performance_id: r.performance_id,
+            showtime_id: r.showtime_id,
+            seats: r.seats,
+            total_price: r.total_price,
+            currency: r.currency,
+            status: r.status,
+            hold_expires_at: r.hold_expires_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl PartialSchema for Reservation {
+    fn schema() -> RefOr<Schema> {
+        ReservationJson::schema()
+    }
+}
+
+impl ToSchema for Reservation {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Reservation")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <ReservationJson as ToSchema>::schemas(schemas);
+    }
+}
+
+/// RFC 3339 (UTC) of an epoch-seconds instant; the number itself if it is out of range.
+pub fn epoch_to_rfc3339(epoch_seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(epoch_seconds)
+        .map(format_instant)
+        .unwrap_or_else(|_| epoch_seconds.to_string())
+}
+
+impl Reservation {
+    /// A new HELD reservation for `seats` (already validated and sorted by
+    /// [`super::seat::validate_seat_selection`]), priced from the showtime's seat map; the hold lasts
+    /// `hold_minutes` (clamped to the allowed window, see [`hold_expires_at`]).
+    pub fn hold(
+        id: String,
+        member_id: String,
+        showtime: &Showtime,
+        seats: &[SeatId],
+        hold_minutes: u16,
+        now: OffsetDateTime,
+    ) -> Result<Reservation, PricingError> {
+        let map = &showtime.details.seat_map;
+        let mut total: u64 = 0;
+        let mut reserved = Vec::with_capacity(seats.len());
+        for &seat in seats {
+            let grade = map
+                .grade_index_of_seat(seat)
+                .and_then(|i| map.grades.get(i))
+                .ok_or(PricingError::NotOnMap(seat))?;
+            total = total
+                .checked_add(grade.price)
+                .ok_or(PricingError::Overflow)?;
+            reserved.push(ReservedSeat {
+                row: seat.row,
+                col: seat.col,
+                grade: grade.grade.clone(),
+                price: grade.price,
+            });
+        }
+        let created = format_instant(now);
+        Ok(Reservation {
+            id,
+            member_id,
+            performance_id: showtime.performance_id.clone(),
+            showtime_id: showtime.id.clone(),
+            seats: reserved,
+            total_price: total,
+            currency: showtime.details.currency.clone(),
+            status: ReservationStatus::Held,
+            hold_expires_at: hold_expires_at(now, hold_minutes),
+            version: 1,
+            created_at: created.clone(),
+            updated_at: created,
+        })
+    }
+
+    /// The status a client should see at `now` (epoch seconds): HELD past its expiry reads as EXPIRED (the seats
+    /// are reclaimable by the hold condition itself, and the hold can no longer be confirmed).
+    pub fn effective_status(&self, now: i64) -> ReservationStatus {
+        match self.status {
+            ReservationStatus::Held if self.hold_expires_at < now => ReservationStatus::Expired,
+            other => other,
+        }
+    }
+
+    /// The reserved seats, in stored (row-major) order.
+    pub fn seat_ids(&self) -> Vec<SeatId> {
+        self.seats.iter().map(ReservedSeat::seat_id).collect()
+    }
+
+    /// Whether `other` is the same hold request as this one: same member, showtime and seats (a retried hold with
+    /// the same reservation id).
+    pub fn is_same_hold(&self, other: &Reservation) -> bool {
+        let mut mine = self.seat_ids();
+        let mut theirs = other.seat_ids();
+        mine.sort_unstable();
+        theirs.sort_unstable();
+        self.member_id == other.member_id && self.showtime_id == other.showtime_id && mine == theirs
+    }
+
+    /// This reservation after a change to `status` at `now`: next version, `updatedAt = now`.
+    pub fn with_status(&self, status: ReservationStatus, now: OffsetDateTime) -> Reservation {
+        Reservation {
+            status,
+            version: self.version + 1,
+            updated_at: format_instant(now),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::showtime::{Grade, SeatMap, ShowtimeDetails};
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
+
+    fn showtime() -> Showtime {
+        Showtime::new(
+            "st-1".into(),
+            "perf-1".into(),
+            ShowtimeDetails {
+                starts_at: datetime!(2026-12-24 10:30 UTC),
+                venue_name: "Hall".into(),
+                seat_map: SeatMap {
+                    rows: 10,
+                    cols: 20,
+                    grades: vec![
+                        Grade {
+                            grade: "VIP".into(),
+                            from_row: 1,
+                            to_row: 2,
+                            price: 150_000,
+                        },
+                        Grade {
+                            grade: "S".into(),
+                            from_row: 3,
+                            to_row: 10,
+                            price: 80_000,
+                        },
+                    ],
+                },
+                currency: "KRW".into(),
+            },
+            NOW,
+        )
+    }
+
+    fn held() -> Reservation {
+        let seats = [SeatId::new(1, 1), SeatId::new(1, 2), SeatId::new(5, 3)];
+        Reservation::hold("res-1".into(), "m-1".into(), &showtime(), &seats, 10, NOW)
+            .expect("priced")
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in ReservationStatus::ALL {
+            assert_eq!(
+                ReservationStatus::parse(&s.as_str().to_lowercase()),
+                Some(s)
+            );
+            assert_eq!(serde_json::to_value(s).ok(), Some(json!(s.as_str())));
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        assert_eq!(ReservationStatus::parse("REQUESTED"), None);
+        let released: Vec<_> = ReservationStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_release())
+            .collect();
+        assert_eq!(
+            released,
+            [
+                ReservationStatus::Cancelled,
+                ReservationStatus::Expired,
+                ReservationStatus::Failed
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hold_is_priced_by_grade_from_the_seat_map() {
+        let r = held();
+        assert_eq!(r.status, ReservationStatus::Held);
+        assert_eq!(r.performance_id, "perf-1");
+        assert_eq!(r.showtime_id, "st-1");
+        assert_eq!(r.currency, "KRW");
+        assert_eq!(r.total_price, 150_000 * 2 + 80_000);
+        assert_eq!(r.seats[2].grade, "S");
+        assert_eq!(r.seats[2].price, 80_000);
+        assert_eq!(r.hold_expires_at, NOW.unix_timestamp() + 600);
+        assert_eq!(r.version, 1);
+        assert_eq!(r.created_at, "2026-06-01T00:00:00Z");
+        assert_eq!(r.updated_at, r.created_at);
+        assert_eq!(
+            r.seat_ids(),
+            [SeatId::new(1, 1), SeatId::new(1, 2), SeatId::new(5, 3)]
+        );
+    }
+
+    #[test]
+    fn pricing_errors_are_reported() {
+        let st = showtime();
+        let off = [SeatId::new(1, 1), SeatId::new(11, 1)];
+        assert_eq!(
+            Reservation::hold("r".into(), "m".into(), &st, &off, 10, NOW),
+            Err(PricingError::NotOnMap(SeatId::new(11, 1)))
+        );
+        let mut dear = st.clone();
+        dear.details.seat_map.grades[0].price = u64::MAX / 2 + 1;
+        let two = [SeatId::new(1, 1), SeatId::new(1, 2)];
+        assert_eq!(
+            Reservation::hold("r".into(), "m".into(), &dear, &two, 10, NOW),
+            Err(PricingError::Overflow)
+        );
+    }
+
+    #[test]
+    fn a_lapsed_hold_reads_expired_at_the_seat_boundary() {
+        let r = held();
+        let at = r.hold_expires_at;
+        assert_eq!(r.effective_status(at - 1), ReservationStatus::Held);
+        assert_eq!(
+            r.effective_status(at),
+            ReservationStatus::Held,
+            "at == now is still held"
+        );
+        assert_eq!(r.effective_status(at + 1), ReservationStatus::Expired);
+        let confirmed = r.with_status(ReservationStatus::Confirmed, NOW);
+        assert_eq!(
+            confirmed.effective_status(at + 1),
+            ReservationStatus::Confirmed
+        );
+        assert_eq!(confirmed.version, 2);
+    }
+
+    #[test]
+    fn same_hold_means_same_member_showtime_and_seats() {
+        let r = held();
+        let mut retried = r.clone();
+        retried.seats.reverse();
+        retried.hold_expires_at += 5;
+        assert!(r.is_same_hold(&retried));
+        let mut other_member = r.clone();
+        other_member.member_id = "m-2".into();
+        assert!(!r.is_same_hold(&other_member));
+        let mut fewer = r.clone();
+        fewer.seats.pop();
+        assert!(!r.is_same_hold(&fewer));
+    }
+
+    #[test]
+    fn json_is_camel_case_with_the_expiry_also_as_a_date_time() {
+        let r = held();
+        let v = serde_json::to_value(&r).expect("serializes");
+        assert_eq!(v["holdExpiresAt"], json!(NOW.unix_timestamp() + 600));
+        assert_eq!(v["holdExpiresAtTime"], json!("2026-06-01T00:10:00Z"));
+        assert_eq!(v["status"], json!("HELD"));
+        assert_eq!(v["totalPrice"], json!(380_000));
+        assert_eq!(
+            v["seats"][0],
+            json!({"row": 1, "col": 1, "grade": "VIP", "price": 150000})
+        );
+        assert_eq!(serde_json::from_value::<Reservation>(v).ok(), Some(r));
+        assert_eq!(epoch_to_rfc3339(i64::MAX), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn the_schema_is_named_reservation_and_documents_the_date_time() {
+        assert_eq!(<Reservation as ToSchema>::name(), "Reservation");
+        let schema = serde_json::to_value(Reservation::schema()).expect("schema serializes");
+        assert!(
+            schema["properties"]["holdExpiresAtTime"].is_object(),
+            "{schema}"
+        );
+        assert!(schema["properties"]["memberId"].is_object(), "{schema}");
+    }
+}

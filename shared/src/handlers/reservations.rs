@@ -1,0 +1,339 @@
+//! Reservations: seat holds and who sees them.
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /reservations` | any member: holds seats (201) or says which are taken (409) |
+//! | `GET /reservations/{reservationId}` | the member who made it, or an ADMIN |
+//! | `GET /reservations` | any member: their own |
+//! | `GET /performances/{performanceId}/reservations` | its organizer or an ADMIN: per-showtime sales and the reservations |
+//! | `GET /admin/reservations?performanceId=&showtimeId=&memberId=&status=` | ADMIN |
+
+use super::performances::{load_for_change, performance_id, PUBLISHERS};
+use crate::auth::caller;
+use crate::domain::ids::{new_id, parse_id};
+use crate::domain::member::Role;
+use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::seat::{grade_counts, validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
+use crate::error::AppError;
+use crate::http::{into_response, json_response, limit_param, parse_json, path_param, query_param};
+use crate::runtime::AppState;
+use crate::store::performances::Page;
+use crate::store::reservations::ReservationListing;
+use crate::store::seats::HoldOutcome;
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+const PAGE_DEFAULT: u32 = 20;
+const PAGE_MAX: u32 = 100;
+
+/// `POST /reservations` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HoldRequest {
+    pub showtime_id: String,
+    /// 1 to 10 seats of that showtime, each once.
+    pub seats: Vec<SeatId>,
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::NotFound {
+        entity: "reservation",
+        id: id.to_string(),
+    }
+}
+
+/// The reservation as the client should see it: a lapsed hold reads EXPIRED.
+fn present(mut r: Reservation, now: i64) -> Reservation {
+    r.status = r.effective_status(now);
+    r
+}
+
+fn present_page(page: Page<Reservation>, now: i64) -> Page<Reservation> {
+    Page {
+        items: page.items.into_iter().map(|r| present(r, now)).collect(),
+        next_cursor: page.next_cursor,
+    }
+}
+
+/// `POST /reservations`: holds the seats for the caller in one conditional transaction.
+pub async fn create(state: AppState, req: Request) -> Response<Body> {
+    into_response(create_inner(&state, &req).await)
+}
+
+async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>, AppError> {
+    let caller = caller(req)?;
+    let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
+    let body: HoldRequest = parse_json(req)?;
+    let unknown_showtime = || AppError::invalid("showtimeId", "no such showtime");
+    let showtime_id = parse_id(&body.showtime_id).ok_or_else(unknown_showtime)?;
+    let showtime = state
+        .store
+        .get_showtime(&showtime_id)
+        .await?
+        .ok_or_else(unknown_showtime)?;
+    let now = OffsetDateTime::now_utc();
+    let performance = state
+        .store
+        .get_performance(&showtime.performance_id)
+        .await?
+        .filter(|p| p.is_public())
+        .ok_or_else(unknown_showtime)?;
+    showtime
+        .accepts_holds(now)
+        .map_err(|refusal| AppError::Conflict(format!("showtime {}: {refusal}", showtime.id)))?;
+    if !performance.details.on_sale(now) {
+        return Err(AppError::Conflict(format!(
+            "tickets for this performance are on sale from {} to {}",
+            performance.details.sale_opens_at, performance.details.sale_closes_at
+        )));
+    }
+    let seats =
+        validate_seat_selection(&body.seats, &showtime.details.seat_map, MAX_SEATS_PER_HOLD)
+            .map_err(AppError::Validation)?;
+    let id = idempotent_id.unwrap_or_else(new_id);
+    let reservation = Reservation::hold(
+        id,
+        caller.member_id.clone(),
+        &showtime,
+        &seats,
+        performance.details.hold_minutes,
+        now,
+    )
+    .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?;
+    // The reservation id is the correlation id of everything that happens to this hold from here on.
+    let span = tracing::info_span!("hold", correlation_id = %reservation.id);
+    let outcome = state
+        .store
+        .hold_seats(&reservation, now.unix_timestamp())
+        .instrument(span.clone())
+        .await?;
+    let _entered = span.enter();
+    match outcome {
+        HoldOutcome::Held(held) => {
+            tracing::info!(
+                seats = held.seats.len(),
+                total = held.total_price,
+                "seats held"
+            );
+            let mut response =
+                json_response(StatusCode::CREATED, &present(held, now.unix_timestamp()));
+            if let Ok(location) =
+                HeaderValue::from_str(&format!("/reservations/{}", reservation.id))
+            {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
+        }
+        HoldOutcome::Unavailable(taken) => {
+            tracing::info!(taken = taken.len(), "seats unavailable");
+            Err(AppError::SeatsUnavailable(taken))
+        }
+    }
+}
+
+/// `GET /reservations/{reservationId}`: the member who made it, or an admin. Anybody else: 404.
+pub async fn get(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            let raw = path_param(&req, "reservationId")?;
+            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
+            let r = state
+                .store
+                .get_reservation(&id)
+                .await?
+                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
+                .ok_or_else(|| not_found(&id))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &present(r, OffsetDateTime::now_utc().unix_timestamp()),
+            ))
+        }
+        .await,
+    )
+}
+
+fn status_param(req: &Request) -> Result<Option<ReservationStatus>, AppError> {
+    query_param(req, "status")
+        .map(|raw| {
+            ReservationStatus::parse(&raw).ok_or_else(|| {
+                let allowed: Vec<_> = ReservationStatus::ALL.iter().map(|s| s.as_str()).collect();
+                AppError::invalid("status", format!("must be one of {}", allowed.join(", ")))
+            })
+        })
+        .transpose()
+}
+
+async fn list_page(
+    state: &AppState,
+    req: &Request,
+    listing: ReservationListing<'_>,
+) -> Result<Page<Reservation>, AppError> {
+    let status = status_param(req)?;
+    let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
+    let cursor = query_param(req, "cursor");
+    let page = state
+        .store
+        .list_reservations(listing, status, limit, cursor.as_deref())
+        .await?;
+    Ok(present_page(
+        page,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    ))
+}
+
+/// `GET /reservations?status=&limit=&cursor=`: the caller's own reservations.
+pub async fn list_mine(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            let page =
+                list_page(&state, &req, ReservationListing::Member(&caller.member_id)).await?;
+            Ok(json_response(StatusCode::OK, &page))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/reservations`: by showtime, member or performance (the first one given picks the index; the
+/// others filter the page), optionally by status.
+pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            caller(&req)?.require(&[Role::Admin])?;
+            let param = |name: &str| -> Result<Option<String>, AppError> {
+                query_param(&req, name)
+                    .map(|raw| {
+                        parse_id(&raw).ok_or_else(|| AppError::invalid(name, "must be an id"))
+                    })
+                    .transpose()
+            };
+            let (showtime, member, performance) = (
+                param("showtimeId")?,
+                param("memberId")?,
+                param("performanceId")?,
+            );
+            let listing = match (&showtime, &member, &performance) {
+                (Some(s), _, _) => ReservationListing::Showtime(s),
+                (None, Some(m), _) => ReservationListing::Member(m),
+                (None, None, Some(p)) => ReservationListing::Performance(p),
+                (None, None, None) => {
+                    return Err(AppError::invalid(
+                        "performanceId",
+                        "name a performanceId, showtimeId or memberId to list reservations by",
+                    ))
+                }
+            };
+            let mut page = list_page(&state, &req, listing).await?;
+            page.items.retain(|r| {
+                member.as_ref().is_none_or(|m| &r.member_id == m)
+                    && performance.as_ref().is_none_or(|p| &r.performance_id == p)
+            });
+            Ok(json_response(StatusCode::OK, &page))
+        }
+        .await,
+    )
+}
+
+/// Sales of one showtime, as the organizer sees them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShowtimeSales {
+    pub showtime_id: String,
+    pub starts_at: String,
+    pub currency: String,
+    pub capacity: u32,
+    pub available: u32,
+    pub held: u32,
+    pub sold: u32,
+    /// Sum of the confirmed reservations' totals, in minor units.
+    pub revenue: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceReservations {
+    pub performance_id: String,
+    pub showtimes: Vec<ShowtimeSales>,
+    /// One page of the performance's reservations, newest first.
+    pub reservations: Page<Reservation>,
+}
+
+/// `GET /performances/{performanceId}/reservations`: per showtime available/held/sold and revenue so far,
+/// and the reservations themselves (paginated).
+pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
+            let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let mut showtimes = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = state
+                    .store
+                    .list_showtimes(&performance.id, 100, cursor.as_deref())
+                    .await?;
+                showtimes.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let mut revenue = std::collections::HashMap::<String, u64>::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = state
+                    .store
+                    .list_reservations(
+                        ReservationListing::Performance(&performance.id),
+                        Some(ReservationStatus::Confirmed),
+                        PAGE_MAX,
+                        cursor.as_deref(),
+                    )
+                    .await?;
+                for r in page.items {
+                    *revenue.entry(r.showtime_id).or_default() += r.total_price;
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let mut sales = Vec::with_capacity(showtimes.len());
+            for s in showtimes {
+                let seats = state.store.read_seats(&s).await?;
+                let counts = grade_counts(&s.details.seat_map, seats, now);
+                sales.push(ShowtimeSales {
+                    starts_at: crate::domain::performance::format_instant(s.details.starts_at),
+                    currency: s.details.currency.clone(),
+                    capacity: s.details.seat_map.capacity(),
+                    available: counts.iter().map(|c| c.available).sum(),
+                    held: counts.iter().map(|c| c.held).sum(),
+                    sold: counts.iter().map(|c| c.sold).sum(),
+                    revenue: revenue.get(&s.id).copied().unwrap_or(0),
+                    showtime_id: s.id,
+                });
+            }
+            let reservations = list_page(
+                &state,
+                &req,
+                ReservationListing::Performance(&performance.id),
+            )
+            .await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &PerformanceReservations {
+                    performance_id: performance.id,
+                    showtimes: sales,
+                    reservations,
+                },
+            ))
+        }
+        .await,
+    )
+}

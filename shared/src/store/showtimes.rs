@@ -1,0 +1,211 @@
+//! Showtime items and the creation of their seat items (access patterns S1–S4 in the [module docs](super)).
+//!
+//! A showtime is one item, `SHOW#<id>`/`META`, listed per performance through the overloaded GSI3
+//! (`PERF#<performanceId>#SHOWS`, sorted by start time; performances use `ORG#...` partitions there). Its seats
+//! are separate items in block partitions (see [`super::seats`]), created by their first hold.
+
+use super::performances::Page;
+use super::{cursor, n, s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
+use crate::domain::performance::format_instant;
+use crate::domain::showtime::Showtime;
+use crate::error::AppError;
+
+const ENTITY: &str = "showtime";
+pub(crate) fn showtime_key(id: &str) -> Item {
+    Item::from([(PK.into(), s(format!("SHOW#{id}"))), (SK.into(), s("META"))])
+}
+
+/// The GSI3 partition listing a performance's showtimes.
+pub(crate) fn showtimes_partition(performance_id: &str) -> String {
+    format!("PERF#{performance_id}#SHOWS")
+}
+
+fn to_item(st: &Showtime) -> Result<Item, AppError> {
+    let mut item: Item = serde_dynamo::to_item(st).map_err(|e| AppError::Corrupt(e.to_string()))?;
+    item.extend(showtime_key(&st.id));
+    item.insert(TYPE.into(), s("Showtime"));
+    item.insert(GSI3PK.into(), s(showtimes_partition(&st.performance_id)));
+    item.insert(
+        GSI3SK.into(),
+        s(format!(
+            "{}#{}",
+            format_instant(st.details.starts_at),
+            st.id
+        )),
+    );
+    Ok(item)
+}
+
+fn from_item(mut item: Item) -> Result<Showtime, AppError> {
+    // The flattened details buffer unknown attributes; drop the keys so only the showtime's own remain.
+    for key in [PK, SK, TYPE, GSI3PK, GSI3SK] {
+        item.remove(key);
+    }
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+impl Store {
+    /// Pattern S2: stores a new showtime (`attribute_not_exists(PK)`); an existing id is [`AppError::Conflict`].
+    ///
+    /// No seat item is written: seat items are created by their first hold, and a seat of the map without an
+    /// item is AVAILABLE (see [`super::seats`]). So creating a 50,000-seat showtime is one write, and a create
+    /// retried after its showtime exists writes nothing.
+    pub async fn create_showtime(&self, st: &Showtime) -> Result<(), AppError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(st)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => {
+                    AppError::Conflict(format!("showtime {} already exists", st.id))
+                }
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
+        Ok(())
+    }
+
+    /// Pattern S1: a showtime by id, consistent.
+    pub async fn get_showtime(&self, id: &str) -> Result<Option<Showtime>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(showtime_key(id)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Pattern S3: one page of a performance's showtimes, earliest start first.
+    pub async fn list_showtimes(
+        &self,
+        performance_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Showtime>, AppError> {
+        let partition = showtimes_partition(performance_id);
+        let start_key = cursor
+            .map(|raw| cursor::decode(raw, &[PK, SK, GSI3PK, GSI3SK], GSI3PK, &partition))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI3)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI3PK)
+            .expression_attribute_values(":pk", s(partition))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Pattern S4: writes a changed showtime only if it is still at `previous_version` (optimistic concurrency);
+    /// otherwise [`AppError::PreconditionFailed`] and nothing is written. Seat items are not touched (they carry
+    /// no price; the seat map's rows and columns must not change once seats exist).
+    pub async fn replace_showtime(
+        &self,
+        st: &Showtime,
+        previous_version: u64,
+    ) -> Result<(), AppError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(st)?))
+            .condition_expression("version = :previous")
+            .expression_attribute_values(":previous", n(previous_version))
+            .send()
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
+                    entity: ENTITY,
+                    id: st.id.clone(),
+                    expected: previous_version,
+                },
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::showtime::{Grade, SeatMap, ShowtimeDetails, ShowtimeStatus};
+    use time::macros::datetime;
+
+    pub(crate) fn showtime() -> Showtime {
+        Showtime::new(
+            "0190a0a0-0000-7000-8000-00000000000a".into(),
+            "0190a0a0-0000-7000-8000-00000000000b".into(),
+            ShowtimeDetails {
+                starts_at: datetime!(2026-12-24 10:30 UTC),
+                venue_name: "Charlotte Theater".into(),
+                seat_map: SeatMap {
+                    rows: 25,
+                    cols: 30,
+                    grades: vec![
+                        Grade {
+                            grade: "VIP".into(),
+                            from_row: 1,
+                            to_row: 5,
+                            price: 170_000,
+                        },
+                        Grade {
+                            grade: "R".into(),
+                            from_row: 6,
+                            to_row: 25,
+                            price: 130_000,
+                        },
+                    ],
+                },
+                currency: "KRW".into(),
+            },
+            datetime!(2026-06-01 00:00 UTC),
+        )
+    }
+
+    fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    }
+
+    #[test]
+    fn item_keys_and_round_trip() {
+        let mut st = showtime();
+        st.status = ShowtimeStatus::Cancelled;
+        st.version = 3;
+        let item = to_item(&st).expect("item");
+        assert_eq!(
+            text(&item, PK),
+            Some("SHOW#0190a0a0-0000-7000-8000-00000000000a")
+        );
+        assert_eq!(text(&item, SK), Some("META"));
+        assert_eq!(text(&item, TYPE), Some("Showtime"));
+        assert_eq!(
+            text(&item, GSI3PK),
+            Some("PERF#0190a0a0-0000-7000-8000-00000000000b#SHOWS")
+        );
+        assert_eq!(
+            text(&item, GSI3SK),
+            Some("2026-12-24T10:30:00Z#0190a0a0-0000-7000-8000-00000000000a")
+        );
+        assert_eq!(text(&item, "status"), Some("CANCELLED"));
+        assert!(item.get("version").is_some_and(|v| v.as_n().is_ok()));
+        assert_eq!(from_item(item).expect("parses"), st);
+    }
+}
