@@ -97,6 +97,101 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Puts a new item; when its key is taken, [`AppError::Conflict`] naming `what`.
+    pub(crate) async fn put_new(
+        &self,
+        item: Item,
+        what: impl std::fmt::Display,
+    ) -> Result<(), AppError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => {
+                    AppError::Conflict(format!("{what} already exists"))
+                }
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
+        Ok(())
+    }
+
+    /// Replaces an item only if its stored `version` is still `previous_version` (optimistic concurrency);
+    /// otherwise [`AppError::PreconditionFailed`] and nothing is written.
+    pub(crate) async fn put_if_version(
+        &self,
+        item: Item,
+        previous_version: u64,
+        entity: &'static str,
+        id: &str,
+    ) -> Result<(), AppError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :previous")
+            .expression_attribute_values(
+                ":previous",
+                AttributeValue::N(previous_version.to_string()),
+            )
+            .send()
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
+                    entity,
+                    id: id.to_string(),
+                    expected: previous_version,
+                },
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
+        Ok(())
+    }
+
+    /// One page of a secondary index's partition, in sort-key order, resuming at a cursor this listing gave.
+    pub(crate) async fn index_page(
+        &self,
+        (index, pk_name, sk_name): (&str, &str, &str),
+        partition: String,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+        let start_key = cursor
+            .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(partition))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        Ok((out.items.unwrap_or_default(), next_cursor))
+    }
+
+    /// One item by key, strongly consistent.
+    pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
+    }
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

@@ -4,12 +4,10 @@
 //! catalog, the review queue and the organizer's list in step with the status.
 
 use super::{
-    cursor, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK,
-    SK, TYPE,
+    s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE,
 };
 use crate::domain::performance::{Category, Performance, PerformanceStatus};
 use crate::error::AppError;
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
 const ENTITY: &str = "performance";
@@ -101,33 +99,16 @@ impl Listing<'_> {
 impl Store {
     /// Pattern 2: stores a new performance; the id must be new.
     pub async fn create_performance(&self, p: &Performance) -> Result<(), AppError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(p)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
+        self.put_new(to_item(p)?, format!("performance {}", p.id))
             .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    AppError::Conflict(format!("performance {} already exists", p.id))
-                }
-                e => AppError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
     }
 
     /// Pattern 1.
     pub async fn get_performance(&self, id: &str) -> Result<Option<Performance>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(from_item).transpose()
+        self.get_consistent(key(id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Pattern 3: writes a changed performance only if it is still at `previous_version` (optimistic
@@ -137,26 +118,8 @@ impl Store {
         p: &Performance,
         previous_version: u64,
     ) -> Result<(), AppError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(p)?))
-            .condition_expression("version = :previous")
-            .expression_attribute_values(
-                ":previous",
-                AttributeValue::N(previous_version.to_string()),
-            )
-            .send()
+        self.put_if_version(to_item(p)?, previous_version, ENTITY, &p.id)
             .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
-                    entity: ENTITY,
-                    id: p.id.clone(),
-                    expected: previous_version,
-                },
-                e => AppError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
     }
 
     /// Patterns 4–7: one page of a listing, in index order.
@@ -167,28 +130,13 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Performance>, AppError> {
         let (index, pk_name, sk_name, partition) = listing.index();
-        let start_key = cursor
-            .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", s(partition))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start_key)
-            .send()
+        let (items, next_cursor) = self
+            .index_page((index, pk_name, sk_name), partition, limit, cursor)
             .await?;
-        let items = out
-            .items
-            .unwrap_or_default()
+        let items = items
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok(Page { items, next_cursor })
     }
 }

@@ -112,15 +112,10 @@ fn status_filter(
 impl Store {
     /// Pattern R1: a reservation by id, consistent.
     pub async fn get_reservation(&self, id: &str) -> Result<Option<Reservation>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(reservation_key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(from_item).transpose()
+        self.get_consistent(reservation_key(id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Patterns R2–R4: one page of a listing, newest first, optionally only the reservations whose effective

@@ -5,7 +5,7 @@
 //! are separate items in block partitions (see [`super::seats`]), created by their first hold.
 
 use super::performances::Page;
-use super::{cursor, n, s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
+use super::{s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
 use crate::domain::showtime::Showtime;
 use crate::error::AppError;
@@ -51,33 +51,16 @@ impl Store {
     /// item is AVAILABLE (see [`super::seats`]). So creating a 50,000-seat showtime is one write, and a create
     /// retried after its showtime exists writes nothing.
     pub async fn create_showtime(&self, st: &Showtime) -> Result<(), AppError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(st)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
+        self.put_new(to_item(st)?, format!("showtime {}", st.id))
             .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    AppError::Conflict(format!("showtime {} already exists", st.id))
-                }
-                e => AppError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
     }
 
     /// Pattern S1: a showtime by id, consistent.
     pub async fn get_showtime(&self, id: &str) -> Result<Option<Showtime>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(showtime_key(id)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.map(from_item).transpose()
+        self.get_consistent(showtime_key(id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Pattern S3: one page of a performance's showtimes, earliest start first.
@@ -88,28 +71,13 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Showtime>, AppError> {
         let partition = showtimes_partition(performance_id);
-        let start_key = cursor
-            .map(|raw| cursor::decode(raw, &[PK, SK, GSI3PK, GSI3SK], GSI3PK, &partition))
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI3)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI3PK)
-            .expression_attribute_values(":pk", s(partition))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start_key)
-            .send()
+        let (items, next_cursor) = self
+            .index_page((GSI3, GSI3PK, GSI3SK), partition, limit, cursor)
             .await?;
-        let items = out
-            .items
-            .unwrap_or_default()
+        let items = items
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok(Page { items, next_cursor })
     }
 
@@ -121,23 +89,8 @@ impl Store {
         st: &Showtime,
         previous_version: u64,
     ) -> Result<(), AppError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(st)?))
-            .condition_expression("version = :previous")
-            .expression_attribute_values(":previous", n(previous_version))
-            .send()
+        self.put_if_version(to_item(st)?, previous_version, ENTITY, &st.id)
             .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
-                    entity: ENTITY,
-                    id: st.id.clone(),
-                    expected: previous_version,
-                },
-                e => AppError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
     }
 }
 
