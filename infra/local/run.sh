@@ -50,6 +50,8 @@ cat <<MSG
     curl http://127.0.0.1:$API_PORT/performances
     curl http://127.0.0.1:$API_PORT/health
     curl -X POST http://127.0.0.1:$API_PORT/login -H 'content-type: application/json' -d '{"email":"$ADMIN_EMAIL","password":"$TICKETING_ADMIN_PASSWORD"}'
+    curl http://127.0.0.1:$API_PORT/openapi.json          (the whole API)
+  Hold seats: sign up (POST /signup), log in, then POST /reservations {"showtimeId": "...", "seats": [{"row": 5, "col": 12}]}
   LocalStack:  http://127.0.0.1:$PORT   (aws --endpoint-url http://127.0.0.1:$PORT ...)
   Logs:        ${STATE#"$ROOT"/}/localstack.log, ${STATE#"$ROOT"/}/gateway.log, function logs in ${STATE#"$ROOT"/}/lambda-logs/
   Ctrl-C stops everything.

@@ -46,5 +46,19 @@ for i, performance in enumerate(performances):
     status, approved = request("POST", f"/admin/performances/{created['id']}/approve", token=admin)
     if status not in (200, 409):
         sys.exit(f"approving {performance['title']!r} failed: {status} {approved}")
-    print(f"    {created['id']}  {performance['title']}")
+    # One evening showtime in the middle of the run: 20 rows of 30 seats, three grades.
+    showtime = {
+        "startsAt": f"{performance['runEndDate']}T19:30:00+09:00",
+        "venueName": performance["venue"]["name"],
+        "seatMap": {"rows": 20, "cols": 30, "grades": [
+            {"grade": "VIP", "fromRow": 1, "toRow": 4, "price": 170000},
+            {"grade": "R", "fromRow": 5, "toRow": 12, "price": 130000},
+            {"grade": "S", "fromRow": 13, "toRow": 20, "price": 90000},
+        ]},
+    }
+    status, show = request("POST", f"/performances/{created['id']}/showtimes", showtime, organizer,
+                           {"idempotency-key": f"seed-show-{i}"})
+    if status != 201:
+        sys.exit(f"creating a showtime of {performance['title']!r} failed: {status} {show}")
+    print(f"    {created['id']}  {performance['title']}  (showtime {show['id']}, 600 seats)")
 print(f"    organizer: {ORGANIZER['email']} / {ORGANIZER['password']}")
