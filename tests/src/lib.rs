@@ -209,6 +209,25 @@ pub async fn member(role: &str) -> Member {
     }
 }
 
+/// An organizer creates a performance; an admin approves it so it is public. Returns the approval's reply.
+pub async fn publish(organizer: &Member, body: &Value) -> Reply {
+    let created = organizer
+        .call(reqwest::Method::POST, "/performances", Some(body))
+        .await;
+    assert_eq!(created.status, 201, "create: {}", created.text);
+    let id = created.json["id"].as_str().unwrap_or_default().to_string();
+    let approved = admin()
+        .await
+        .call(
+            reqwest::Method::POST,
+            &format!("/admin/performances/{id}/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, 200, "approve: {}", approved.text);
+    approved
+}
+
 /// An admin, made once per test binary the documented way: the `ticketing-admin create-admin` bootstrap.
 pub async fn admin() -> Member {
     static ADMIN: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();

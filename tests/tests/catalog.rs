@@ -3,26 +3,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use ticketing_tests::{admin, call, member, unique, Member, Reply};
-
-/// An organizer creates a performance; an admin approves it so it is public.
-async fn publish(organizer: &Member, body: &Value) -> Reply {
-    let created = organizer
-        .call(Method::POST, "/performances", Some(body))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let id = created.json["id"].as_str().expect("id").to_string();
-    let approved = admin()
-        .await
-        .call(
-            Method::POST,
-            &format!("/admin/performances/{id}/approve"),
-            None,
-        )
-        .await;
-    assert_eq!(approved.status, 200, "{}", approved.text);
-    approved
-}
+use ticketing_tests::{admin, call, member, publish, unique, Member, Reply};
 
 fn performance(title: &str, start: &str, end: &str) -> Value {
     json!({

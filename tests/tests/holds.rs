@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
-use ticketing_tests::{admin, call, member, stack, unique, Member, Reply};
+use ticketing_tests::{admin, call, member, publish, stack, unique, Member, Reply};
 
 /// An approved performance on sale now, by a new organizer.
 async fn on_sale(hold_minutes: u32) -> (Member, String) {
@@ -25,20 +25,8 @@ async fn on_sale(hold_minutes: u32) -> (Member, String) {
         "saleClosesAt": "2027-03-31T00:00:00Z",
         "holdMinutes": hold_minutes
     });
-    let created = organizer
-        .call(Method::POST, "/performances", Some(&body))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text);
-    let id = created.json["id"].as_str().expect("id").to_string();
-    let approved = admin()
-        .await
-        .call(
-            Method::POST,
-            &format!("/admin/performances/{id}/approve"),
-            None,
-        )
-        .await;
-    assert_eq!(approved.status, 200, "{}", approved.text);
+    let approved = publish(&organizer, &body).await;
+    let id = approved.json["id"].as_str().expect("id").to_string();
     (organizer, id)
 }
 

@@ -31,14 +31,11 @@ use crate::domain::member::{Role, StoredMember};
 use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
 };
 use std::collections::HashMap;
 
 const ENTITY: &str = "member";
-/// Rounds of `BatchGetItem` for keys DynamoDB left unprocessed (throttling).
-const BATCH_ATTEMPTS: u32 = 4;
-
 fn profile_key(id: &str) -> Item {
     Item::from([
         (PK.into(), s(format!("MEMBER#{id}"))),
@@ -86,6 +83,18 @@ fn email_item(email: &str, member_id: &str) -> Item {
 }
 
 impl Store {
+    /// Deletes the `EMAIL#<email>` item if it is still this member's (or already gone).
+    fn email_release(&self, email: &str, member_id: &str) -> Result<Delete, AppError> {
+        built(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(email_key(email)))
+                .condition_expression("attribute_not_exists(PK) OR memberId = :id")
+                .expression_attribute_values(":id", s(member_id))
+                .build(),
+        )
+    }
+
     /// The `EMAIL#<email>` item that makes an email one member's: written only if nobody holds it.
     fn email_claim(&self, email: &str, member_id: &str) -> Result<Put, AppError> {
         built(
@@ -316,14 +325,7 @@ impl Store {
                 .set_expression_attribute_values(Some(values))
                 .build(),
         )?;
-        let release = built(
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(email_key(&current.member.email)))
-                .condition_expression("attribute_not_exists(PK) OR memberId = :id")
-                .expression_attribute_values(":id", s(id))
-                .build(),
-        )?;
+        let release = self.email_release(&current.member.email, id)?;
         let claim = self.email_claim(new_email, id)?;
         let items = vec![
             TransactWriteItem::builder().update(profile).build(),
@@ -378,14 +380,7 @@ impl Store {
                     .expression_attribute_values(":email", s(&current.member.email))
                     .build(),
             )?;
-            let claim = built(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(email_key(&current.member.email)))
-                    .condition_expression("attribute_not_exists(PK) OR memberId = :id")
-                    .expression_attribute_values(":id", s(id))
-                    .build(),
-            )?;
+            let claim = self.email_release(&current.member.email, id)?;
             let result = self
                 .client
                 .transact_write_items()
@@ -441,48 +436,19 @@ impl Store {
     /// (keys DynamoDB leaves unprocessed are asked for again).
     pub async fn session(&self, member_id: &str, token_id: &str) -> Result<SessionCheck, AppError> {
         let profile_pk = format!("MEMBER#{member_id}");
-        let mut pending = vec![profile_key(member_id), revoked_key(token_id)];
         let mut check = SessionCheck {
             member: None,
             revoked: false,
         };
-        for attempt in 0..BATCH_ATTEMPTS {
-            let keys = built(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build(),
-            )?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, keys)
-                .send()
-                .await?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                match item.get(PK).and_then(|v| v.as_s().ok()) {
-                    Some(pk) if *pk == profile_pk => check.member = Some(from_item(item)?),
-                    Some(pk) if pk.starts_with("REVOKED#") => check.revoked = true,
-                    _ => {}
-                }
+        let keys = vec![profile_key(member_id), revoked_key(token_id)];
+        for item in self.batch_get_consistent(keys).await? {
+            match item.get(PK).and_then(|v| v.as_s().ok()) {
+                Some(pk) if *pk == profile_pk => check.member = Some(from_item(item)?),
+                Some(pk) if pk.starts_with("REVOKED#") => check.revoked = true,
+                _ => {}
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
-            if pending.is_empty() {
-                return Ok(check);
-            }
-            backoff(attempt).await;
         }
-        Err(AppError::Dependency(
-            "BatchGetItem left keys unprocessed after retries".into(),
-        ))
+        Ok(check)
     }
 }
 

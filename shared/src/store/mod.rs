@@ -58,7 +58,9 @@ pub mod showtimes;
 use crate::error::AppError;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, KeysAndAttributes, TransactWriteItem,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -176,6 +178,48 @@ impl Store {
             .await?;
         let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
         Ok((out.items.unwrap_or_default(), next_cursor))
+    }
+
+    /// The items stored under `keys` (at most 100), strongly consistent, in one `BatchGetItem`; keys DynamoDB
+    /// leaves unprocessed (throttling) are asked for again with backoff. Missing items are simply absent.
+    pub(crate) async fn batch_get_consistent(
+        &self,
+        keys: Vec<Item>,
+    ) -> Result<Vec<Item>, AppError> {
+        const ATTEMPTS: u32 = 4;
+        let mut found = Vec::with_capacity(keys.len());
+        let mut pending = keys;
+        for attempt in 0..ATTEMPTS {
+            let request = built(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build(),
+            )?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await?;
+            found.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            backoff(attempt).await;
+        }
+        Err(AppError::Dependency(
+            "BatchGetItem left keys unprocessed after retries".into(),
+        ))
     }
 
     /// One item by key, strongly consistent.

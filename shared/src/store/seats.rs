@@ -41,8 +41,7 @@ use crate::domain::showtime::{block_of, Showtime};
 use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -53,9 +52,6 @@ use tokio::task::JoinSet;
 const HOLD_ATTEMPTS: u32 = 5;
 /// Block partitions queried at once by [`Store::read_seats`].
 const READ_CONCURRENCY: usize = 16;
-/// Rounds of `BatchGetItem` for keys DynamoDB left unprocessed.
-const BATCH_GET_ATTEMPTS: u32 = 4;
-
 /// The partition of a showtime's seats in `block`.
 pub(crate) fn seat_partition(showtime_id: &str, block: u16) -> String {
     format!("SHOW#{showtime_id}#B#{block}")
@@ -568,48 +564,19 @@ impl Store {
         showtime_id: &str,
         seats: &[SeatId],
     ) -> Result<Vec<(SeatId, Option<SeatState>)>, AppError> {
-        let mut found: HashMap<SeatId, SeatState> = HashMap::with_capacity(seats.len());
-        let mut pending: Vec<Item> = seats
+        let keys = seats
             .iter()
             .map(|&seat| seat_key(showtime_id, seat))
             .collect();
-        for attempt in 0..BATCH_GET_ATTEMPTS {
-            let keys = built(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build(),
-            )?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, keys)
-                .send()
-                .await?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let (seat, state) = seat_from_item(item)?;
-                found.insert(seat, state);
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
-            if pending.is_empty() {
-                return Ok(seats
-                    .iter()
-                    .map(|seat| (*seat, found.remove(seat)))
-                    .collect());
-            }
-            backoff(attempt).await;
+        let mut found: HashMap<SeatId, SeatState> = HashMap::with_capacity(seats.len());
+        for item in self.batch_get_consistent(keys).await? {
+            let (seat, state) = seat_from_item(item)?;
+            found.insert(seat, state);
         }
-        Err(AppError::Dependency(
-            "BatchGetItem left seat keys unprocessed after retries".into(),
-        ))
+        Ok(seats
+            .iter()
+            .map(|seat| (*seat, found.remove(seat)))
+            .collect())
     }
 }
 

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use ticketing_tests::{admin, member, unique, Member};
+use ticketing_tests::{member, publish, unique, Member};
 
 struct Options {
     holds: usize,
@@ -110,27 +110,20 @@ async fn main() {
     let rows = seats_needed.div_ceil(cols).max(1);
     eprintln!("setting up: a performance on sale, a showtime of {rows}×{cols} seats, buyers");
     let organizer = member("ORGANIZER").await;
-    let performance = organizer
-        .call(Method::POST, "/performances", Some(&json!({
+    let performance = publish(
+        &organizer,
+        &json!({
             "title": format!("Benchmark {}", unique()), "category": "CONCERT",
             "venue": {"name": "Bench Arena", "city": "Seoul"}, "runningTimeMinutes": 120, "ageRating": "ALL",
             "runStartDate": "2027-06-01", "runEndDate": "2027-06-30",
             "saleOpensAt": "2026-01-01T00:00:00Z", "saleClosesAt": "2027-06-30T00:00:00Z"
-        })))
-        .await;
+        }),
+    )
+    .await;
     let performance_id = performance.json["id"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let approved = admin()
-        .await
-        .call(
-            Method::POST,
-            &format!("/admin/performances/{performance_id}/approve"),
-            None,
-        )
-        .await;
-    assert_eq!(approved.status, 200, "approve: {}", approved.text);
     let showtime = organizer
         .call(Method::POST, &format!("/performances/{performance_id}/showtimes"), Some(&json!({
             "startsAt": "2027-06-10T19:00:00Z", "venueName": "Main hall",
