@@ -106,7 +106,8 @@ def _is_our_localstack(pid: int, state_dir: Path) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return b"localstack.runtime.main" in cmdline and _proc_env(pid).get(MARKER_ENV) == str(state_dir)
+    started_as = (b"ticketing_localstack.main", b"localstack.runtime.main")  # the latter: before the ext had it
+    return any(m in cmdline for m in started_as) and _proc_env(pid).get(MARKER_ENV) == str(state_dir)
 
 
 def _marked_processes(state_dir: Path) -> list[int]:
@@ -234,7 +235,8 @@ def cmd_start(args: argparse.Namespace) -> None:
             log.write(f"\n---- start {time.strftime('%Y-%m-%d %H:%M:%S')} ----\n".encode())
             log.flush()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "localstack.runtime.main"],
+                # localstack.runtime.main plus a fast exit once its shutdown is done (see ext's main.py)
+                [sys.executable, "-m", "ticketing_localstack.main"],
                 cwd=state_dir,
                 env=localstack_env(state_dir, port),
                 stdin=subprocess.DEVNULL,

@@ -8,20 +8,34 @@ pub struct FieldError {
     /// JSON path of the offending field (`title`, `venue.name`, `saleWindow.opensAt`) or the parameter name.
     pub field: String,
     pub message: String,
+    /// A rule the API description cannot state (422), rather than a breach of the document (400).
+    #[serde(skip)]
+    pub rule: bool,
 }
 
 impl FieldError {
+    /// A breach of what the OpenAPI document states for the field (400).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
+            rule: false,
+        }
+    }
+
+    /// A rule beyond the document: between fields, against stored state or the clock (422).
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            rule: true,
+            ..Self::new(field, message)
         }
     }
 }
 
 #[derive(Debug, Error)]
 pub enum AppError {
-    /// The request is well-formed JSON but breaks one or more rules.
+    /// The request is well-formed JSON but breaks one or more rules: 400 when any of them is stated by the
+    /// API description, 422 when all of them are rules beyond it ([`FieldError::rule`]).
     #[error("invalid request: {}", summary(.0))]
     Validation(Vec<FieldError>),
     /// The body is not the JSON we expect (syntax, wrong type, unknown field).
@@ -71,6 +85,16 @@ fn summary(errors: &[FieldError]) -> String {
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// One broken rule that the document cannot state (422).
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::rule(field, message)])
+    }
+
+    /// Whether a validation failure is only of rules beyond the document (422) and not of the document (400).
+    pub fn is_rule_violation(errors: &[FieldError]) -> bool {
+        !errors.is_empty() && errors.iter().all(|e| e.rule)
     }
 }
 

@@ -41,6 +41,15 @@ impl Problem {
 /// Maps an error to its problem document. Server-side failures are logged here and answered without internals.
 pub fn problem_for(err: &AppError) -> Problem {
     match err {
+        AppError::Validation(errors) if AppError::is_rule_violation(errors) => Problem {
+            errors: errors.clone(),
+            ..Problem::new(
+                "unprocessable",
+                "The request breaks a rule",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                err.to_string(),
+            )
+        },
         AppError::Validation(errors) => Problem {
             errors: errors.clone(),
             ..Problem::new(
@@ -203,14 +212,40 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 pub fn limit_param(req: &Request, default: u32, max: u32) -> Result<u32, AppError> {
     match query_param(req, "limit") {
         None => Ok(default),
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(AppError::invalid(
-                "limit",
-                format!("must be a whole number from 1 to {max}"),
-            )),
-        },
+        Some(raw) => crate::domain::rules::Int::new(1, u64::from(max))
+            .parse("limit", &raw)
+            .map(|n| n as u32)
+            .map_err(|e| AppError::Validation(vec![e])),
     }
+}
+
+/// `?cursor=`: the `nextCursor` of a previous page, checked for its shape here and for its content by the
+/// listing (422 when it names no position of that listing).
+pub fn cursor_param(req: &Request) -> Result<Option<String>, AppError> {
+    query_param(req, "cursor")
+        .map(|raw| {
+            crate::domain::rules::CURSOR
+                .check("cursor", &raw)
+                .map(|()| raw)
+                .map_err(|e| AppError::Validation(vec![e]))
+        })
+        .transpose()
+}
+
+/// An optional query parameter that must be one of an enum's values, spelled exactly.
+pub fn enum_param<T>(
+    req: &Request,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<Option<T>, AppError> {
+    query_param(req, name)
+        .map(|raw| {
+            parse(&raw).ok_or_else(|| {
+                AppError::invalid(name, format!("must be one of {}", allowed.join(", ")))
+            })
+        })
+        .transpose()
 }
 
 /// `If-Match: "3"` (or `3`, or a weak `W/"3"`): the version the client last saw.
@@ -218,14 +253,15 @@ pub fn if_match_version(req: &Request) -> Result<Option<u64>, AppError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let raw = value.to_str().unwrap_or_default().trim();
-    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    raw.parse::<u64>().map(Some).map_err(|_| {
-        AppError::invalid(
-            "If-Match",
-            "must be the version (ETag) returned by a previous read",
-        )
-    })
+    let raw = value.to_str().unwrap_or_default();
+    let rule = &crate::domain::rules::IF_MATCH;
+    rule.check("If-Match", raw)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let digits = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    digits
+        .parse::<u64>()
+        .map(Some)
+        .map_err(|_| AppError::invalid("If-Match", rule.message))
 }
 
 /// Adds `ETag: "<version>"` to a response.

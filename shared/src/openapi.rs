@@ -4,7 +4,7 @@
 
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
 use crate::domain::performance::{
-    AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, Venue,
+    AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest, Venue,
 };
 use crate::domain::reservation::{Reservation, ReservationStatus, ReservedSeat};
 use crate::domain::seat::{GradeCounts, SeatId};
@@ -78,13 +78,6 @@ struct Health {
     status: String,
     service: String,
     version: String,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct RejectRequest {
-    /// Shown to the organizer; 1 to 1,000 characters.
-    reason: String,
 }
 
 #[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = Health)))]

@@ -4,5 +4,6 @@ pub mod ids;
 pub mod member;
 pub mod performance;
 pub mod reservation;
+pub mod rules;
 pub mod seat;
 pub mod showtime;

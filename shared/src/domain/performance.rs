@@ -3,20 +3,64 @@
 //! Clients send a [`PerformanceInput`]; [`PerformanceInput::validate`] checks every rule at once and returns
 //! the normalised [`PerformanceDetails`] or the list of fields that are wrong.
 
+use crate::domain::rules::{formatted, nullable, Int, Pattern, Text};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
+use utoipa::openapi::schema::{KnownFormat, Object};
 use utoipa::ToSchema;
 
-pub const TITLE_MAX: usize = 200;
-pub const DESCRIPTION_MAX: usize = 5_000;
-pub const VENUE_NAME_MAX: usize = 200;
-pub const CITY_MAX: usize = 100;
-pub const ADDRESS_MAX: usize = 300;
-pub const URL_MAX: usize = 2_048;
+pub const TITLE: Text = Text::line(200);
+pub const DESCRIPTION: Text = Text::multiline(5_000);
+pub const VENUE_NAME: Text = Text::line(200);
+pub const CITY: Text = Text::line(100);
+pub const ADDRESS: Text = Text::optional_line(300);
 pub const RUNNING_TIME_MAX_MINUTES: u32 = 24 * 60;
+pub const RUNNING_TIME: Int = Int::new(1, RUNNING_TIME_MAX_MINUTES as u64);
+/// An absolute https URL of a plain shape: host labels, then an optional path and query of URL-safe
+/// characters (no spaces, no percent-escapes, no port).
+pub static POSTER_URL: Pattern = Pattern::new(
+    r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$",
+    2_048,
+    "must be an absolute https URL (https://host/path), at most 2048 characters",
+);
+pub const REJECTION_REASON: Text = Text::line(1_000);
+
+fn title_schema() -> Object {
+    TITLE.schema()
+}
+fn description_schema() -> Object {
+    DESCRIPTION.schema()
+}
+fn venue_name_schema() -> Object {
+    VENUE_NAME.schema()
+}
+fn city_schema() -> Object {
+    CITY.schema()
+}
+fn address_schema() -> Object {
+    nullable(ADDRESS.schema())
+}
+fn running_time_schema() -> Object {
+    RUNNING_TIME.schema()
+}
+fn poster_url_schema() -> Object {
+    nullable(POSTER_URL.schema())
+}
+fn hold_minutes_schema() -> Object {
+    nullable(crate::domain::seat::HOLD_MINUTES.schema())
+}
+fn date_schema() -> Object {
+    formatted(KnownFormat::Date)
+}
+pub(crate) fn date_time_schema() -> Object {
+    formatted(KnownFormat::DateTime)
+}
+fn rejection_reason_schema() -> Object {
+    REJECTION_REASON.schema()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -63,9 +107,7 @@ impl Category {
     }
 
     pub fn parse(raw: &str) -> Option<Category> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(raw))
+        Category::ALL.into_iter().find(|c| c.as_str() == raw)
     }
 }
 
@@ -119,7 +161,7 @@ impl PerformanceStatus {
     pub fn parse(raw: &str) -> Option<PerformanceStatus> {
         PerformanceStatus::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
+            .find(|s| s.as_str() == raw)
     }
 }
 
@@ -143,9 +185,12 @@ pub struct InvalidTransition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Venue {
+    #[schema(schema_with = venue_name_schema)]
     pub name: String,
+    #[schema(schema_with = city_schema)]
     pub city: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = address_schema)]
     pub address: Option<String>,
 }
 
@@ -153,24 +198,43 @@ pub struct Venue {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PerformanceInput {
+    #[schema(schema_with = title_schema)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = description_schema)]
     pub description: String,
     pub category: Category,
     pub venue: Venue,
+    #[schema(schema_with = running_time_schema)]
     pub running_time_minutes: u32,
     pub age_rating: AgeRating,
     #[serde(default)]
+    #[schema(schema_with = poster_url_schema)]
     pub poster_url: Option<String>,
-    /// First and last day of the run, `YYYY-MM-DD`.
+    /// First and last day of the run, `YYYY-MM-DD`; the last not before the first (422).
+    #[schema(schema_with = date_schema)]
     pub run_start_date: String,
+    #[schema(schema_with = date_schema)]
     pub run_end_date: String,
-    /// When tickets go on sale and stop being sold, RFC 3339 with an offset.
+    /// When tickets go on sale and stop being sold, RFC 3339 with an offset; sales close after they open
+    /// and open before the run ends (422).
+    #[schema(schema_with = date_time_schema)]
     pub sale_opens_at: String,
+    #[schema(schema_with = date_time_schema)]
     pub sale_closes_at: String,
     /// How long a buyer's seats stay held while they pay, in minutes (1 to 60; default 10).
     #[serde(default)]
+    #[schema(schema_with = hold_minutes_schema)]
     pub hold_minutes: Option<u32>,
+}
+
+/// `POST /admin/performances/{performanceId}/reject` body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Shown to the organizer: what to change.
+    #[schema(schema_with = rejection_reason_schema)]
+    pub reason: String,
 }
 
 /// The validated, normalised editable part of a performance (dates canonical, datetimes in UTC).
@@ -311,22 +375,9 @@ impl Performance {
     }
 }
 
-/// Checks a rejection reason: required, at most [`REJECTION_REASON_MAX`] characters.
+/// Checks a rejection reason: required, at most 1,000 characters ([`REJECTION_REASON`]).
 pub fn rejection_reason(raw: &str) -> Result<String, FieldError> {
-    let reason = raw.trim();
-    if reason.is_empty() {
-        Err(FieldError::new(
-            "reason",
-            "must not be empty: tell the organizer what to change",
-        ))
-    } else if reason.chars().count() > REJECTION_REASON_MAX {
-        Err(FieldError::new(
-            "reason",
-            format!("must be at most {REJECTION_REASON_MAX} characters"),
-        ))
-    } else {
-        Ok(reason.to_string())
-    }
+    REJECTION_REASON.check("reason", raw)
 }
 
 pub fn format_instant(t: OffsetDateTime) -> String {
@@ -343,80 +394,31 @@ pub fn parse_instant(raw: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(raw, &Rfc3339).ok()
 }
 
-fn check_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    required: bool,
-    max: usize,
-) -> String {
-    let trimmed = value.trim();
-    if required && trimmed.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if trimmed.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    } else if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    trimmed.to_string()
-}
-
 impl PerformanceInput {
     /// Checks every rule and reports every broken one.
     pub fn validate(self) -> Result<PerformanceDetails, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let title = check_text(&mut errors, "title", &self.title, true, TITLE_MAX);
-        let description = check_text(
-            &mut errors,
-            "description",
-            &self.description,
-            false,
-            DESCRIPTION_MAX,
-        );
+        let title = TITLE.check_into(&mut errors, "title", &self.title);
+        let description = DESCRIPTION.check_into(&mut errors, "description", &self.description);
         let venue = Venue {
-            name: check_text(
-                &mut errors,
-                "venue.name",
-                &self.venue.name,
-                true,
-                VENUE_NAME_MAX,
-            ),
-            city: check_text(&mut errors, "venue.city", &self.venue.city, true, CITY_MAX),
+            name: VENUE_NAME.check_into(&mut errors, "venue.name", &self.venue.name),
+            city: CITY.check_into(&mut errors, "venue.city", &self.venue.city),
             address: self
                 .venue
                 .address
                 .as_deref()
-                .map(|a| check_text(&mut errors, "venue.address", a, false, ADDRESS_MAX))
+                .map(|a| ADDRESS.check_into(&mut errors, "venue.address", a))
                 .filter(|a| !a.is_empty()),
         };
-        if !(1..=RUNNING_TIME_MAX_MINUTES).contains(&self.running_time_minutes) {
-            errors.push(FieldError::new(
-                "runningTimeMinutes",
-                format!("must be from 1 to {RUNNING_TIME_MAX_MINUTES}"),
-            ));
+        if let Err(e) =
+            RUNNING_TIME.check("runningTimeMinutes", u64::from(self.running_time_minutes))
+        {
+            errors.push(e);
         }
-        let poster_url = self
-            .poster_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty());
+        let poster_url = self.poster_url.as_deref();
         if let Some(raw) = poster_url {
-            let ok = raw.len() <= URL_MAX
-                && url::Url::parse(raw).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
-            if !ok {
-                errors.push(FieldError::new(
-                    "posterUrl",
-                    "must be an absolute https URL",
-                ));
+            if let Err(e) = POSTER_URL.check("posterUrl", raw) {
+                errors.push(e);
             }
         }
 
@@ -436,7 +438,7 @@ impl PerformanceInput {
         }
         if let (Some(s), Some(e)) = (start, end) {
             if e < s {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     "runEndDate",
                     "must not be before runStartDate",
                 ));
@@ -458,13 +460,16 @@ impl PerformanceInput {
         }
         if let (Some(o), Some(c)) = (opens, closes) {
             if c <= o {
-                errors.push(FieldError::new("saleClosesAt", "must be after saleOpensAt"));
+                errors.push(FieldError::rule(
+                    "saleClosesAt",
+                    "must be after saleOpensAt",
+                ));
             }
         }
         if let (Some(o), Some(e)) = (opens, end) {
             // Sales must open before the run is over (a day of slack covers any venue time zone).
             if o.to_offset(UtcOffset::UTC).date() > e.next_day().unwrap_or(e) {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     "saleOpensAt",
                     "must be before the end of the run",
                 ));
@@ -578,8 +583,8 @@ mod tests {
     #[test]
     fn overlong_text_is_refused() {
         let mut v = valid();
-        v["title"] = json!("x".repeat(TITLE_MAX + 1));
-        v["description"] = json!("y".repeat(DESCRIPTION_MAX + 1));
+        v["title"] = json!("x".repeat(TITLE.max + 1));
+        v["description"] = json!("y".repeat(DESCRIPTION.max + 1));
         assert_eq!(fields(v), ["title", "description"]);
     }
 
@@ -668,8 +673,9 @@ mod tests {
     }
 
     #[test]
-    fn category_parse_is_case_insensitive() {
-        assert_eq!(Category::parse("concert"), Some(Category::Concert));
+    fn category_parse_takes_the_documented_spelling_only() {
+        assert_eq!(Category::parse("CONCERT"), Some(Category::Concert));
+        assert_eq!(Category::parse("concert"), None);
         assert_eq!(Category::parse("nope"), None);
         for c in Category::ALL {
             assert_eq!(serde_json::to_value(c).ok(), Some(json!(c.as_str())));

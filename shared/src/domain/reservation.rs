@@ -61,7 +61,7 @@ impl ReservationStatus {
     pub fn parse(raw: &str) -> Option<ReservationStatus> {
         ReservationStatus::ALL
             .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
+            .find(|s| s.as_str() == raw)
     }
 
     /// The statuses a release may end a hold in (seats given back): CANCELLED, EXPIRED, FAILED.
@@ -340,10 +340,9 @@ mod tests {
     #[test]
     fn status_names_round_trip() {
         for s in ReservationStatus::ALL {
-            assert_eq!(
-                ReservationStatus::parse(&s.as_str().to_lowercase()),
-                Some(s)
-            );
+            assert_eq!(ReservationStatus::parse(s.as_str()), Some(s));
+            // The document lists the exact spellings; anything else is a 400.
+            assert_eq!(ReservationStatus::parse(&s.as_str().to_lowercase()), None);
             assert_eq!(serde_json::to_value(s).ok(), Some(json!(s.as_str())));
             assert_eq!(s.to_string(), s.as_str());
         }

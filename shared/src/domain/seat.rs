@@ -47,6 +47,8 @@ pub const DEFAULT_HOLD_MINUTES: u16 = 10;
 /// Bounds of the per-performance hold window.
 pub const HOLD_MINUTES_MIN: u16 = 1;
 pub const HOLD_MINUTES_MAX: u16 = 60;
+pub const HOLD_MINUTES: crate::domain::rules::Int =
+    crate::domain::rules::Int::new(HOLD_MINUTES_MIN as u64, HOLD_MINUTES_MAX as u64);
 
 const _: () =
     assert!(HOLD_MINUTES_MIN <= DEFAULT_HOLD_MINUTES && DEFAULT_HOLD_MINUTES <= HOLD_MINUTES_MAX);
@@ -61,8 +63,18 @@ const _: () =
 )]
 #[serde(deny_unknown_fields)]
 pub struct SeatId {
+    /// 1-based; a seat off the showtime's map is a 422.
+    #[schema(schema_with = seat_row_schema)]
     pub row: u16,
+    #[schema(schema_with = seat_col_schema)]
     pub col: u16,
+}
+
+fn seat_row_schema() -> utoipa::openapi::schema::Object {
+    crate::domain::showtime::ROWS.schema()
+}
+fn seat_col_schema() -> utoipa::openapi::schema::Object {
+    crate::domain::showtime::COLS.schema()
 }
 
 impl SeatId {
@@ -335,7 +347,7 @@ pub fn validate_seat_selection(
         }
         first_index.insert(*seat, i);
         if !map.contains(*seat) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 field,
                 format!(
                     "seat {seat} is not on the seat map (rows 1-{}, cols 1-{})",

@@ -8,22 +8,69 @@
 
 use super::performance::{format_instant, parse_instant};
 use super::seat::SeatId;
+use crate::domain::rules::{nullable, Int, Pattern, Text};
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use time::{OffsetDateTime, UtcOffset};
+use utoipa::openapi::schema::{ArrayBuilder, Object};
+use utoipa::openapi::{Array, Ref};
 use utoipa::ToSchema;
 
-pub const VENUE_NAME_MAX: usize = super::performance::VENUE_NAME_MAX;
+pub const VENUE_NAME: Text = super::performance::VENUE_NAME;
 pub const ROWS_MAX: u16 = 500;
 pub const COLS_MAX: u16 = 500;
+pub const ROWS: Int = Int::new(1, ROWS_MAX as u64);
+pub const COLS: Int = Int::new(1, COLS_MAX as u64);
 /// The most seats one showtime may have (a 50,000-seat stadium map fits).
 pub const CAPACITY_MAX: u32 = 100_000;
 pub const GRADES_MAX: usize = 20;
 pub const GRADE_NAME_MAX: usize = 20;
 /// The most a single seat may cost, in minor units (100,000,000 KRW; 1,000,000.00 in a 2-decimal currency).
 pub const PRICE_MAX: u64 = 100_000_000;
+pub const PRICE: Int = Int::new(0, PRICE_MAX);
 pub const DEFAULT_CURRENCY: &str = "KRW";
+/// `VIP`, `R`, `S`, `A`...: 1 to 20 of `A-Z 0-9 _ -` (lower case is accepted and upper-cased).
+pub static GRADE_NAME: Pattern = Pattern::new(
+    r"^[A-Za-z0-9_-]{1,20}$",
+    GRADE_NAME_MAX,
+    "must be 1 to 20 of the letters A-Z, digits, '_' and '-'",
+);
+/// An ISO 4217 code (upper-cased when stored).
+pub static CURRENCY: Pattern = Pattern::new(
+    r"^[A-Za-z]{3}$",
+    3,
+    "must be an ISO 4217 code of 3 letters, e.g. KRW",
+);
+
+fn venue_name_schema() -> Object {
+    VENUE_NAME.schema()
+}
+fn currency_schema() -> Object {
+    nullable(CURRENCY.schema())
+}
+fn rows_schema() -> Object {
+    ROWS.schema()
+}
+fn cols_schema() -> Object {
+    COLS.schema()
+}
+fn grades_schema() -> Array {
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("GradeInput"))
+        .min_items(Some(1))
+        .max_items(Some(GRADES_MAX))
+        .build()
+}
+fn grade_name_schema() -> Object {
+    GRADE_NAME.schema()
+}
+fn price_schema() -> Object {
+    PRICE.schema()
+}
+fn starts_at_schema() -> Object {
+    super::performance::date_time_schema()
+}
 
 /// Rows per seat block. Every seat item of a showtime lives in the partition `SHOW#<showId>#B#<block>`, with
 /// `block = (row - 1) / ROWS_PER_BLOCK`, so a show's seats spread over `ceil(rows / ROWS_PER_BLOCK)` partitions.
@@ -44,21 +91,29 @@ pub fn block_of(seat: SeatId) -> u16 {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShowtimeInput {
-    /// When the show starts, RFC 3339 with an offset (`2026-12-24T19:30:00+09:00`); must be in the future.
+    /// When the show starts, RFC 3339 with an offset (`2026-12-24T19:30:00+09:00`); must be in the future (422).
+    #[schema(schema_with = starts_at_schema)]
     pub starts_at: String,
+    #[schema(schema_with = venue_name_schema)]
     pub venue_name: String,
     pub seat_map: SeatMapInput,
     /// ISO 4217 code of the prices' currency; prices are in its minor units. Defaults to KRW.
     #[serde(default)]
+    #[schema(schema_with = currency_schema)]
     pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeatMapInput {
+    #[schema(schema_with = rows_schema)]
     pub rows: u16,
+    /// Seats per row; rows × cols is at most 100,000 (422).
+    #[schema(schema_with = cols_schema)]
     pub cols: u16,
-    /// Row ranges with their grade and price; together they must cover every row exactly once.
+    /// Row ranges with their grade and price; together they must cover every row exactly once, each grade
+    /// named once (422).
+    #[schema(schema_with = grades_schema)]
     pub grades: Vec<GradeInput>,
 }
 
@@ -66,11 +121,16 @@ pub struct SeatMapInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GradeInput {
     /// `VIP`, `R`, `S`, `A`...: 1 to 20 of `A-Z 0-9 _ -` (lower case is accepted and upper-cased).
+    #[schema(schema_with = grade_name_schema)]
     pub grade: String,
-    /// First and last row of the grade, 1-based and inclusive.
+    /// First and last row of the grade, 1-based and inclusive; `toRow` not below `fromRow` and not past the
+    /// map's last row (422).
+    #[schema(schema_with = rows_schema)]
     pub from_row: u16,
+    #[schema(schema_with = rows_schema)]
     pub to_row: u16,
     /// Price of one seat in minor units of the currency (won, cents).
+    #[schema(schema_with = price_schema)]
     pub price: u64,
 }
 
@@ -335,23 +395,17 @@ fn rows_word(rows: &[u16]) -> &'static str {
 
 impl SeatMapInput {
     fn validate(self, errors: &mut Vec<FieldError>) -> SeatMap {
-        let rows_ok = (1..=ROWS_MAX).contains(&self.rows);
-        let cols_ok = (1..=COLS_MAX).contains(&self.cols);
-        if !rows_ok {
-            errors.push(FieldError::new(
-                "seatMap.rows",
-                format!("must be from 1 to {ROWS_MAX}"),
-            ));
+        let rows_ok = ROWS.contains(u64::from(self.rows));
+        let cols_ok = COLS.contains(u64::from(self.cols));
+        if let Err(e) = ROWS.check("seatMap.rows", u64::from(self.rows)) {
+            errors.push(e);
         }
-        if !cols_ok {
-            errors.push(FieldError::new(
-                "seatMap.cols",
-                format!("must be from 1 to {COLS_MAX}"),
-            ));
+        if let Err(e) = COLS.check("seatMap.cols", u64::from(self.cols)) {
+            errors.push(e);
         }
         let capacity = u32::from(self.rows) * u32::from(self.cols);
         if rows_ok && cols_ok && capacity > CAPACITY_MAX {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "seatMap",
                 format!(
                     "rows × cols must be at most {CAPACITY_MAX} seats (this map has {capacity})"
@@ -373,40 +427,27 @@ impl SeatMapInput {
         let mut grades: Vec<Grade> = Vec::with_capacity(self.grades.len());
         for (i, g) in self.grades.into_iter().enumerate() {
             let path = format!("seatMap.grades[{i}]");
-            let name = g.grade.trim().to_ascii_uppercase();
-            let len = name.chars().count();
-            if len == 0 || len > GRADE_NAME_MAX {
-                errors.push(FieldError::new(
-                    format!("{path}.grade"),
-                    format!("must be 1 to {GRADE_NAME_MAX} characters"),
-                ));
-            } else if !name
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-            {
-                errors.push(FieldError::new(
-                    format!("{path}.grade"),
-                    "may contain only letters A-Z, digits, '_' and '-'",
-                ));
+            let name = g.grade.to_ascii_uppercase();
+            if let Err(e) = GRADE_NAME.check(&format!("{path}.grade"), &g.grade) {
+                errors.push(e);
             } else if let Some(j) = grades.iter().position(|other| other.grade == name) {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     format!("{path}.grade"),
                     format!("grade '{name}' is already defined by seatMap.grades[{j}]"),
                 ));
             }
-            if g.from_row < 1 {
-                errors.push(FieldError::new(
-                    format!("{path}.fromRow"),
-                    "must be at least 1 (rows are numbered from 1)",
-                ));
+            if let Err(e) = ROWS.check(&format!("{path}.fromRow"), u64::from(g.from_row)) {
+                errors.push(e);
             }
-            if g.to_row < g.from_row {
-                errors.push(FieldError::new(
+            if let Err(e) = ROWS.check(&format!("{path}.toRow"), u64::from(g.to_row)) {
+                errors.push(e);
+            } else if g.to_row < g.from_row {
+                errors.push(FieldError::rule(
                     format!("{path}.toRow"),
                     "must not be less than fromRow",
                 ));
             } else if rows_ok && g.to_row > self.rows {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     format!("{path}.toRow"),
                     format!(
                         "must be at most {} (the map has {} rows)",
@@ -414,11 +455,8 @@ impl SeatMapInput {
                     ),
                 ));
             }
-            if g.price > PRICE_MAX {
-                errors.push(FieldError::new(
-                    format!("{path}.price"),
-                    format!("must be at most {PRICE_MAX}"),
-                ));
+            if let Err(e) = PRICE.check(&format!("{path}.price"), g.price) {
+                errors.push(e);
             }
             grades.push(Grade {
                 grade: name,
@@ -470,7 +508,7 @@ fn check_coverage(grades: &[Grade], rows: u16, errors: &mut Vec<FieldError>) {
             } else {
                 "toRow"
             };
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 format!("seatMap.grades[{i}].{end}"),
                 format!(
                     "{} {} already in grade '{}' (seatMap.grades[{j}]); every row must be in exactly one grade",
@@ -485,7 +523,7 @@ fn check_coverage(grades: &[Grade], rows: u16, errors: &mut Vec<FieldError>) {
         .filter(|&r| owner[usize::from(r)].is_none())
         .collect();
     if !uncovered.is_empty() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::rule(
             "seatMap.grades",
             format!(
                 "{} {} not in any grade; every row from 1 to {rows} must be in exactly one grade",
@@ -494,24 +532,6 @@ fn check_coverage(grades: &[Grade], rows: u16, errors: &mut Vec<FieldError>) {
             ),
         ));
     }
-}
-
-fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if trimmed.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    } else if trimmed.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    trimmed.to_string()
 }
 
 impl ShowtimeInput {
@@ -525,23 +545,16 @@ impl ShowtimeInput {
                 "must be an RFC 3339 date-time with offset, e.g. 2026-12-24T19:30:00+09:00",
             )),
             Some(t) if t <= now => {
-                errors.push(FieldError::new("startsAt", "must be in the future"));
+                errors.push(FieldError::rule("startsAt", "must be in the future"));
             }
             Some(_) => {}
         }
-        let venue_name = check_text(&mut errors, "venueName", &self.venue_name, VENUE_NAME_MAX);
-        let currency = self
-            .currency
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or(DEFAULT_CURRENCY)
-            .to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            errors.push(FieldError::new(
-                "currency",
-                "must be an ISO 4217 code of 3 letters, e.g. KRW",
-            ));
+        let venue_name = VENUE_NAME.check_into(&mut errors, "venueName", &self.venue_name);
+        let currency = self.currency.as_deref().unwrap_or(DEFAULT_CURRENCY);
+        if let Err(e) = CURRENCY.check("currency", currency) {
+            errors.push(e);
         }
+        let currency = currency.to_ascii_uppercase();
         let seat_map = self.seat_map.validate(&mut errors);
 
         match starts_at {

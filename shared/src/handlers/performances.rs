@@ -13,18 +13,18 @@ use crate::auth::{caller, Caller};
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::member::Role;
 use crate::domain::performance::{
-    rejection_reason, Category, Performance, PerformanceInput, PerformanceStatus, Review,
+    rejection_reason, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest,
+    Review,
 };
 use crate::error::AppError;
 use crate::http::{
-    if_match_version, into_response, json_response, limit_param, parse_json, path_param,
-    query_param, with_etag,
+    cursor_param, if_match_version, into_response, json_response, limit_param, parse_json,
+    path_param, query_param, with_etag,
 };
 use crate::runtime::AppState;
 use crate::store::performances::Listing;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub const PAGE_DEFAULT: u32 = 20;
@@ -216,7 +216,7 @@ async fn list_page(
     listing: Listing<'_>,
 ) -> Result<Response<Body>, AppError> {
     let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
-    let cursor = query_param(req, "cursor");
+    let cursor = cursor_param(req)?;
     let page = state
         .store
         .list_performances(listing, limit, cursor.as_deref())
@@ -255,12 +255,6 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
     )
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RejectBody {
-    reason: String,
-}
-
 /// `POST /admin/performances/{performanceId}/approve`
 pub async fn approve(state: AppState, req: Request) -> Response<Body> {
     into_response(review(&state, &req, |_| Ok(Review::Approve)).await)
@@ -270,7 +264,7 @@ pub async fn approve(state: AppState, req: Request) -> Response<Body> {
 pub async fn reject(state: AppState, req: Request) -> Response<Body> {
     into_response(
         review(&state, &req, |req| {
-            let body: RejectBody = parse_json(req)?;
+            let body: RejectRequest = parse_json(req)?;
             let reason =
                 rejection_reason(&body.reason).map_err(|e| AppError::Validation(vec![e]))?;
             Ok(Review::Reject { reason })

@@ -15,7 +15,9 @@ use crate::domain::member::Role;
 use crate::domain::reservation::{Reservation, ReservationStatus};
 use crate::domain::seat::{grade_counts, validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
-use crate::http::{into_response, json_response, limit_param, parse_json, path_param, query_param};
+use crate::http::{
+    cursor_param, into_response, json_response, limit_param, parse_json, path_param, query_param,
+};
 use crate::runtime::AppState;
 use crate::store::performances::Page;
 use crate::store::reservations::ReservationListing;
@@ -33,9 +35,21 @@ const PAGE_MAX: u32 = 100;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HoldRequest {
+    /// A showtime that is on sale (an unknown one is a 422).
+    #[schema(schema_with = crate::domain::rules::uuid)]
     pub showtime_id: String,
-    /// 1 to 10 seats of that showtime, each once.
+    /// 1 to 10 seats of that showtime, each once; every seat on its map (422).
+    #[schema(schema_with = seats_schema)]
     pub seats: Vec<SeatId>,
+}
+
+fn seats_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("SeatId"))
+        .min_items(Some(1))
+        .max_items(Some(MAX_SEATS_PER_HOLD))
+        .unique_items(true)
+        .build()
 }
 
 fn not_found(id: &str) -> AppError {
@@ -67,7 +81,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     let caller = caller(req)?;
     let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
     let body: HoldRequest = parse_json(req)?;
-    let unknown_showtime = || AppError::invalid("showtimeId", "no such showtime");
+    let unknown_showtime = || AppError::unprocessable("showtimeId", "no such showtime");
     let showtime_id = parse_id(&body.showtime_id).ok_or_else(unknown_showtime)?;
     let showtime = state
         .store
@@ -174,7 +188,7 @@ async fn list_page(
 ) -> Result<Page<Reservation>, AppError> {
     let status = status_param(req)?;
     let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
-    let cursor = query_param(req, "cursor");
+    let cursor = cursor_param(req)?;
     let page = state
         .store
         .list_reservations(listing, status, limit, cursor.as_deref())
@@ -221,7 +235,7 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
                 (None, Some(m), _) => ReservationListing::Member(m),
                 (None, None, Some(p)) => ReservationListing::Performance(p),
                 (None, None, None) => {
-                    return Err(AppError::invalid(
+                    return Err(AppError::unprocessable(
                         "performanceId",
                         "name a performanceId, showtimeId or memberId to list reservations by",
                     ))

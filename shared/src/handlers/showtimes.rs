@@ -16,8 +16,8 @@ use crate::domain::seat::{grade_counts, GradeCounts, SeatId, SeatStatus};
 use crate::domain::showtime::{SeatMap, Showtime, ShowtimeInput};
 use crate::error::AppError;
 use crate::http::{
-    if_match_version, into_response, json_response, limit_param, parse_json, path_param,
-    query_param, with_etag,
+    cursor_param, if_match_version, into_response, json_response, limit_param, parse_json,
+    path_param, with_etag,
 };
 use crate::runtime::AppState;
 use lambda_http::http::{header, HeaderValue, StatusCode};
@@ -159,7 +159,7 @@ pub async fn list(state: AppState, req: Request) -> Response<Body> {
         async {
             let performance_id = public_performance(&state, &req).await?;
             let limit = limit_param(&req, 50, 100)?;
-            let cursor = query_param(&req, "cursor");
+            let cursor = cursor_param(&req)?;
             let page = state
                 .store
                 .list_showtimes(&performance_id, limit, cursor.as_deref())

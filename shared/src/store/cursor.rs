@@ -31,7 +31,7 @@ pub fn decode(
     partition_name: &str,
     partition_value: &str,
 ) -> Result<Item, AppError> {
-    let invalid = || AppError::invalid("cursor", "is not a cursor returned by this listing");
+    let invalid = || AppError::unprocessable("cursor", "is not a cursor returned by this listing");
     if raw.len() > MAX_CURSOR_LEN {
         return Err(invalid());
     }

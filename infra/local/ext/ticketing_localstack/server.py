@@ -3,15 +3,24 @@
 LocalStack's localstack.runtime.server.twisted.TwistedRuntimeServer.register() creates
 ``endpoints.TCP4ServerEndpoint(reactor, port)`` without ``interface`` (its own TODO says so), i.e. it
 listens on 0.0.0.0 whatever GATEWAY_LISTEN says. The hypercorn server binds correctly but sometimes hangs on
-shutdown. This subclass keeps twisted (and its clean shutdown) and passes the interface through.
+shutdown. This subclass keeps twisted and passes the interface through.
+
+Its shutdown also differs: TwistedRuntimeServer.shutdown runs on LocalStack's "Runtime-Shutdown" thread and
+calls ``reactor.stop()`` there, which is not thread-safe and does not wake the reactor: the main loop only
+notices at its next wake-up (Site's once-a-second log clock, or I/O). ``callFromThread`` wakes it at once.
 """
+
+import contextlib
 
 from localstack import config
 from localstack.aws.serving.twisted import TLSMultiplexerFactory
 from localstack.runtime.server.twisted import TwistedRuntimeServer
 from rolo.gateway import Gateway
 from rolo.serving.twisted import TwistedGateway
-from twisted.internet import endpoints, reactor, ssl
+from twisted.internet import endpoints, error, reactor, ssl
+
+# How long requests still in flight at shutdown may take; the services behind them are stopped by then.
+REQUEST_DRAIN_S = 3
 
 
 class LoopbackTwistedRuntimeServer(TwistedRuntimeServer):
@@ -41,3 +50,13 @@ class LoopbackTwistedRuntimeServer(TwistedRuntimeServer):
                     reactor, host_and_port.port, interface=host_and_port.host or "127.0.0.1"
                 )
             endpoint.listen(protocol_factory)
+
+    def shutdown(self):
+        if self.thread_pool:
+            self.thread_pool.stop(timeout=REQUEST_DRAIN_S)  # LocalStack's patched stop: joins with a timeout
+        reactor.callFromThread(_stop_reactor)
+
+
+def _stop_reactor() -> None:
+    with contextlib.suppress(error.ReactorNotRunning):
+        reactor.stop()
