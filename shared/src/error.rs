@@ -52,6 +52,9 @@ pub enum AppError {
     /// Authenticated, but this caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The path exists, the method does not (the `$default` route).
+    #[error("{method} is not a method of this path; it takes {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     /// Optimistic concurrency: the client's `If-Match` version is not the stored one.

@@ -95,6 +95,12 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::NOT_FOUND,
             err.to_string(),
         ),
+        AppError::MethodNotAllowed { .. } => Problem::new(
+            "method-not-allowed",
+            "Method not allowed",
+            StatusCode::METHOD_NOT_ALLOWED,
+            err.to_string(),
+        ),
         AppError::PreconditionFailed { .. } => Problem::new(
             "precondition-failed",
             "The resource has changed",
@@ -208,13 +214,16 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `?limit=`: 1..=max, default when absent.
-pub fn limit_param(req: &Request, default: u32, max: u32) -> Result<u32, AppError> {
+/// `?limit=` of every listing: 1 to 100 items a page.
+pub const PAGE_LIMIT: crate::domain::rules::Int = crate::domain::rules::Int::new(1, 100);
+
+/// `?limit=` ([`PAGE_LIMIT`]), `default` when absent.
+pub fn limit_param(req: &Request, default: u32) -> Result<u32, AppError> {
     match query_param(req, "limit") {
         None => Ok(default),
-        Some(raw) => crate::domain::rules::Int::new(1, u64::from(max))
+        Some(raw) => PAGE_LIMIT
             .parse("limit", &raw)
-            .map(|n| n as u32)
+            .map(|n| u32::try_from(n).unwrap_or(default))
             .map_err(|e| AppError::Validation(vec![e])),
     }
 }

@@ -6,15 +6,17 @@ use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberI
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest, Venue,
 };
-use crate::domain::reservation::{Reservation, ReservationStatus, ReservedSeat};
+use crate::domain::reservation::{ReservationStatus, ReservationView, ReservedSeat};
+use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::error::FieldError;
 use crate::handlers::members::LoginResponse;
 use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
-use crate::http::Problem;
+use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::store::performances::Page;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -38,7 +40,7 @@ use utoipa::{Modify, OpenApi};
         Problem, FieldError, RejectRequest, Health,
         Member, Role, SignupInput, LoginInput, LoginResponse, UpdateMemberInput,
         Showtime, ShowtimeInput, SeatMapInput, GradeInput, Page<Showtime>, SeatMapView, SeatRow, GradeCounts, SeatId,
-        HoldRequest, Reservation, ReservedSeat, ReservationStatus, Page<Reservation>, PerformanceReservations, ShowtimeSales,
+        HoldRequest, ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -65,11 +67,249 @@ impl Modify for BearerAuth {
 /// The document as JSON, built once per process.
 pub fn document() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_json()
-            .unwrap_or_else(|_| "{}".to_string())
-    })
+    DOC.get_or_init(|| serde_json::to_string(&value()).unwrap_or_else(|_| "{}".to_string()))
+}
+
+/// The whole document: what the `#[utoipa::path]` declarations below say, completed by [`contract`].
+pub fn value() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    contract(&mut doc);
+    doc
+}
+
+/// The answers API Gateway itself gives, before or instead of our functions: `{"message": "..."}` as
+/// `application/json`. A protected route without an `Authorization` header is refused with 401 before the
+/// authorizer runs; a token the authorizer refuses gets 403; a body over the limit gets 413.
+const GATEWAY_ERROR: &str = "GatewayError";
+
+/// What every operation shares, stated once instead of on each route, from the same rules the handlers use:
+/// - parameter schemas: `limit` ([`PAGE_LIMIT`]), `cursor` ([`rules::CURSOR`]), `Idempotency-Key`,
+///   `If-Match`, and ids (path parameters, `*Id` query parameters) as UUIDs;
+/// - refusals: 400 for any operation with parameters or a body (what the document states, broken), 415 and 413
+///   for a body, 404 where a path names a resource, 422 where a listing takes a cursor, and for a protected
+///   route the gateway's own 401 and 403 beside the handler's 403;
+/// - `links` from each create operation to the operations that take the id it returns ([`LINKS`]).
+fn contract(doc: &mut Value) {
+    doc["components"]["schemas"][GATEWAY_ERROR] = json!({
+        "type": "object",
+        "description": "An answer of API Gateway itself (no token: 401; token refused by the authorizer: 403; \
+                        body too large: 413), not of our functions.",
+        "required": ["message"],
+        "properties": {"message": {"type": "string"}},
+    });
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            complete_operation(op);
+        }
+    }
+    for link in LINKS {
+        add_link(doc, link);
+    }
+}
+
+fn problem() -> Value {
+    json!({"schema": {"$ref": "#/components/schemas/Problem"}})
+}
+
+fn gateway() -> Value {
+    json!({"schema": {"$ref": format!("#/components/schemas/{GATEWAY_ERROR}")}})
+}
+
+/// Adds a response with `content` (media type → media object) unless one is declared; merges the media types
+/// into a declared one.
+fn respond(op: &mut Value, status: &str, description: &str, content: &[(&str, Value)]) {
+    let response = op["responses"].as_object_mut().map(|r| {
+        r.entry(status)
+            .or_insert_with(|| json!({"description": description}))
+    });
+    let Some(response) = response else {
+        return;
+    };
+    for (media, schema) in content {
+        if response["content"].get(*media).is_none() {
+            response["content"][*media] = schema.clone();
+        }
+    }
+}
+
+fn param_schema(location: &str, name: &str) -> Option<Value> {
+    let object = match (location, name) {
+        ("query", "limit") => PAGE_LIMIT.schema(),
+        ("query", "cursor") => rules::CURSOR.schema(),
+        ("header", "Idempotency-Key") => rules::IDEMPOTENCY_KEY.schema(),
+        ("header", "If-Match") => rules::IF_MATCH.schema(),
+        ("path", _) => rules::uuid(),
+        ("query", n) if n.ends_with("Id") => rules::uuid(),
+        _ => return None,
+    };
+    serde_json::to_value(object).ok()
+}
+
+fn complete_operation(op: &mut Value) {
+    let mut has_path_param = false;
+    let mut has_params = false;
+    let mut has_cursor = false;
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for param in params {
+            let location = param["in"].as_str().unwrap_or_default().to_string();
+            let name = param["name"].as_str().unwrap_or_default().to_string();
+            has_params = true;
+            has_path_param |= location == "path";
+            has_cursor |= name == "cursor";
+            if let Some(schema) = param_schema(&location, &name) {
+                param["schema"] = schema;
+            }
+        }
+    }
+    let has_body = op.get("requestBody").is_some();
+    let security = op["security"].as_array().cloned().unwrap_or_default();
+    // `[{}, {"bearer": []}]` is optional authentication: no token is fine, so there is no gateway refusal.
+    let protected = !security.is_empty()
+        && security
+            .iter()
+            .all(|req| req.as_object().is_some_and(|r| !r.is_empty()));
+
+    if has_params || has_body {
+        respond(
+            op,
+            "400",
+            "The request does not match this document (`/problems/validation-error`, \
+             `/problems/malformed-body`)",
+            &[(PROBLEM_JSON, problem())],
+        );
+    }
+    if has_body {
+        respond(
+            op,
+            "415",
+            "The body is not JSON (`/problems/unsupported-media-type`)",
+            &[(PROBLEM_JSON, problem())],
+        );
+        respond(
+            op,
+            "413",
+            "The body is larger than API Gateway accepts",
+            &[("application/json", gateway())],
+        );
+    }
+    if has_path_param {
+        respond(
+            op,
+            "404",
+            "No such resource, or not one the caller may see (`/problems/not-found`)",
+            &[(PROBLEM_JSON, problem())],
+        );
+    }
+    if has_cursor {
+        respond(
+            op,
+            "422",
+            "The cursor is not one this listing returned (`/problems/unprocessable`)",
+            &[(PROBLEM_JSON, problem())],
+        );
+    }
+    if protected {
+        respond(
+            op,
+            "401",
+            "No bearer token: API Gateway refuses the request before the authorizer runs",
+            &[("application/json", gateway())],
+        );
+        respond(
+            op,
+            "403",
+            "The authorizer refused the token (invalid, expired, revoked: from API Gateway), or the caller \
+             may not do this (`/problems/forbidden`)",
+            &[("application/json", gateway()), (PROBLEM_JSON, problem())],
+        );
+    }
+}
+
+/// A link from a create operation's 201 to an operation that takes the id the create returned.
+struct LinkSpec {
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    /// Parameter of `to` → runtime expression on the create's response.
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+const fn link(
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> LinkSpec {
+    LinkSpec {
+        from,
+        status,
+        to,
+        parameters,
+    }
+}
+
+const PERF_ID: &[(&str, &str)] = &[("performanceId", "$response.body#/id")];
+const SHOWTIME_IDS: &[(&str, &str)] = &[
+    ("performanceId", "$response.body#/performanceId"),
+    ("showtimeId", "$response.body#/id"),
+];
+const MEMBER_ID: &[(&str, &str)] = &[("memberId", "$response.body#/id")];
+const RESERVATION_ID: &[(&str, &str)] = &[("reservationId", "$response.body#/id")];
+
+/// Every create operation and what takes its id. A test checks that every operation with a path parameter is
+/// the target of one, so a new route gets its link or fails the build.
+const LINKS: &[LinkSpec] = &[
+    link("create_performance", "201", "get_performance", PERF_ID),
+    link("create_performance", "201", "update_performance", PERF_ID),
+    link("create_performance", "201", "approve_performance", PERF_ID),
+    link("create_performance", "201", "reject_performance", PERF_ID),
+    link("create_performance", "201", "create_showtime", PERF_ID),
+    link("create_performance", "201", "list_showtimes", PERF_ID),
+    link(
+        "create_performance",
+        "201",
+        "performance_reservations",
+        PERF_ID,
+    ),
+    link("create_showtime", "201", "update_showtime", SHOWTIME_IDS),
+    link("create_showtime", "201", "seat_map", SHOWTIME_IDS),
+    link("signup", "201", "get_member", MEMBER_ID),
+    link("signup", "201", "update_member", MEMBER_ID),
+    link("signup", "201", "delete_member", MEMBER_ID),
+    link(
+        "create_reservation",
+        "201",
+        "get_reservation",
+        RESERVATION_ID,
+    ),
+];
+
+fn add_link(doc: &mut Value, spec: &LinkSpec) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            if op["operationId"] == spec.from {
+                let parameters: serde_json::Map<String, Value> = spec
+                    .parameters
+                    .iter()
+                    .map(|(name, expr)| (name.to_string(), json!(expr)))
+                    .collect();
+                op["responses"][spec.status]["links"][spec.to] =
+                    json!({"operationId": spec.to, "parameters": parameters});
+            }
+        }
+    }
 }
 
 #[derive(utoipa::ToSchema)]
@@ -106,11 +346,14 @@ fn list_performances() {}
 
 #[utoipa::path(
     get, path = "/performances/{performanceId}", tag = "catalog",
+    description = "An approved performance, for anyone. With a bearer token its organizer and admins also see it \
+                   in any other status; to everyone else such a performance does not exist (404).",
     params(("performanceId" = String, Path)),
     responses(
         (status = 200, body = Performance, headers(("ETag" = String, description = "the version"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
 #[allow(dead_code)]
 fn get_performance() {}
@@ -125,8 +368,8 @@ fn get_performance() {}
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "dates out of order", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -144,6 +387,7 @@ fn create_performance() {}
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "dates out of order", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -176,6 +420,7 @@ fn admin_list_performances() {}
     responses(
         (status = 200, body = Performance),
         (status = 409, description = "not PENDING_APPROVAL", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is not the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -190,6 +435,7 @@ fn approve_performance() {}
         (status = 200, body = Performance),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "not PENDING_APPROVAL", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match is not the current version", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -256,6 +502,7 @@ fn get_member() {}
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the new email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "nothing to change", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -286,6 +533,8 @@ fn delete_member() {}
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not in the future, grades not covering the map, too many seats", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -303,6 +552,7 @@ fn create_showtime() {}
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not in the future, grades not covering the map", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -312,16 +562,20 @@ fn update_showtime() {}
 #[utoipa::path(
     get, path = "/performances/{performanceId}/showtimes", tag = "showtimes",
     params(("performanceId" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<Showtime>), (status = 404, body = Problem, content_type = "application/problem+json"))
+    description = "Showtimes of an approved performance; with a bearer token its organizer and admins also see those of a performance in any other status.",
+    responses((status = 200, body = Page<Showtime>), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = []))
 )]
 #[allow(dead_code)]
 fn list_showtimes() {}
 
 #[utoipa::path(
     get, path = "/performances/{performanceId}/showtimes/{showtimeId}/seats", tag = "showtimes",
-    description = "Counts per grade and each row's seats as a status string (A available, H held, S sold).",
+    description = "Counts per grade and each row's seats as a status string (A available, H held, S sold). \
+                   With a bearer token its organizer and admins also see a performance in any other status.",
     params(("performanceId" = String, Path), ("showtimeId" = String, Path)),
-    responses((status = 200, body = SeatMapView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = SeatMapView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security((), ("bearer" = []))
 )]
 #[allow(dead_code)]
 fn seat_map() {}
@@ -332,9 +586,10 @@ fn seat_map() {}
     request_body = HoldRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same hold")),
     responses(
-        (status = 201, body = Reservation, headers(("Location" = String))),
+        (status = 201, body = ReservationView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -344,7 +599,7 @@ fn create_reservation() {}
 #[utoipa::path(
     get, path = "/reservations/{reservationId}", tag = "reservations",
     params(("reservationId" = String, Path)),
-    responses((status = 200, body = Reservation), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = ReservationView), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[allow(dead_code)]
@@ -353,7 +608,7 @@ fn get_reservation() {}
 #[utoipa::path(
     get, path = "/reservations", tag = "reservations",
     params(("status" = Option<ReservationStatus>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<Reservation>), (status = 400, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Page<ReservationView>), (status = 400, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[allow(dead_code)]
@@ -375,7 +630,7 @@ fn performance_reservations() {}
         ("performanceId" = Option<String>, Query), ("showtimeId" = Option<String>, Query), ("memberId" = Option<String>, Query),
         ("status" = Option<ReservationStatus>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
     ),
-    responses((status = 200, body = Page<Reservation>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Page<ReservationView>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []))
 )]
 #[allow(dead_code)]

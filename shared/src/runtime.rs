@@ -1,5 +1,6 @@
 //! What every Lambda binary does: install logging, build its clients once, run the handler loop.
 
+use crate::auth::SigningKeys;
 use crate::store::Store;
 pub use lambda_http::Error;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
@@ -11,15 +12,27 @@ use tracing::Instrument;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    /// The token key, for the public reads that show more to a signed-in viewer (their functions get
+    /// `SIGNING_KEY_SECRET_ARN`); `None` elsewhere.
+    pub keys: Option<SigningKeys>,
 }
 
 impl AppState {
-    /// Reads `TABLE_NAME` and builds the DynamoDB client. No network I/O happens here.
+    /// Reads `TABLE_NAME` (and `SIGNING_KEY_SECRET_ARN` when set) and builds the clients. No network I/O
+    /// happens here: the key is fetched on first use.
     pub async fn from_env() -> Result<Self, Error> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         let config = crate::aws::sdk_config().await;
+        let keys = match std::env::var(crate::auth::keys::SECRET_ARN_ENV) {
+            Ok(arn) => Some(SigningKeys::from_secrets_manager(
+                aws_sdk_secretsmanager::Client::new(&config),
+                arn,
+            )),
+            Err(_) => None,
+        };
         Ok(AppState {
             store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            keys,
         })
     }
 }

@@ -14,6 +14,7 @@ use support::{assert_problem, json_of, Event};
 fn state() -> AppState {
     AppState {
         store: support::store(),
+        keys: None,
     }
 }
 
@@ -219,12 +220,31 @@ async fn update_refuses_a_bad_if_match() {
 
 #[tokio::test]
 async fn list_refuses_bad_parameters() {
-    for (query, field) in [
-        ("limit=0", "limit"),
-        ("limit=101", "limit"),
-        ("limit=ten", "limit"),
-        ("category=PODCAST", "category"),
-        ("cursor=garbage", "cursor"),
+    // What the document states is a 400; a cursor of the right shape that names no position is a 422.
+    for (query, field, status, kind) in [
+        ("limit=0", "limit", 400, "/problems/validation-error"),
+        ("limit=101", "limit", 400, "/problems/validation-error"),
+        ("limit=ten", "limit", 400, "/problems/validation-error"),
+        (
+            "category=PODCAST",
+            "category",
+            400,
+            "/problems/validation-error",
+        ),
+        (
+            "category=concert",
+            "category",
+            400,
+            "/problems/validation-error",
+        ),
+        ("cursor=", "cursor", 400, "/problems/validation-error"),
+        (
+            "cursor=not%20base64",
+            "cursor",
+            400,
+            "/problems/validation-error",
+        ),
+        ("cursor=garbage", "cursor", 422, "/problems/unprocessable"),
     ] {
         let res = performances::list(
             state(),
@@ -239,7 +259,7 @@ async fn list_refuses_bad_parameters() {
             ),
         )
         .await;
-        let problem = assert_problem(&res, 400, "/problems/validation-error");
+        let problem = assert_problem(&res, status, kind);
         assert_eq!(problem["errors"][0]["field"], field, "{query}");
     }
 }

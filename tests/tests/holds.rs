@@ -121,7 +121,13 @@ async fn a_hold_takes_the_seats_and_the_next_buyer_learns_which_are_taken() {
     assert_eq!(held.status, 201, "{}", held.text);
     assert_eq!(held.json["status"], "HELD");
     assert_eq!(held.json["totalPrice"], 300_000);
-    let expires = held.json["holdExpiresAt"].as_i64().expect("holdExpiresAt");
+    let expires = held.json["holdExpiresAt"]
+        .as_str()
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(|t| t.unix_timestamp())
+        .expect("holdExpiresAt is RFC 3339");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     assert!(
         (now + 590..=now + 610).contains(&expires),

@@ -20,9 +20,7 @@ use super::seat::{hold_expires_at, PricingError, SeatId};
 use super::showtime::Showtime;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::openapi::schema::Schema;
-use utoipa::openapi::RefOr;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -96,12 +94,9 @@ impl ReservedSeat {
     }
 }
 
-/// A reservation as stored and as returned by the API.
-///
-/// In JSON it also carries `holdExpiresAtTime`, the RFC 3339 (UTC) form of `holdExpiresAt` (epoch seconds),
-/// computed on the way out and ignored on the way in.
+/// A reservation as stored. The API shows it as a [`ReservationView`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "ReservationJson", from = "ReservationJson")]
+#[serde(rename_all = "camelCase")]
 pub struct Reservation {
     pub id: String,
     pub member_id: String,
@@ -112,8 +107,8 @@ pub struct Reservation {
     pub total_price: u64,
     pub currency: String,
     pub status: ReservationStatus,
-    /// Epoch seconds; the same number is stored on the held seat items. The hold is live while
-    /// `now <= holdExpiresAt`.
+    /// Epoch seconds; the same number is stored on the held seat items (their conditions compare it with
+    /// the clock). The hold is live while `now <= holdExpiresAt`.
     pub hold_expires_at: i64,
     /// Incremented on every change.
     pub version: u64,
@@ -121,84 +116,49 @@ pub struct Reservation {
     pub updated_at: String,
 }
 
-// The JSON (and stored) shape of a `Reservation`: its fields plus `holdExpiresAtTime`, which is ignored on input.
-/// A member's hold on seats of one showtime, and what became of it. Prices are in minor units of `currency`.
-#[derive(Serialize, Deserialize, ToSchema)]
+/// A member's hold on seats of one showtime, and what became of it, as the API returns it. Prices are in
+/// minor units of `currency`; instants are RFC 3339.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Reservation)]
-struct ReservationJson {
-    id: String,
-    member_id: String,
-    performance_id: String,
-    showtime_id: String,
-    seats: Vec<ReservedSeat>,
+pub struct ReservationView {
+    pub id: String,
+    pub member_id: String,
+    pub performance_id: String,
+    pub showtime_id: String,
+    pub seats: Vec<ReservedSeat>,
     /// Sum of the seats' prices, in minor units of `currency`.
-    total_price: u64,
-    currency: String,
-    status: ReservationStatus,
-    /// When the hold runs out, epoch seconds.
-    hold_expires_at: i64,
-    /// `holdExpiresAt` as RFC 3339 (UTC).
-    #[serde(default)]
+    pub total_price: u64,
+    pub currency: String,
+    /// A lapsed hold reads `EXPIRED`.
+    pub status: ReservationStatus,
+    /// When the hold runs out (RFC 3339, UTC).
     #[schema(format = DateTime)]
-    hold_expires_at_time: String,
-    version: u64,
-    created_at: String,
-    updated_at: String,
+    pub hold_expires_at: String,
+    pub version: u64,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
 }
 
-impl From<Reservation> for ReservationJson {
-    fn from(r: Reservation) -> Self {
-        ReservationJson {
-            hold_expires_at_time: epoch_to_rfc3339(r.hold_expires_at),
-            id: r.id,
-            member_id: r.member_id,
-            performance_id: r.performance_id,
-            showtime_id: r.showtime_id,
-            seats: r.seats,
-            total_price: r.total_price,
-            currency: r.currency,
-            status: r.status,
-            hold_expires_at: r.hold_expires_at,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+impl Reservation {
+    /// The API's view of this reservation at `now` (epoch seconds): a lapsed hold reads EXPIRED.
+    pub fn view(self, now: i64) -> ReservationView {
+        ReservationView {
+            status: self.effective_status(now),
+            hold_expires_at: epoch_to_rfc3339(self.hold_expires_at),
+            id: self.id,
+            member_id: self.member_id,
+            performance_id: self.performance_id,
+            showtime_id: self.showtime_id,
+            seats: self.seats,
+            total_price: self.total_price,
+            currency: self.currency,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
-    }
-}
-
-impl From<ReservationJson> for Reservation {
-    fn from(r: ReservationJson) -> Self {
-        Reservation {
-            id: r.id,
-            member_id: r.member_id,
-            performance_id: r.performance_id,
-            showtime_id: r.showtime_id,
-            seats: r.seats,
-            total_price: r.total_price,
-            currency: r.currency,
-            status: r.status,
-            hold_expires_at: r.hold_expires_at,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-impl PartialSchema for Reservation {
-    fn schema() -> RefOr<Schema> {
-        ReservationJson::schema()
-    }
-}
-
-impl ToSchema for Reservation {
-    fn name() -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Borrowed("Reservation")
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        <ReservationJson as ToSchema>::schemas(schemas);
     }
 }
 
@@ -297,6 +257,7 @@ mod tests {
     use crate::domain::showtime::{Grade, SeatMap, ShowtimeDetails};
     use serde_json::json;
     use time::macros::datetime;
+    use utoipa::PartialSchema;
 
     const NOW: OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
 
@@ -433,27 +394,35 @@ mod tests {
     }
 
     #[test]
-    fn json_is_camel_case_with_the_expiry_also_as_a_date_time() {
+    fn the_view_speaks_rfc_3339_and_the_item_keeps_epoch_seconds() {
         let r = held();
-        let v = serde_json::to_value(&r).expect("serializes");
-        assert_eq!(v["holdExpiresAt"], json!(NOW.unix_timestamp() + 600));
-        assert_eq!(v["holdExpiresAtTime"], json!("2026-06-01T00:10:00Z"));
+        let stored = serde_json::to_value(&r).expect("serializes");
+        assert_eq!(stored["holdExpiresAt"], json!(NOW.unix_timestamp() + 600));
+        assert_eq!(
+            serde_json::from_value::<Reservation>(stored).ok(),
+            Some(r.clone())
+        );
+        let v = serde_json::to_value(r.clone().view(NOW.unix_timestamp())).expect("serializes");
+        assert_eq!(v["holdExpiresAt"], json!("2026-06-01T00:10:00Z"));
+        assert!(v.get("holdExpiresAtTime").is_none());
         assert_eq!(v["status"], json!("HELD"));
         assert_eq!(v["totalPrice"], json!(380_000));
         assert_eq!(
             v["seats"][0],
             json!({"row": 1, "col": 1, "grade": "VIP", "price": 150000})
         );
-        assert_eq!(serde_json::from_value::<Reservation>(v).ok(), Some(r));
+        let later = r.view(NOW.unix_timestamp() + 601);
+        assert_eq!(later.status, ReservationStatus::Expired);
         assert_eq!(epoch_to_rfc3339(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]
     fn the_schema_is_named_reservation_and_documents_the_date_time() {
-        assert_eq!(<Reservation as ToSchema>::name(), "Reservation");
-        let schema = serde_json::to_value(Reservation::schema()).expect("schema serializes");
-        assert!(
-            schema["properties"]["holdExpiresAtTime"].is_object(),
+        assert_eq!(<ReservationView as ToSchema>::name(), "Reservation");
+        let schema = serde_json::to_value(ReservationView::schema()).expect("schema serializes");
+        assert_eq!(
+            schema["properties"]["holdExpiresAt"]["format"],
+            json!("date-time"),
             "{schema}"
         );
         assert!(schema["properties"]["memberId"].is_object(), "{schema}");

@@ -35,9 +35,14 @@ pub struct AuthorizerState {
 impl AuthorizerState {
     /// Reads `TABLE_NAME` and `SIGNING_KEY_SECRET_ARN`. No network I/O.
     pub async fn from_env() -> Result<Self, crate::runtime::Error> {
+        let app = AppState::from_env().await?;
+        let keys = match app.keys {
+            Some(keys) => keys,
+            None => SigningKeys::from_env().await?,
+        };
         Ok(AuthorizerState {
-            store: AppState::from_env().await?.store,
-            keys: SigningKeys::from_env().await?,
+            store: app.store,
+            keys,
         })
     }
 }
@@ -84,16 +89,26 @@ fn authorization(event: &Request) -> Option<&str> {
 
 /// Decides one request. `Err` only when a dependency failed.
 pub async fn decide(state: &AuthorizerState, event: &Request) -> Result<Decision, AppError> {
-    let Some(token) = authorization(event).and_then(bearer_token) else {
+    decide_authorization(&state.store, &state.keys, authorization(event)).await
+}
+
+/// Decides an `Authorization` value (the authorizer's rule, also used by public reads that show more to a
+/// signed-in viewer). `Err` only when a dependency failed.
+pub async fn decide_authorization(
+    store: &Store,
+    keys: &SigningKeys,
+    authorization: Option<&str>,
+) -> Result<Decision, AppError> {
+    let Some(token) = authorization.and_then(bearer_token) else {
         return Ok(Decision::Deny("no bearer token"));
     };
-    let key = state.keys.get().await?;
+    let key = keys.get().await?;
     let claims = match verify(key, token) {
         Ok(claims) => claims,
         Err(AppError::Unauthorized) => return Ok(Decision::Deny("token did not verify")),
         Err(other) => return Err(other),
     };
-    let session = state.store.session(&claims.sub, &claims.jti).await?;
+    let session = store.session(&claims.sub, &claims.jti).await?;
     let Some(member) = session.member else {
         return Ok(Decision::Deny("member no longer exists"));
     };

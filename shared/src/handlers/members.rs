@@ -257,7 +257,7 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
             let needs_current =
                 caller.member_id == id && (change.password.is_some() || change.email.is_some());
             if needs_current && change.current_password.is_none() {
-                return Err(AppError::invalid(
+                return Err(AppError::unprocessable(
                     "currentPassword",
                     "is required to change your email or password",
                 ));
@@ -270,7 +270,7 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
             if let Some(given) = change.current_password.clone() {
                 let ok = password::verify_async(given, Some(current.password_hash.clone())).await?;
                 if !ok {
-                    return Err(AppError::invalid(
+                    return Err(AppError::unprocessable(
                         "currentPassword",
                         "does not match the current password",
                     ));

@@ -28,7 +28,6 @@ use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
 
 pub const PAGE_DEFAULT: u32 = 20;
-pub const PAGE_MAX: u32 = 100;
 /// Read-modify-write attempts when a concurrent change wins and the client did not send `If-Match`.
 const WRITE_ATTEMPTS: usize = 3;
 
@@ -49,6 +48,52 @@ pub(crate) fn performance_id(req: &Request) -> Result<String, AppError> {
 
 fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
     with_etag(json_response(status, p), p.version)
+}
+
+/// The signed-in viewer of a public read, when the request carries a bearer token that the authorizer's rule
+/// accepts; `None` for an anonymous request, a token that does not verify, or a function without the key.
+/// Public routes have no authorizer, so this is the same check made here, and only when it matters.
+pub(crate) async fn viewer(state: &AppState, req: &Request) -> Result<Option<Caller>, AppError> {
+    let Some(keys) = &state.keys else {
+        return Ok(None);
+    };
+    let Some(authorization) = req
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let decision =
+        super::authorizer::decide_authorization(&state.store, keys, Some(authorization)).await?;
+    Ok(match decision {
+        super::authorizer::Decision::Allow(ctx) => Role::parse(&ctx.role).map(|role| Caller {
+            member_id: ctx.member_id,
+            role,
+        }),
+        super::authorizer::Decision::Deny(_) => None,
+    })
+}
+
+/// A performance as a public read may show it: an approved one to anyone; one in any other status only to
+/// its organizer and admins (with its status), and to everyone else it does not exist.
+pub(crate) async fn visible_performance(
+    state: &AppState,
+    req: &Request,
+    id: &str,
+) -> Result<Performance, AppError> {
+    let p = state
+        .store
+        .get_performance(id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if p.is_public() {
+        return Ok(p);
+    }
+    match viewer(state, req).await? {
+        Some(v) if v.is_admin() || v.member_id == p.organizer_id => Ok(p),
+        _ => Err(not_found(id)),
+    }
 }
 
 /// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
@@ -160,12 +205,7 @@ pub async fn get(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let id = performance_id(&req)?;
-            let p = state
-                .store
-                .get_performance(&id)
-                .await?
-                .filter(Performance::is_public)
-                .ok_or_else(|| not_found(&id))?;
+            let p = visible_performance(&state, &req, &id).await?;
             Ok(performance_response(StatusCode::OK, &p))
         }
         .await,
@@ -215,7 +255,7 @@ async fn list_page(
     req: &Request,
     listing: Listing<'_>,
 ) -> Result<Response<Body>, AppError> {
-    let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
+    let limit = limit_param(req, PAGE_DEFAULT)?;
     let cursor = cursor_param(req)?;
     let page = state
         .store

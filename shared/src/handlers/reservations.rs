@@ -12,7 +12,7 @@ use super::performances::{load_for_change, performance_id, PUBLISHERS};
 use crate::auth::caller;
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::member::Role;
-use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::reservation::{Reservation, ReservationStatus, ReservationView};
 use crate::domain::seat::{grade_counts, validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
 use crate::http::{
@@ -29,7 +29,6 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 
 const PAGE_DEFAULT: u32 = 20;
-const PAGE_MAX: u32 = 100;
 
 /// `POST /reservations` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -60,12 +59,11 @@ fn not_found(id: &str) -> AppError {
 }
 
 /// The reservation as the client should see it: a lapsed hold reads EXPIRED.
-fn present(mut r: Reservation, now: i64) -> Reservation {
-    r.status = r.effective_status(now);
-    r
+fn present(r: Reservation, now: i64) -> ReservationView {
+    r.view(now)
 }
 
-fn present_page(page: Page<Reservation>, now: i64) -> Page<Reservation> {
+fn present_page(page: Page<Reservation>, now: i64) -> Page<ReservationView> {
     Page {
         items: page.items.into_iter().map(|r| present(r, now)).collect(),
         next_cursor: page.next_cursor,
@@ -185,9 +183,9 @@ async fn list_page(
     state: &AppState,
     req: &Request,
     listing: ReservationListing<'_>,
-) -> Result<Page<Reservation>, AppError> {
+) -> Result<Page<ReservationView>, AppError> {
     let status = status_param(req)?;
-    let limit = limit_param(req, PAGE_DEFAULT, PAGE_MAX)?;
+    let limit = limit_param(req, PAGE_DEFAULT)?;
     let cursor = cursor_param(req)?;
     let page = state
         .store
@@ -273,7 +271,7 @@ pub struct PerformanceReservations {
     pub performance_id: String,
     pub showtimes: Vec<ShowtimeSales>,
     /// One page of the performance's reservations, newest first.
-    pub reservations: Page<Reservation>,
+    pub reservations: Page<ReservationView>,
 }
 
 /// `GET /performances/{performanceId}/reservations`: per showtime available/held/sold and revenue so far,
@@ -306,7 +304,7 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
                     .list_reservations(
                         ReservationListing::Performance(&performance.id),
                         Some(ReservationStatus::Confirmed),
-                        PAGE_MAX,
+                        crate::http::PAGE_LIMIT.max as u32,
                         cursor.as_deref(),
                     )
                     .await?;

@@ -7,9 +7,7 @@
 //! | `GET /performances/{performanceId}/showtimes` | anyone, for an approved performance |
 //! | `GET /performances/{performanceId}/showtimes/{showtimeId}/seats` | anyone, for an approved performance |
 
-use super::performances::{
-    load_for_change, not_found as performance_not_found, performance_id, PUBLISHERS,
-};
+use super::performances::{load_for_change, performance_id, PUBLISHERS};
 use crate::auth::caller;
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::seat::{grade_counts, GradeCounts, SeatId, SeatStatus};
@@ -55,10 +53,9 @@ async fn path_showtime(
 /// The performance of a public route: it must exist and be approved.
 async fn public_performance(state: &AppState, req: &Request) -> Result<String, AppError> {
     let id = performance_id(req)?;
-    match state.store.get_performance(&id).await? {
-        Some(p) if p.is_public() => Ok(id),
-        _ => Err(performance_not_found(&id)),
-    }
+    super::performances::visible_performance(state, req, &id)
+        .await
+        .map(|p| p.id)
 }
 
 /// `POST /performances/{performanceId}/showtimes`
@@ -158,7 +155,7 @@ pub async fn list(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let performance_id = public_performance(&state, &req).await?;
-            let limit = limit_param(&req, 50, 100)?;
+            let limit = limit_param(&req, 50)?;
             let cursor = cursor_param(&req)?;
             let page = state
                 .store
