@@ -206,6 +206,7 @@ pub struct PerformanceInput {
     pub category: Category,
     pub venue: Venue,
     #[schema(schema_with = running_time_schema)]
+    #[serde(deserialize_with = "crate::domain::rules::whole")]
     pub running_time_minutes: u32,
     pub age_rating: AgeRating,
     #[serde(default)]
@@ -223,7 +224,7 @@ pub struct PerformanceInput {
     #[schema(schema_with = date_time_schema)]
     pub sale_closes_at: String,
     /// How long a buyer's seats stay held while they pay, in minutes (1 to 60; default 10).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::rules::optional_whole")]
     #[schema(schema_with = hold_minutes_schema)]
     pub hold_minutes: Option<u32>,
 }

@@ -261,6 +261,64 @@ pub fn into_schema(object: Object) -> RefOr<Schema> {
     RefOr::T(Schema::Object(object))
 }
 
+// ----- whole numbers as JSON Schema reads them ----------------------------------------------------------
+
+/// Deserializes a whole number the way JSON Schema's `integer` reads one: `183` and `183.0` alike (a number
+/// with a zero fraction is an integer), then into `T` (`u16`, `u32`, `u64`), refusing what does not fit.
+pub fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    let n = deserializer.deserialize_u64(WholeVisitor)?;
+    T::try_from(n).map_err(|_| {
+        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(n), &"a smaller whole number")
+    })
+}
+
+/// [`whole`] for an optional field (`null` or absent is `None`; use with `#[serde(default)]`).
+pub fn optional_whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct Wrapped<T>(T);
+    impl<'de, T: TryFrom<u64>> serde::Deserialize<'de> for Wrapped<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            whole(d).map(Wrapped)
+        }
+    }
+    let value: Option<Wrapped<T>> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.map(|w| w.0))
+}
+
+struct WholeVisitor;
+
+impl serde::de::Visitor<'_> for WholeVisitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a whole number")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+        u64::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+        // 2^64 exactly; every smaller non-negative whole f64 converts without loss of its value.
+        if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+            Ok(v as u64)
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+        }
+    }
+}
+
 // ----- the rules shared by several types -----------------------------------------------------------------
 
 /// An email address: a dot-atom local part and a domain of dot-separated labels (letters, digits, inner
@@ -358,6 +416,26 @@ mod tests {
         assert!(!IF_MATCH.matches("\"3") && !IF_MATCH.matches("null"));
         assert!(IDEMPOTENCY_KEY.matches("order-1") && !IDEMPOTENCY_KEY.matches("a b"));
         assert!(CURSOR.matches("eyJQSyI6IjEifQ") && !CURSOR.matches("a=b"));
+    }
+
+    #[test]
+    fn whole_numbers_read_as_json_schema_integers() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[serde(deserialize_with = "whole")]
+            a: u16,
+            #[serde(default, deserialize_with = "optional_whole")]
+            b: Option<u32>,
+        }
+        let t: T = serde_json::from_str(r#"{"a": 183.0, "b": 7}"#).expect("183.0 is an integer");
+        assert_eq!((t.a, t.b), (183, Some(7)));
+        let t: T = serde_json::from_str(r#"{"a": 1, "b": null}"#).expect("null");
+        assert_eq!(t.b, None);
+        let t: T = serde_json::from_str(r#"{"a": 1}"#).expect("absent");
+        assert_eq!(t.b, None);
+        for bad in [r#"{"a": 1.5}"#, r#"{"a": -1}"#, r#"{"a": 70000}"#, r#"{"a": "1"}"#, r#"{"a": 1e300}"#] {
+            assert!(serde_json::from_str::<T>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -65,8 +65,10 @@ const _: () =
 pub struct SeatId {
     /// 1-based; a seat off the showtime's map is a 422.
     #[schema(schema_with = seat_row_schema)]
+    #[serde(deserialize_with = "crate::domain::rules::whole")]
     pub row: u16,
     #[schema(schema_with = seat_col_schema)]
+    #[serde(deserialize_with = "crate::domain::rules::whole")]
     pub col: u16,
 }
 
