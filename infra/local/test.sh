@@ -52,7 +52,21 @@ RESULTS="$STATE/cargo-test.log"
 status=0
 TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
   cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
-# One closing line over every test binary, printed last (after the stack is stopped): "N passed, N failed".
+
+# The contract: schemathesis holds every route of the OpenAPI document to it (every check; coverage, fuzzing
+# and stateful phases), as a USER, an ORGANIZER and an ADMIN, on the same stack, bounded in time.
+say "Contract: schemathesis against the local stack as USER, ORGANIZER and ADMIN (${CONTRACT_SECONDS:-55} s each)"
+FUZZ_ADMIN="fuzz-admin-$$@ticketing.test"
+FUZZ_PASSWORD="fuzz-admin-$$-$RANDOM-password"
+TICKETING_ADMIN_PASSWORD="$FUZZ_PASSWORD" create_admin "$STATE" "$PORT" "$FUZZ_ADMIN"
+CONTRACT="$STATE/contract.log"
+"$PY" "$ROOT/infra/local/contract/run.py" --api "http://127.0.0.1:$API_PORT" \
+  --admin-email "$FUZZ_ADMIN" --admin-password "$FUZZ_PASSWORD" \
+  --seconds-per-role "${CONTRACT_SECONDS:-55}" 2>&1 | tee "$CONTRACT" || status=1
+
+# One closing line over every test binary and the contract runs, printed last (after the stack is stopped):
+# "N passed, N failed".
 SUMMARY="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
-  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS")"
+  /^contract: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS" "$CONTRACT")"
 exit "$status"

@@ -324,7 +324,7 @@ struct Health {
 #[allow(dead_code)]
 fn health() {}
 
-#[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200, description = "This document")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "system", responses((status = 200, description = "This document", body = Object)))]
 #[allow(dead_code)]
 fn openapi_json() {}
 
@@ -635,3 +635,227 @@ fn performance_reservations() {}
 )]
 #[allow(dead_code)]
 fn admin_list_reservations() {}
+
+/// The document is exact, not loose: every request input it describes is bounded the way the handlers bound
+/// it, every refusal the platform can give is declared, and every id a create returns leads somewhere. A new
+/// route that skips any of this fails here, before the contract run (infra/local/contract) even starts.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.trim_start_matches("#/components/schemas/");
+                resolve(doc, &doc["components"]["schemas"][name])
+            }
+            None => schema,
+        }
+    }
+
+    fn types(schema: &Value) -> Vec<String> {
+        match &schema["type"] {
+            Value::String(t) => vec![t.clone()],
+            Value::Array(ts) => ts
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    /// Every way `schema` is loose, at `at`.
+    fn looseness(doc: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+        let schema = resolve(doc, schema);
+        if let Some(variants) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+            for (i, v) in variants.iter().enumerate() {
+                looseness(doc, v, &format!("{at}|{i}"), out);
+            }
+            return;
+        }
+        if schema.get("enum").is_some() {
+            return;
+        }
+        for t in types(schema) {
+            match t.as_str() {
+                "string" => {
+                    let bounded = schema.get("maxLength").is_some()
+                        || schema.get("format").is_some()
+                        || schema.get("pattern").is_some_and(|p| {
+                            p.as_str()
+                                .is_some_and(|p| p.starts_with('^') && p.ends_with('$'))
+                        });
+                    if !bounded {
+                        out.push(format!(
+                            "{at}: a string without maxLength, format or anchored pattern"
+                        ));
+                    }
+                }
+                "integer" | "number" => {
+                    if schema.get("minimum").is_none() || schema.get("maximum").is_none() {
+                        out.push(format!("{at}: a number without minimum and maximum"));
+                    }
+                }
+                "array" => {
+                    if schema.get("maxItems").is_none() {
+                        out.push(format!("{at}: an array without maxItems"));
+                    }
+                    looseness(doc, &schema["items"], &format!("{at}[]"), out);
+                }
+                "object" => {
+                    if schema["additionalProperties"] != json!(false) {
+                        out.push(format!(
+                            "{at}: an object that does not refuse unknown properties"
+                        ));
+                    }
+                    for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
+                        looseness(doc, prop, &format!("{at}.{name}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, &Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                out.push((format!("{} {path}", method.to_uppercase()), op));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_looseness_check_sees_loose_inputs() {
+        let doc = json!({});
+        for loose in [
+            json!({"type": "string"}),
+            json!({"type": "integer", "minimum": 1}),
+            json!({"type": "array", "items": {"type": "string", "maxLength": 3}}),
+            json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "x"}}}),
+        ] {
+            let mut out = Vec::new();
+            looseness(&doc, &loose, "x", &mut out);
+            assert!(!out.is_empty(), "{loose}");
+        }
+        let mut out = Vec::new();
+        looseness(
+            &doc,
+            &json!({"type": "object", "additionalProperties": false,
+                    "properties": {"a": {"type": ["string", "null"], "maxLength": 3}}}),
+            "x",
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn every_input_is_bounded() {
+        let doc = value();
+        let mut loose = Vec::new();
+        for (route, op) in operations(&doc) {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let at = format!("{route} {} {}", param["in"], param["name"]);
+                looseness(&doc, &param["schema"], &at, &mut loose);
+            }
+            for (media, content) in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                looseness(
+                    &doc,
+                    &content["schema"],
+                    &format!("{route} body {media}"),
+                    &mut loose,
+                );
+            }
+        }
+        assert!(loose.is_empty(), "loose inputs:\n{}", loose.join("\n"));
+    }
+
+    #[test]
+    fn every_refusal_is_declared() {
+        let doc = value();
+        let mut missing = Vec::new();
+        for (route, op) in operations(&doc) {
+            let declared =
+                |status: &str, media: &str| op["responses"][status]["content"].get(media).is_some();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let has_body = op.get("requestBody").is_some();
+            let mut need: Vec<(&str, &str)> = Vec::new();
+            if has_body || !params.is_empty() {
+                need.push(("400", PROBLEM_JSON));
+            }
+            if has_body {
+                need.extend([("415", PROBLEM_JSON), ("413", "application/json")]);
+            }
+            if params.iter().any(|p| p["in"] == "path") {
+                need.push(("404", PROBLEM_JSON));
+            }
+            let security = op["security"].as_array().cloned().unwrap_or_default();
+            if !security.is_empty() && !security.contains(&json!({})) {
+                need.extend([
+                    ("401", "application/json"),
+                    ("403", "application/json"),
+                    ("403", PROBLEM_JSON),
+                ]);
+            }
+            for (status, media) in need {
+                if !declared(status, media) {
+                    missing.push(format!("{route}: {status} {media}"));
+                }
+            }
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                if status != "204" && response.get("content").is_none() {
+                    missing.push(format!("{route}: {status} has no body schema"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "undeclared answers:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_path_parameter_is_reached_by_a_link() {
+        let doc = value();
+        let mut linked = std::collections::BTreeSet::new();
+        for (_, op) in operations(&doc) {
+            for response in op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, r)| r)
+            {
+                for (_, link) in response["links"].as_object().into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    assert!(
+                        operations(&doc)
+                            .iter()
+                            .any(|(_, o)| o["operationId"] == target),
+                        "a link to an unknown operation {target}"
+                    );
+                    linked.insert(target.to_string());
+                }
+            }
+        }
+        let unreached: Vec<_> = operations(&doc)
+            .into_iter()
+            .filter(|(_, op)| {
+                op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "path")
+            })
+            .filter(|(_, op)| !linked.contains(op["operationId"].as_str().unwrap_or_default()))
+            .map(|(route, _)| route)
+            .collect();
+        assert!(unreached.is_empty(), "no link leads to: {unreached:?}");
+    }
+}

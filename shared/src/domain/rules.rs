@@ -272,7 +272,10 @@ where
 {
     let n = deserializer.deserialize_u64(WholeVisitor)?;
     T::try_from(n).map_err(|_| {
-        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(n), &"a smaller whole number")
+        serde::de::Error::invalid_value(
+            serde::de::Unexpected::Unsigned(n),
+            &"a smaller whole number",
+        )
     })
 }
 
@@ -433,7 +436,13 @@ mod tests {
         assert_eq!(t.b, None);
         let t: T = serde_json::from_str(r#"{"a": 1}"#).expect("absent");
         assert_eq!(t.b, None);
-        for bad in [r#"{"a": 1.5}"#, r#"{"a": -1}"#, r#"{"a": 70000}"#, r#"{"a": "1"}"#, r#"{"a": 1e300}"#] {
+        for bad in [
+            r#"{"a": 1.5}"#,
+            r#"{"a": -1}"#,
+            r#"{"a": 70000}"#,
+            r#"{"a": "1"}"#,
+            r#"{"a": 1e300}"#,
+        ] {
             assert!(serde_json::from_str::<T>(bad).is_err(), "{bad}");
         }
     }
