@@ -691,10 +691,10 @@ mod tests {
                         ));
                     }
                 }
-                "integer" | "number" => {
-                    if schema.get("minimum").is_none() || schema.get("maximum").is_none() {
-                        out.push(format!("{at}: a number without minimum and maximum"));
-                    }
+                "integer" | "number"
+                    if schema.get("minimum").is_none() || schema.get("maximum").is_none() =>
+                {
+                    out.push(format!("{at}: a number without minimum and maximum"));
                 }
                 "array" => {
                     if schema.get("maxItems").is_none() {

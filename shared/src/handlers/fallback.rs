@@ -10,9 +10,11 @@ use lambda_http::http::{header, HeaderValue};
 use lambda_http::{Body, Request, Response};
 use std::sync::OnceLock;
 
-/// Each documented path as segments (`None` for a `{parameter}`), with its methods in upper case.
-fn routes() -> &'static [(Vec<Option<String>>, Vec<String>)] {
-    static ROUTES: OnceLock<Vec<(Vec<Option<String>>, Vec<String>)>> = OnceLock::new();
+/// A documented path as segments (`None` for a `{parameter}`), with its methods in upper case.
+type DocumentedPath = (Vec<Option<String>>, Vec<String>);
+
+fn routes() -> &'static [DocumentedPath] {
+    static ROUTES: OnceLock<Vec<DocumentedPath>> = OnceLock::new();
     ROUTES.get_or_init(|| {
         let doc = crate::openapi::value();
         let mut out = Vec::new();
