@@ -159,6 +159,7 @@ async fn bad_input_is_400_naming_the_field() {
     call(Method::GET, "/performances?limit=1000", None, &[])
         .await
         .assert_problem(400, "/problems/validation-error");
+    // A cursor of the documented shape that names no position of this listing: 422; not of that shape: 400.
     call(
         Method::GET,
         "/performances?cursor=eyJQSyI6IlgifQ",
@@ -166,7 +167,10 @@ async fn bad_input_is_400_naming_the_field() {
         &[],
     )
     .await
-    .assert_problem(400, "/problems/validation-error");
+    .assert_problem(422, "/problems/unprocessable");
+    call(Method::GET, "/performances?cursor=a%2Bb", None, &[])
+        .await
+        .assert_problem(400, "/problems/validation-error");
     admin()
         .await
         .call(Method::GET, "/admin/performances?status=SOLD_OUT", None)
@@ -286,6 +290,41 @@ async fn pending_and_rejected_performances_are_not_public() {
         .call(Method::GET, "/organizer/performances?limit=100", None)
         .await;
     assert!(in_queue(&mine), "the organizer sees it: {}", mine.text);
+
+    // One performance, read by everyone: its organizer and admins see it with its status, nobody else does
+    // (not even another organizer, or a token that does not verify).
+    let path = format!("/performances/{id}");
+    for (who, expected) in [
+        (Some(&organizer), 200),
+        (Some(&admin), 200),
+        (Some(&member("ORGANIZER").await), 404),
+        (None, 404),
+    ] {
+        let reply = match who {
+            Some(m) => m.call(Method::GET, &path, None).await,
+            None => call(Method::GET, &path, None, &[]).await,
+        };
+        assert_eq!(reply.status, expected, "{}", reply.text);
+        if expected == 200 {
+            assert_eq!(reply.json["status"], "PENDING_APPROVAL", "{}", reply.text);
+        }
+        let showtimes = match who {
+            Some(m) => {
+                m.call(Method::GET, &format!("{path}/showtimes"), None)
+                    .await
+            }
+            None => call(Method::GET, &format!("{path}/showtimes"), None, &[]).await,
+        };
+        assert_eq!(showtimes.status, expected, "{}", showtimes.text);
+    }
+    let forged = call(
+        Method::GET,
+        &path,
+        None,
+        &[("authorization", "Bearer not-a-token")],
+    )
+    .await;
+    assert_eq!(forged.status, 404, "{}", forged.text);
 
     // Rejected with a reason the organizer can read; still not public.
     admin
@@ -435,7 +474,7 @@ async fn the_catalog_pages_through_every_performance_once() {
 
     let concerts = call(
         Method::GET,
-        "/performances?category=concert&limit=100",
+        "/performances?category=CONCERT&limit=100",
         None,
         &[],
     )
@@ -462,10 +501,23 @@ async fn health_and_unknown_routes() {
     let health = call(Method::GET, "/health", None, &[]).await;
     assert_eq!(health.status, 200, "{}", health.text);
     assert_eq!(health.json["status"], "ok");
-    // Not a route of the template: API Gateway's own 404, not one of our problem documents.
+    // Not a route of the template: the $default route's 404 problem (API Gateway alone would say
+    // {"message": "Not Found"}).
     let missing = call(Method::GET, "/no-such-route", None, &[]).await;
-    assert_eq!(missing.status, 404);
-    assert_eq!(missing.json, json!({"message": "Not Found"}));
-    let wrong_method = call(Method::DELETE, "/performances", None, &[]).await;
-    assert_eq!(wrong_method.status, 404);
+    missing.assert_problem(404, "/problems/not-found");
+    // A path of the API with a method it does not take: 405 naming the methods it does.
+    for (method, path, allow) in [
+        (Method::DELETE, "/performances".to_string(), "GET, POST"),
+        (
+            Method::PATCH,
+            format!("/performances/{}", uuid::Uuid::now_v7()),
+            "GET, PUT",
+        ),
+        (Method::PUT, "/health".to_string(), "GET"),
+    ] {
+        let reply = call(method.clone(), &path, None, &[]).await;
+        reply.assert_problem(405, "/problems/method-not-allowed");
+        let got = reply.headers.get("allow").and_then(|v| v.to_str().ok());
+        assert_eq!(got, Some(allow), "{method} {path}");
+    }
 }

@@ -8,8 +8,12 @@ pub fn new_id() -> String {
     Uuid::now_v7().to_string()
 }
 
-/// Parses a client-supplied id; `None` when it is not a UUID (the caller answers 404).
+/// Parses a client-supplied id; `None` when it is not a UUID in the hyphenated form the document states
+/// (`format: uuid`; the caller answers 404, or 400 for an id in a body or query).
 pub fn parse_id(raw: &str) -> Option<String> {
+    if raw.len() != 36 {
+        return None;
+    }
     Uuid::parse_str(raw).ok().map(|id| id.to_string())
 }
 
@@ -23,6 +27,7 @@ mod tests {
         assert_eq!(parse_id(&id).as_deref(), Some(id.as_str()));
         assert_eq!(parse_id("PERF#1"), None);
         assert_eq!(parse_id(&"a".repeat(5000)), None);
+        assert_eq!(parse_id(&id.replace('-', "")), None);
         // Upper-case input is normalised, so one performance has one key.
         assert_eq!(parse_id(&id.to_uppercase()).as_deref(), Some(id.as_str()));
     }

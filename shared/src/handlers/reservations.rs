@@ -80,7 +80,8 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
     let body: HoldRequest = parse_json(req)?;
     let unknown_showtime = || AppError::unprocessable("showtimeId", "no such showtime");
-    let showtime_id = parse_id(&body.showtime_id).ok_or_else(unknown_showtime)?;
+    let showtime_id = parse_id(&body.showtime_id)
+        .ok_or_else(|| AppError::invalid("showtimeId", "must be a UUID"))?;
     let showtime = state
         .store
         .get_showtime(&showtime_id)
