@@ -80,6 +80,8 @@ def main() -> int:
             str(HERE / "schemathesis.toml"),
             "run",
             f"{args.api}/openapi.json",
+            "--checks",
+            "all",
             "--header",
             f"Authorization: Bearer {session['accessToken']}",
             # POST /logout revokes the token the whole run uses (see hooks.py for the same reason).
