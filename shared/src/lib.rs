@@ -13,6 +13,7 @@ pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod openapi;
+pub mod payments;
 pub mod runtime;
 pub mod store;
 pub mod telemetry;

@@ -2,8 +2,10 @@
 
 pub mod ids;
 pub mod member;
+pub mod payment;
 pub mod performance;
 pub mod reservation;
 pub mod rules;
 pub mod seat;
 pub mod showtime;
+pub mod wallet;

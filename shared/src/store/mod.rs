@@ -51,6 +51,7 @@
 pub mod cursor;
 pub mod members;
 pub mod performances;
+pub mod psp;
 pub mod reservations;
 pub mod seats;
 pub mod showtimes;
