@@ -69,6 +69,13 @@ pub enum AppError {
     /// Some of the requested seats are held or sold by someone else.
     #[error("seats unavailable: {}", .0.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))]
     SeatsUnavailable(Vec<crate::domain::seat::SeatId>),
+    /// The card was refused (or its token is unknown to the provider): 402 with the provider's code.
+    #[error("the payment was declined: {code}")]
+    PaymentDeclined { code: String },
+    /// The payment provider kept failing transiently; nothing was charged twice, and a retry with the same
+    /// `Idempotency-Key` is safe.
+    #[error("the payment provider is unavailable: {0}")]
+    ProviderUnavailable(String),
     /// A dependency (DynamoDB, ...) failed; never caused by client input.
     #[error("dependency failure: {0}")]
     Dependency(String),

@@ -23,6 +23,9 @@ pub struct Problem {
     /// With `/problems/seats-unavailable`: the requested seats someone else holds or bought.
     #[serde(rename = "unavailableSeats", skip_serializing_if = "Vec::is_empty")]
     pub unavailable_seats: Vec<crate::domain::seat::SeatId>,
+    /// With `/problems/payment-declined`: the provider's reason (`card_declined`, `insufficient_funds`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl Problem {
@@ -34,6 +37,7 @@ impl Problem {
             detail,
             errors: Vec::new(),
             unavailable_seats: Vec::new(),
+            code: None,
         }
     }
 }
@@ -122,6 +126,26 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::CONFLICT,
             err.to_string(),
         ),
+        AppError::PaymentDeclined { code } => Problem {
+            code: Some(code.clone()),
+            ..Problem::new(
+                "payment-declined",
+                "Payment declined",
+                StatusCode::PAYMENT_REQUIRED,
+                err.to_string(),
+            )
+        },
+        AppError::ProviderUnavailable(_) => {
+            tracing::error!(error = %err, "payment provider unavailable");
+            Problem::new(
+                "payment-provider-unavailable",
+                "Payment provider unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the payment provider did not answer; nothing was charged twice, and a retry with the same \
+                 Idempotency-Key is safe"
+                    .to_string(),
+            )
+        }
         AppError::Dependency(_) | AppError::Corrupt(_) => {
             tracing::error!(error = %err, "request failed on the server side");
             Problem::new(

@@ -10,10 +10,12 @@ use crate::domain::reservation::{ReservationStatus, ReservationView, ReservedSea
 use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
+use crate::domain::wallet::{LedgerKind, LedgerLine};
 use crate::error::FieldError;
 use crate::handlers::members::LoginResponse;
 use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
+use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::store::performances::Page;
 use serde_json::{json, Value};
@@ -34,12 +36,14 @@ use utoipa::{Modify, OpenApi};
         create_reservation, get_reservation, list_reservations, performance_reservations, admin_list_reservations,
         list_performances, get_performance, create_performance, update_performance,
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
+        get_wallet, charge_wallet,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
         Problem, FieldError, RejectRequest, Health,
         Member, Role, SignupInput, LoginInput, LoginResponse, UpdateMemberInput,
         Showtime, ShowtimeInput, SeatMapInput, GradeInput, Page<Showtime>, SeatMapView, SeatRow, GradeCounts, SeatId,
+        WalletView, TopUpRequest, TopUpResult, CardToken, LedgerLine, LedgerKind, Page<LedgerLine>,
         HoldRequest, ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
     )),
     modifiers(&BearerAuth),
@@ -48,6 +52,7 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Signup, login and logout, profiles"),
         (name = "showtimes", description = "Showtimes of a performance and their seat maps"),
         (name = "reservations", description = "Seat holds and reservations"),
+        (name = "wallet", description = "Points: balance, ledger, top-ups by card"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -859,3 +864,32 @@ mod tests {
         assert!(unreached.is_empty(), "no link leads to: {unreached:?}");
     }
 }
+
+#[utoipa::path(
+    get, path = "/wallet", tag = "wallet",
+    description = "The caller's points and ledger, newest line first. The balance is always the sum of the ledger.",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = WalletView)),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn get_wallet() {}
+
+#[utoipa::path(
+    post, path = "/wallet/charge", tag = "wallet",
+    description = "Buy points with a card token. With an `Idempotency-Key`, a retry (or a concurrent repeat) charges \
+                   once and answers 200 with the first top-up. Test tokens: see the README.",
+    request_body = TopUpRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key charges once")),
+    responses(
+        (status = 201, body = TopUpResult),
+        (status = 200, description = "a repeat of a top-up already made with this Idempotency-Key", body = TopUpResult),
+        (status = 402, description = "the card was declined (`code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the wallet kept changing; retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "the balance would pass 100,000,000 points", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the payment provider did not answer; a retry with the same key is safe", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn charge_wallet() {}

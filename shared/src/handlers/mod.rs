@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod performances;
 pub mod reservations;
 pub mod showtimes;
+pub mod wallet;
 
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -27,12 +28,9 @@ pub(crate) fn idempotent_id(
         return Ok(None);
     };
     let key = value.to_str().unwrap_or_default();
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::invalid(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        ));
-    }
+    crate::domain::rules::IDEMPOTENCY_KEY
+        .check("Idempotency-Key", key)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let name = format!("ticketing:{kind}:{}:{key}", caller.member_id);
     Ok(Some(
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string(),

@@ -107,6 +107,9 @@ impl TestCard {
     }
 }
 
+/// The provider's code for an idempotency key used again with another amount.
+pub const KEY_REUSED: &str = "idempotency_key_reused";
+
 /// The test-mode provider, its records in the table.
 #[derive(Clone, Debug)]
 pub struct TestModeProvider {
@@ -135,7 +138,11 @@ impl PaymentProvider for TestModeProvider {
             .psp_charge_attempt(&request.idempotency_key)
             .await
             .map_err(|e| ProviderError::Transient(e.to_string()))?;
-        if let Some(first) = attempt.recorded {
+        if let Some((first, amount)) = attempt.recorded {
+            // As real providers do: a key names one request; the same key with another amount is refused.
+            if amount != request.amount {
+                return Err(ProviderError::Invalid(KEY_REUSED.into()));
+            }
             return Ok(first);
         }
         if let TestCard::Slow { millis } = card {

@@ -55,6 +55,7 @@ pub mod psp;
 pub mod reservations;
 pub mod seats;
 pub mod showtimes;
+pub mod wallets;
 
 use crate::error::AppError;
 use aws_sdk_dynamodb::error::SdkError;

@@ -14,10 +14,10 @@ use crate::payments::test_mode::charge_reference;
 use crate::payments::{ChargeOutcome, ProviderError, Refunded};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
-/// The attempt just counted, and the outcome an earlier attempt recorded (replayed as is).
+/// The attempt just counted, and the outcome (with its amount) an earlier attempt recorded.
 pub struct Attempt {
     pub number: u32,
-    pub recorded: Option<ChargeOutcome>,
+    pub recorded: Option<(ChargeOutcome, u64)>,
 }
 
 fn charge_key(reference: &str) -> Item {
@@ -73,7 +73,7 @@ impl Store {
         let item = out.attributes.unwrap_or_default();
         Ok(Attempt {
             number: u32::try_from(number(&item, "attempts")).unwrap_or(u32::MAX),
-            recorded: outcome_of(&item),
+            recorded: outcome_of(&item).map(|o| (o, number(&item, "amount"))),
         })
     }
 
