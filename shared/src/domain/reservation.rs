@@ -114,6 +114,9 @@ pub struct Reservation {
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// Why a FAILED or EXPIRED reservation ended (`card_declined`, `insufficient_points`, `hold_expired`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
 }
 
 /// A member's hold on seats of one showtime, and what became of it, as the API returns it. Prices are in
@@ -140,6 +143,9 @@ pub struct ReservationView {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// Why a FAILED or EXPIRED reservation ended (`card_declined`, `insufficient_points`, `hold_expired`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
 }
 
 impl Reservation {
@@ -158,6 +164,7 @@ impl Reservation {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            failure_reason: self.failure_reason,
         }
     }
 }
@@ -213,6 +220,7 @@ impl Reservation {
             version: 1,
             created_at: created.clone(),
             updated_at: created,
+            failure_reason: None,
         })
     }
 

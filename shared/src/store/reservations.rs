@@ -196,6 +196,7 @@ mod tests {
             hold_expires_at: 1_800_000_600,
             version: 1,
             created_at: "2027-01-15T08:00:00Z".into(),
+            failure_reason: None,
             updated_at: "2027-01-15T08:00:00Z".into(),
         }
     }

@@ -311,6 +311,7 @@ impl Store {
         &self,
         r: &Reservation,
         final_status: ReservationStatus,
+        reason: Option<&str>,
     ) -> Result<Reservation, AppError> {
         if !final_status.is_release() {
             return Err(AppError::Conflict(format!(
@@ -336,13 +337,23 @@ impl Store {
                 _ => {}
             }
             self.release_each_seat(&stored).await?;
-            let next = stored.with_status(final_status, OffsetDateTime::now_utc());
-            let result = self
+            let mut next = stored.with_status(final_status, OffsetDateTime::now_utc());
+            next.failure_reason = reason.map(str::to_string);
+            let mut request = self
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(reservation_key(&stored.id)))
-                .update_expression("SET #status = :final, version = :next, updatedAt = :updatedAt")
+                .set_key(Some(reservation_key(&stored.id)));
+            request = match reason {
+                Some(reason) => request
+                    .update_expression(
+                        "SET #status = :final, version = :next, updatedAt = :updatedAt, failureReason = :reason",
+                    )
+                    .expression_attribute_values(":reason", s(reason)),
+                None => request
+                    .update_expression("SET #status = :final, version = :next, updatedAt = :updatedAt"),
+            };
+            let result = request
                 .condition_expression("#status = :held AND version = :seen")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":final", s(final_status.as_str()))
