@@ -10,11 +10,13 @@ pub mod auth;
 pub mod aws;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod handlers;
 pub mod http;
 pub mod openapi;
 pub mod payments;
 pub mod runtime;
+pub mod saga;
 pub mod store;
 pub mod telemetry;
 

@@ -132,7 +132,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
                 "seats held"
             );
             let mut response =
-                json_response(StatusCode::CREATED, &present(held, now.unix_timestamp()));
+                json_response(StatusCode::CREATED, &present(*held, now.unix_timestamp()));
             if let Ok(location) =
                 HeaderValue::from_str(&format!("/reservations/{}", reservation.id))
             {

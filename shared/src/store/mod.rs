@@ -50,6 +50,7 @@
 
 pub mod cursor;
 pub mod members;
+pub mod payments;
 pub mod performances;
 pub mod psp;
 pub mod reservations;

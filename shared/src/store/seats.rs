@@ -112,7 +112,7 @@ pub(crate) fn seat_from_item(mut item: Item) -> Result<(SeatId, SeatState), AppE
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HoldOutcome {
     /// The seats are held by this reservation (now, or already by an earlier attempt with the same id).
-    Held(Reservation),
+    Held(Box<Reservation>),
     /// Nothing was written: these seats are held by someone else, sold, or do not exist.
     Unavailable(Vec<SeatId>),
 }
@@ -236,7 +236,7 @@ impl Store {
             )
             .await?
         {
-            Ok(()) => return Ok(HoldOutcome::Held(r.clone())),
+            Ok(()) => return Ok(HoldOutcome::Held(Box::new(r.clone()))),
             Err(reasons) => reasons,
         };
         match hold_failure(&reasons, &seats) {
@@ -277,7 +277,7 @@ impl Store {
         stored: Option<Reservation>,
     ) -> Result<HoldOutcome, AppError> {
         match stored {
-            Some(stored) if stored.is_same_hold(r) => Ok(HoldOutcome::Held(stored)),
+            Some(stored) if stored.is_same_hold(r) => Ok(HoldOutcome::Held(Box::new(stored))),
             Some(_) => Err(AppError::Conflict(format!(
                 "reservation {} already exists for a different hold",
                 r.id

@@ -1,0 +1,521 @@
+//! The steps of the reservation saga (`statemachines/reservation.asl.json`), one Lambda function that Step
+//! Functions invokes with `{"action": ..., "reservationId": ...}`. Every step is idempotent (a retry after a
+//! timeout does nothing twice), publishes the events of the change it made after that change committed, and
+//! fails with a named error that the state machine's `Retry` and `Catch` match ([`StepError::name`]), never a
+//! Rust type path.
+
+use crate::domain::payment::{Payment, PaymentMethod};
+use crate::domain::performance::format_instant;
+use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::wallet::{LedgerKind, WalletError};
+use crate::error::AppError;
+use crate::events::{Event, EventType, Publisher};
+use crate::payments::test_mode::TestModeProvider;
+use crate::payments::{
+    ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, RefundRequest,
+};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// How a buyer pays, as `POST /reservations` and `POST /reservations/{id}/payment` take it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(
+    tag = "method",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    deny_unknown_fields
+)]
+pub enum PaymentInput {
+    /// Wallet points, one per won.
+    Wallet,
+    /// A card, by the token the provider's SDK made of it.
+    Card {
+        #[schema(schema_with = card_token_schema)]
+        token: String,
+    },
+}
+
+fn card_token_schema() -> utoipa::openapi::schema::Object {
+    crate::handlers::wallet::CARD_TOKEN.schema()
+}
+
+impl PaymentInput {
+    pub fn method(&self) -> PaymentMethod {
+        match self {
+            PaymentInput::Wallet => PaymentMethod::Wallet,
+            PaymentInput::Card { .. } => PaymentMethod::Card,
+        }
+    }
+}
+
+/// One invocation of the saga function.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Step {
+    /// Re-asserts the hold: a no-op when this reservation holds its seats and the hold is live.
+    Reserve {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+    },
+    /// Keeps the task token of the pay-later wait; `POST /reservations/{id}/payment` sends it back.
+    AwaitPayment {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        #[serde(rename = "taskToken")]
+        task_token: String,
+    },
+    Pay {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        payment: PaymentInput,
+    },
+    /// Seats HELD → SOLD and the reservation CONFIRMED, in one transaction.
+    Confirm {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+    },
+    /// Gives a completed payment back in full (compensation).
+    Refund {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+    },
+    /// Releases the seats and marks the reservation FAILED or EXPIRED (compensation).
+    Release {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        status: ReservationStatus,
+        #[serde(default)]
+        error: Option<Value>,
+    },
+}
+
+/// A step that did not complete, by the name the state machine matches.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The hold is over (expired, released, or never there): nothing can be sold.
+    #[error("the hold has ended: {0}")]
+    HoldEnded(String),
+    #[error("the card was declined: {0}")]
+    PaymentDeclined(String),
+    #[error("the wallet has too few points: {0}")]
+    InsufficientPoints(String),
+    /// The provider failed transiently; the step is retried with the same idempotency key.
+    #[error("the payment provider failed transiently: {0}")]
+    PaymentTransient(String),
+    /// A dependency failed (DynamoDB, EventBridge); retried.
+    #[error("a dependency failed: {0}")]
+    Transient(String),
+    /// A bug or impossible input; not retried.
+    #[error("the step cannot run: {0}")]
+    Invalid(String),
+}
+
+impl StepError {
+    /// The error name in Step Functions (`ErrorEquals`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepError::HoldEnded(_) => "HoldEnded",
+            StepError::PaymentDeclined(_) => "PaymentDeclined",
+            StepError::InsufficientPoints(_) => "InsufficientPoints",
+            StepError::PaymentTransient(_) => "PaymentTransient",
+            StepError::Transient(_) => "Transient",
+            StepError::Invalid(_) => "Invalid",
+        }
+    }
+
+    /// The reason recorded on a reservation that fails because of this error.
+    pub fn reason(&self) -> &str {
+        match self {
+            StepError::HoldEnded(_) => "hold_expired",
+            StepError::PaymentDeclined(code) => code,
+            StepError::InsufficientPoints(_) => "insufficient_points",
+            _ => "saga_failed",
+        }
+    }
+}
+
+impl From<AppError> for StepError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Dependency(m) | AppError::Conflict(m) => StepError::Transient(m),
+            other => StepError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// What the saga function needs.
+#[derive(Clone, Debug)]
+pub struct SagaState {
+    pub store: Store,
+    pub publisher: Publisher,
+}
+
+fn now_text() -> String {
+    format_instant(OffsetDateTime::now_utc())
+}
+
+async fn reservation(store: &Store, id: &str) -> Result<Reservation, StepError> {
+    store
+        .get_reservation(id)
+        .await?
+        .ok_or_else(|| StepError::Invalid(format!("no reservation {id}")))
+}
+
+fn summary(r: &Reservation) -> Value {
+    json!({
+        "reservationId": r.id,
+        "memberId": r.member_id,
+        "performanceId": r.performance_id,
+        "showtimeId": r.showtime_id,
+        "seats": r.seats,
+        "totalPrice": r.total_price,
+        "currency": r.currency,
+        "status": r.status,
+    })
+}
+
+fn payment_data(p: &Payment) -> Value {
+    json!({
+        "paymentId": p.id,
+        "memberId": p.member_id,
+        "method": p.method,
+        "status": p.status,
+        "amount": p.amount,
+        "refundedAmount": p.refunded_amount,
+        "currency": p.currency,
+        "providerReference": p.provider_reference,
+        "failureReason": p.failure_reason,
+    })
+}
+
+/// Runs one step; its output becomes the state's result.
+pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
+    let store = &state.store;
+    match step {
+        Step::Reserve { reservation_id } => {
+            let r = reservation(store, &reservation_id).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            if r.effective_status(now) != ReservationStatus::Held {
+                return Err(StepError::HoldEnded(format!(
+                    "reservation {} is {}",
+                    r.id,
+                    r.effective_status(now)
+                )));
+            }
+            state
+                .publisher
+                .publish(&[Event::new(
+                    EventType::ReservationHeld,
+                    &r.id,
+                    &r.created_at,
+                    json!({"reservation": summary(&r), "holdExpiresAt": crate::domain::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
+                )])
+                .await?;
+            // The pay-later wait lasts exactly as long as the hold.
+            Ok(json!({"holdSeconds": (r.hold_expires_at - now).max(1)}))
+        }
+        Step::AwaitPayment {
+            reservation_id,
+            task_token,
+        } => {
+            store.put_payment_task(&reservation_id, &task_token).await?;
+            Ok(json!({}))
+        }
+        Step::Pay {
+            reservation_id,
+            payment,
+        } => pay(state, &reservation_id, &payment).await,
+        Step::Confirm { reservation_id } => {
+            let r = reservation(store, &reservation_id).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let confirmed = match store.confirm_seats(&r, now).await {
+                Ok(c) => c,
+                Err(AppError::Conflict(why)) if !why.contains("try again") => {
+                    return Err(StepError::HoldEnded(why))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            state
+                .publisher
+                .publish(&[Event::new(
+                    EventType::ReservationConfirmed,
+                    &confirmed.id,
+                    &confirmed.updated_at,
+                    json!({"reservation": summary(&confirmed)}),
+                )])
+                .await?;
+            Ok(json!({"status": "CONFIRMED"}))
+        }
+        Step::Refund { reservation_id } => refund_in_full(state, &reservation_id).await,
+        Step::Release {
+            reservation_id,
+            status,
+            error,
+        } => {
+            // The payment's own reason when it failed (`card_declined`, ...), else the error's.
+            let payment_reason = store
+                .get_payment(&reservation_id)
+                .await?
+                .and_then(|p| p.failure_reason);
+            let reason = match status {
+                ReservationStatus::Expired => "hold_expired".to_string(),
+                _ => payment_reason.unwrap_or_else(|| {
+                    error
+                        .as_ref()
+                        .and_then(|e| e["Error"].as_str())
+                        .map(failure_reason)
+                        .unwrap_or_else(|| "saga_failed".to_string())
+                }),
+            };
+            let r = reservation(store, &reservation_id).await?;
+            let released = store.release_seats(&r, status, Some(&reason)).await?;
+            let kind = match released.status {
+                ReservationStatus::Expired => EventType::ReservationExpired,
+                _ => EventType::ReservationFailed,
+            };
+            state
+                .publisher
+                .publish(&[Event::new(
+                    kind,
+                    &released.id,
+                    &released.updated_at,
+                    json!({"reservation": summary(&released), "reason": released.failure_reason}),
+                )])
+                .await?;
+            Ok(json!({"status": released.status, "reason": released.failure_reason}))
+        }
+    }
+}
+
+/// The reason recorded for a Catch'ed error name; the payment's own reason when there is one.
+fn failure_reason(error_name: &str) -> String {
+    match error_name {
+        "HoldEnded" => "hold_expired",
+        "InsufficientPoints" => "insufficient_points",
+        "PaymentDeclined" => "payment_declined",
+        _ => "saga_failed",
+    }
+    .to_string()
+}
+
+async fn pay(
+    state: &SagaState,
+    reservation_id: &str,
+    input: &PaymentInput,
+) -> Result<Value, StepError> {
+    let store = &state.store;
+    let r = reservation(store, reservation_id).await?;
+    let mut payment = store
+        .start_payment(&Payment::waiting(
+            &r.id,
+            &r.member_id,
+            input.method(),
+            r.total_price,
+            &r.currency,
+            &now_text(),
+        ))
+        .await?;
+    match payment.status {
+        crate::domain::payment::PaymentStatus::Waiting => {}
+        crate::domain::payment::PaymentStatus::Failed => {
+            let reason = payment.failure_reason.clone().unwrap_or_default();
+            return Err(if reason == "insufficient_points" {
+                StepError::InsufficientPoints(reason)
+            } else {
+                StepError::PaymentDeclined(reason)
+            });
+        }
+        // Paid by an earlier attempt of this step.
+        _ => return Ok(json!({"paymentStatus": payment.status})),
+    }
+    let seen = payment.version;
+    let now = now_text();
+    let outcome: Result<(String, Option<crate::domain::payment::CardSummary>), StepError> =
+        match input {
+            PaymentInput::Wallet => {
+                let amount = i64::try_from(r.total_price)
+                    .map_err(|_| StepError::Invalid("a price beyond i64".into()))?;
+                match store
+                    .apply_ledger_line(
+                        &r.member_id,
+                        &format!("pay-{}", r.id),
+                        LedgerKind::Payment,
+                        -amount,
+                        &r.id,
+                        &now,
+                    )
+                    .await?
+                {
+                    Ok(applied) => Ok((applied.line().id.clone(), None)),
+                    Err(WalletError::InsufficientPoints { balance, needed }) => Err(
+                        StepError::InsufficientPoints(format!("{balance} points, {needed} needed")),
+                    ),
+                    Err(e) => Err(StepError::Invalid(e.to_string())),
+                }
+            }
+            PaymentInput::Card { token } => {
+                let provider = TestModeProvider::new(store.clone());
+                let request = ChargeRequest {
+                    token: token.clone(),
+                    amount: r.total_price,
+                    currency: r.currency.clone(),
+                    idempotency_key: format!("charge-{}", r.id),
+                };
+                match provider.charge(&request).await {
+                    Ok(ChargeOutcome::Approved { reference, card }) => Ok((reference, Some(card))),
+                    Ok(ChargeOutcome::Declined { code }) => Err(StepError::PaymentDeclined(code)),
+                    Err(ProviderError::Invalid(code)) => Err(StepError::PaymentDeclined(code)),
+                    Err(ProviderError::Transient(why)) => {
+                        return Err(StepError::PaymentTransient(why))
+                    }
+                }
+            }
+        };
+    let event = match outcome {
+        Ok((reference, card)) => {
+            payment
+                .complete(reference, card, &now)
+                .map_err(|e| StepError::Invalid(e.to_string()))?;
+            store.replace_payment(&payment, seen).await?;
+            Event::new(
+                EventType::PaymentCompleted,
+                &r.id,
+                &now,
+                payment_data(&payment),
+            )
+        }
+        Err(err) => {
+            payment
+                .fail(err.reason(), &now)
+                .map_err(|e| StepError::Invalid(e.to_string()))?;
+            store.replace_payment(&payment, seen).await?;
+            state
+                .publisher
+                .publish(&[Event::new(
+                    EventType::PaymentFailed,
+                    &r.id,
+                    &now,
+                    payment_data(&payment),
+                )])
+                .await?;
+            return Err(err);
+        }
+    };
+    state.publisher.publish(&[event]).await?;
+    Ok(json!({"paymentStatus": payment.status}))
+}
+
+async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value, StepError> {
+    let store = &state.store;
+    let Some(mut payment) = store.get_payment(reservation_id).await? else {
+        return Ok(json!({"refunded": 0}));
+    };
+    let amount = payment.refundable();
+    if amount == 0 || payment.kept() == 0 {
+        return Ok(json!({"refunded": 0}));
+    }
+    let refund_id = format!("refund-{reservation_id}-full");
+    let now = now_text();
+    match payment.method {
+        PaymentMethod::Wallet => {
+            let credit = i64::try_from(amount)
+                .map_err(|_| StepError::Invalid("a refund beyond i64".into()))?;
+            store
+                .apply_ledger_line(
+                    &payment.member_id,
+                    &refund_id,
+                    LedgerKind::Refund,
+                    credit,
+                    reservation_id,
+                    &now,
+                )
+                .await?
+                .map_err(|e| StepError::Invalid(e.to_string()))?;
+        }
+        PaymentMethod::Card => {
+            let reference = payment
+                .provider_reference
+                .clone()
+                .ok_or_else(|| StepError::Invalid("a card payment without its reference".into()))?;
+            TestModeProvider::new(store.clone())
+                .refund(&RefundRequest {
+                    reference,
+                    amount,
+                    idempotency_key: refund_id.clone(),
+                })
+                .await
+                .map_err(|e| match e {
+                    ProviderError::Transient(why) => StepError::PaymentTransient(why),
+                    ProviderError::Invalid(why) => StepError::Invalid(why),
+                })?;
+        }
+    }
+    let seen = payment.version;
+    payment
+        .refund(amount, &now)
+        .map_err(|e| StepError::Invalid(e.to_string()))?;
+    store.replace_payment(&payment, seen).await?;
+    state
+        .publisher
+        .publish(&[Event::new(
+            EventType::RefundIssued,
+            reservation_id,
+            &now,
+            json!({"refundId": refund_id, "amount": amount, "payment": payment_data(&payment)}),
+        )])
+        .await?;
+    Ok(json!({"refunded": amount}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_and_payments_read_as_the_state_machine_sends_them() {
+        let step: Step = serde_json::from_value(json!({
+            "action": "pay", "reservationId": "r1", "payment": {"method": "CARD", "token": "tok_visa"}
+        }))
+        .expect("pay");
+        assert!(matches!(
+            step,
+            Step::Pay {
+                payment: PaymentInput::Card { .. },
+                ..
+            }
+        ));
+        let step: Step = serde_json::from_value(json!({
+            "action": "release", "reservationId": "r1", "status": "EXPIRED"
+        }))
+        .expect("release");
+        assert!(matches!(
+            step,
+            Step::Release {
+                status: ReservationStatus::Expired,
+                ..
+            }
+        ));
+        let wallet: PaymentInput =
+            serde_json::from_value(json!({"method": "WALLET"})).expect("wallet");
+        assert_eq!(wallet.method(), PaymentMethod::Wallet);
+        assert!(
+            serde_json::from_value::<PaymentInput>(json!({"method": "WALLET", "x": 1})).is_err()
+        );
+        assert!(serde_json::from_value::<PaymentInput>(json!({"method": "CASH"})).is_err());
+    }
+
+    #[test]
+    fn errors_have_state_machine_names_and_reasons() {
+        assert_eq!(StepError::HoldEnded("x".into()).name(), "HoldEnded");
+        assert_eq!(
+            StepError::PaymentDeclined("card_declined".into()).reason(),
+            "card_declined"
+        );
+        assert_eq!(
+            StepError::InsufficientPoints("x".into()).reason(),
+            "insufficient_points"
+        );
+        assert_eq!(failure_reason("HoldEnded"), "hold_expired");
+    }
+}
