@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 )]
 pub enum PaymentInput {
     /// Wallet points, one per won.
-    Wallet,
+    Wallet {},
     /// A card, by the token the provider's SDK made of it.
     Card {
         #[schema(schema_with = card_token_schema)]
@@ -43,7 +43,7 @@ fn card_token_schema() -> utoipa::openapi::schema::Object {
 impl PaymentInput {
     pub fn method(&self) -> PaymentMethod {
         match self {
-            PaymentInput::Wallet => PaymentMethod::Wallet,
+            PaymentInput::Wallet {} => PaymentMethod::Wallet,
             PaymentInput::Card { .. } => PaymentMethod::Card,
         }
     }
@@ -333,7 +333,7 @@ async fn pay(
     let now = now_text();
     let outcome: Result<(String, Option<crate::domain::payment::CardSummary>), StepError> =
         match input {
-            PaymentInput::Wallet => {
+            PaymentInput::Wallet {} => {
                 let amount = i64::try_from(r.total_price)
                     .map_err(|_| StepError::Invalid("a price beyond i64".into()))?;
                 match store
