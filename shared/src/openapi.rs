@@ -3,6 +3,7 @@
 //! (`tests/tests/openapi.rs`) fails when the two disagree.
 
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
+use crate::domain::payment::{CardSummary, Payment, PaymentMethod, PaymentStatus};
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest, Venue,
 };
@@ -13,10 +14,13 @@ use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput}
 use crate::domain::wallet::{LedgerKind, LedgerLine};
 use crate::error::FieldError;
 use crate::handlers::members::LoginResponse;
-use crate::handlers::reservations::{HoldRequest, PerformanceReservations, ShowtimeSales};
+use crate::handlers::reservations::{
+    HoldRequest, PayRequest, PerformanceReservations, ShowtimeSales,
+};
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
+use crate::saga::PaymentInput;
 use crate::store::performances::Page;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -36,7 +40,7 @@ use utoipa::{Modify, OpenApi};
         create_reservation, get_reservation, list_reservations, performance_reservations, admin_list_reservations,
         list_performances, get_performance, create_performance, update_performance,
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
-        get_wallet, charge_wallet,
+        get_wallet, charge_wallet, pay_reservation, get_payment,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
@@ -44,7 +48,8 @@ use utoipa::{Modify, OpenApi};
         Member, Role, SignupInput, LoginInput, LoginResponse, UpdateMemberInput,
         Showtime, ShowtimeInput, SeatMapInput, GradeInput, Page<Showtime>, SeatMapView, SeatRow, GradeCounts, SeatId,
         WalletView, TopUpRequest, TopUpResult, CardToken, LedgerLine, LedgerKind, Page<LedgerLine>,
-        HoldRequest, ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
+        HoldRequest, PayRequest, PaymentInput, Payment, PaymentStatus, PaymentMethod, CardSummary,
+        ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -149,6 +154,10 @@ fn param_schema(location: &str, name: &str) -> Option<Value> {
         ("query", "cursor") => rules::CURSOR.schema(),
         ("header", "Idempotency-Key") => rules::IDEMPOTENCY_KEY.schema(),
         ("header", "If-Match") => rules::IF_MATCH.schema(),
+        ("header", "Prefer") => utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(256))
+            .build(),
         ("path", _) => rules::uuid(),
         ("query", n) if n.ends_with("Id") => rules::uuid(),
         _ => return None,
@@ -293,6 +302,20 @@ const LINKS: &[LinkSpec] = &[
         "get_reservation",
         RESERVATION_ID,
     ),
+    link(
+        "create_reservation",
+        "201",
+        "pay_reservation",
+        RESERVATION_ID,
+    ),
+    link("create_reservation", "201", "get_payment", RESERVATION_ID),
+    link(
+        "create_reservation",
+        "202",
+        "get_reservation",
+        RESERVATION_ID,
+    ),
+    link("create_reservation", "202", "get_payment", RESERVATION_ID),
 ];
 
 fn add_link(doc: &mut Value, spec: &LinkSpec) {
@@ -587,12 +610,20 @@ fn seat_map() {}
 
 #[utoipa::path(
     post, path = "/reservations", tag = "reservations",
-    description = "Hold 1 to 10 seats of a showtime that is on sale, all or none, for the performance's hold window.",
+    description = "Hold 1 to 10 seats of a showtime that is on sale, all or none, for the performance's hold window, and \
+                   start the reservation saga. Without `payment`: 201 HELD; pay within the window with \
+                   `POST /reservations/{reservationId}/payment`, or the seats are released (EXPIRED). With `payment`: \
+                   the saga pays at once; with `Prefer: wait=N` (N up to 10) the answer is 201 with the outcome \
+                   (CONFIRMED, or FAILED with `failureReason`) when it comes within N seconds, else 202 HELD with \
+                   `Location`.",
     request_body = HoldRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the same hold")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry (or a concurrent repeat) with the same key returns the same reservation: one hold, one saga, one charge"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N`: wait up to N seconds (at most 10) for the outcome of a payment; other preferences are ignored"),
+    ),
     responses(
-        (status = 201, body = ReservationView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "HELD (no payment), or the outcome of the payment", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 202, description = "HELD while the saga pays; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
     ),
@@ -893,3 +924,33 @@ fn get_wallet() {}
 )]
 #[allow(dead_code)]
 fn charge_wallet() {}
+
+#[utoipa::path(
+    post, path = "/reservations/{reservationId}/payment", tag = "reservations",
+    description = "Pay a HELD reservation that waits for its payment (one made without `payment`). With `Prefer: wait=N` \
+                   the answer is 201 with the outcome when it comes within N seconds, else 202.",
+    request_body = PayRequest,
+    params(
+        ("reservationId" = String, Path),
+        ("Prefer" = Option<String>, Header, description = "`wait=N`: wait up to N seconds (at most 10) for the outcome"),
+    ),
+    responses(
+        (status = 201, description = "the outcome: CONFIRMED, or FAILED with `failureReason`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 202, description = "paying; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 409, description = "not HELD (expired, confirmed, failed), already being paid, or not waiting for a payment", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn pay_reservation() {}
+
+#[utoipa::path(
+    get, path = "/reservations/{reservationId}/payment", tag = "reservations",
+    description = "The payment of a reservation (its buyer, or an admin): status, amount, refunded amount, method, the \
+                   provider's reference, and for a card its brand and last four digits.",
+    params(("reservationId" = String, Path)),
+    responses((status = 200, body = Payment)),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn get_payment() {}

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-/// How a buyer pays, as `POST /reservations` and `POST /reservations/{id}/payment` take it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// How a buyer pays, as `POST /reservations` and `POST /reservations/{id}/payment` take it:
+/// `{"method": "WALLET"}` or `{"method": "CARD", "token": "tok_..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     tag = "method",
     rename_all = "SCREAMING_SNAKE_CASE",
@@ -30,15 +31,39 @@ pub enum PaymentInput {
     /// Wallet points, one per won.
     Wallet {},
     /// A card, by the token the provider's SDK made of it.
-    Card {
-        #[schema(schema_with = card_token_schema)]
-        token: String,
-    },
+    Card { token: String },
 }
 
-fn card_token_schema() -> utoipa::openapi::schema::Object {
-    crate::handlers::wallet::CARD_TOKEN.schema()
+// Written out: utoipa's derive for an internally tagged enum does not state that the variants refuse unknown
+// fields, which serde does here.
+impl utoipa::PartialSchema for PaymentInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let token = serde_json::to_value(crate::handlers::wallet::CARD_TOKEN.schema())
+            .unwrap_or_else(|_| json!({"type": "string"}));
+        let schema = json!({
+            "description": "How a buyer pays: wallet points, or a card by its provider token (never a card number).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "description": "Wallet points, one per won.",
+                    "required": ["method"],
+                    "properties": {"method": {"type": "string", "enum": ["WALLET"]}},
+                    "additionalProperties": false,
+                },
+                {
+                    "type": "object",
+                    "description": "A card, by the token the provider's SDK made of it.",
+                    "required": ["method", "token"],
+                    "properties": {"method": {"type": "string", "enum": ["CARD"]}, "token": token},
+                    "additionalProperties": false,
+                },
+            ],
+        });
+        serde_json::from_value(schema).unwrap_or_default()
+    }
 }
+
+impl utoipa::ToSchema for PaymentInput {}
 
 impl PaymentInput {
     pub fn method(&self) -> PaymentMethod {
@@ -466,6 +491,152 @@ async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value
         )])
         .await?;
     Ok(json!({"refunded": amount}))
+}
+
+impl SagaState {
+    /// Reads `TABLE_NAME` and `EVENT_BUS_NAME` and builds the clients. No network I/O.
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+        let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| "EVENT_BUS_NAME is not set")?;
+        let config = crate::aws::sdk_config().await;
+        Ok(SagaState {
+            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
+        })
+    }
+}
+
+/// Runs the saga function under the Lambda runtime: each invocation is one step, logged with the reservation
+/// id as its correlation id; a failed step is a `Diagnostic` whose `errorType` is the step error's name.
+pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
+    use tracing::Instrument;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<Value>| {
+            let state = state.clone();
+            Box::pin(async move {
+                let correlation = event.payload["reservationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let action = event.payload["action"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let span = tracing::info_span!(
+                    "saga_step",
+                    request_id = %event.context.request_id,
+                    correlation_id = %correlation,
+                    action = %action,
+                );
+                async move {
+                    let result = match serde_json::from_value::<Step>(event.payload) {
+                        Ok(step) => run(&state, step).await,
+                        Err(e) => Err(StepError::Invalid(format!("not a saga step: {e}"))),
+                    };
+                    match result {
+                        Ok(output) => {
+                            tracing::info!("step done");
+                            Ok(output)
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, error_type = err.name(), "step failed");
+                            Err(lambda_runtime::Diagnostic {
+                                error_type: err.name().to_string(),
+                                error_message: err.to_string(),
+                            })
+                        }
+                    }
+                }
+                .instrument(span)
+                .await
+            })
+        },
+    ))
+    .await
+}
+
+/// Starts the saga and hands it a payment; what `POST /reservations` and the payment route use.
+#[derive(Clone, Debug)]
+pub struct SagaClient {
+    client: aws_sdk_sfn::Client,
+    state_machine_arn: Option<String>,
+}
+
+impl SagaClient {
+    /// Reads `STATE_MACHINE_ARN` (when the function starts executions). No network I/O.
+    pub async fn from_env() -> Self {
+        let config = crate::aws::sdk_config().await;
+        SagaClient {
+            client: aws_sdk_sfn::Client::new(&config),
+            state_machine_arn: std::env::var("STATE_MACHINE_ARN").ok(),
+        }
+    }
+
+    /// Starts the saga of a held reservation, named after it: a second start (a retried request) is the same
+    /// execution, never a second one.
+    pub async fn start(
+        &self,
+        reservation_id: &str,
+        payment: Option<&PaymentInput>,
+    ) -> Result<(), AppError> {
+        let arn = self
+            .state_machine_arn
+            .as_deref()
+            .ok_or_else(|| AppError::Dependency("STATE_MACHINE_ARN is not set".into()))?;
+        let mut input = json!({"reservationId": reservation_id});
+        if let Some(p) = payment {
+            input["payment"] =
+                serde_json::to_value(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
+        }
+        match self
+            .client
+            .start_execution()
+            .state_machine_arn(arn)
+            .name(reservation_id)
+            .input(input.to_string())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_execution_already_exists()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(AppError::Dependency(format!("StartExecution: {err:?}"))),
+        }
+    }
+
+    /// Ends the pay-later wait with `payment`. `Ok(false)` when the wait is over (paid already, or the hold
+    /// ran out): the token no longer answers.
+    pub async fn send_payment(
+        &self,
+        task_token: &str,
+        payment: &PaymentInput,
+    ) -> Result<bool, AppError> {
+        let output =
+            serde_json::to_string(payment).map_err(|e| AppError::Corrupt(e.to_string()))?;
+        match self
+            .client
+            .send_task_success()
+            .task_token(task_token)
+            .output(output)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_task_timed_out() || e.is_task_does_not_exist() || e.is_invalid_token()
+                }) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(AppError::Dependency(format!("SendTaskSuccess: {err:?}"))),
+        }
+    }
 }
 
 #[cfg(test)]

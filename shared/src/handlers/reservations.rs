@@ -19,6 +19,7 @@ use crate::http::{
     cursor_param, into_response, json_response, limit_param, parse_json, path_param, query_param,
 };
 use crate::runtime::AppState;
+use crate::saga::{PaymentInput, SagaClient};
 use crate::store::performances::Page;
 use crate::store::reservations::ReservationListing;
 use crate::store::seats::HoldOutcome;
@@ -40,6 +41,96 @@ pub struct HoldRequest {
     /// 1 to 10 seats of that showtime, each once; every seat on its map (422).
     #[schema(schema_with = seats_schema)]
     pub seats: Vec<SeatId>,
+    /// Pay at once (wallet points or a card token). Without it the seats stay HELD for the hold window, and
+    /// `POST /reservations/{reservationId}/payment` pays.
+    #[serde(default)]
+    pub payment: Option<PaymentInput>,
+}
+
+/// `POST /reservations/{reservationId}/payment` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    pub payment: PaymentInput,
+}
+
+/// What the reservation routes that drive the saga need: the table and the saga.
+#[derive(Clone, Debug)]
+pub struct SagaRouteState {
+    pub app: AppState,
+    pub saga: SagaClient,
+}
+
+impl SagaRouteState {
+    pub async fn from_env() -> Result<Self, crate::runtime::Error> {
+        Ok(SagaRouteState {
+            app: AppState::from_env().await?,
+            saga: SagaClient::from_env().await,
+        })
+    }
+}
+
+/// The longest `Prefer: wait=N` honoured, in seconds.
+pub const PREFER_WAIT_MAX: u64 = 10;
+
+/// `Prefer: wait=N` (RFC 7240), capped at [`PREFER_WAIT_MAX`]; any other preference or value is ignored, as the
+/// RFC asks.
+pub fn prefer_wait(req: &Request) -> Option<u64> {
+    let raw = req.headers().get("prefer")?.to_str().ok()?;
+    raw.split([',', ';'])
+        .filter_map(|p| p.trim().strip_prefix("wait="))
+        .find_map(|n| n.trim().parse::<u64>().ok())
+        .map(|n| n.min(PREFER_WAIT_MAX))
+}
+
+/// Waits up to `seconds` for the saga to end the reservation's HELD state (reading the reservation item, never
+/// the execution). `None` when it is still HELD by then.
+async fn wait_for_outcome(
+    state: &AppState,
+    id: &str,
+    seconds: u64,
+) -> Result<Option<Reservation>, AppError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(r) = state.store.get_reservation(id).await? {
+            if r.status != ReservationStatus::Held {
+                return Ok(Some(r));
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+}
+
+/// The answer of a request that handed the saga a payment: 201 with the outcome when it came within the
+/// client's `Prefer: wait`, else 202 with where to look.
+async fn saga_answer(
+    state: &AppState,
+    req: &Request,
+    held: Reservation,
+) -> Result<Response<Body>, AppError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let wait = prefer_wait(req);
+    let outcome = match wait {
+        Some(seconds) if seconds > 0 => wait_for_outcome(state, &held.id, seconds).await?,
+        _ => None,
+    };
+    let (status, body) = match outcome {
+        Some(done) => (StatusCode::CREATED, present(done, now)),
+        None => (StatusCode::ACCEPTED, present(held.clone(), now)),
+    };
+    let mut response = json_response(status, &body);
+    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", held.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if let Some(seconds) = wait {
+        if let Ok(applied) = HeaderValue::from_str(&format!("wait={seconds}")) {
+            response.headers_mut().insert("preference-applied", applied);
+        }
+    }
+    Ok(response)
 }
 
 fn seats_schema() -> utoipa::openapi::Array {
@@ -70,12 +161,14 @@ fn present_page(page: Page<Reservation>, now: i64) -> Page<ReservationView> {
     }
 }
 
-/// `POST /reservations`: holds the seats for the caller in one conditional transaction.
-pub async fn create(state: AppState, req: Request) -> Response<Body> {
+/// `POST /reservations`: holds the seats for the caller in one conditional transaction, then starts the saga
+/// (which pays at once when the body has a payment, or waits for one as long as the hold lasts).
+pub async fn create(state: SagaRouteState, req: Request) -> Response<Body> {
     into_response(create_inner(&state, &req).await)
 }
 
-async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>, AppError> {
+async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response<Body>, AppError> {
+    let state = &routes.app;
     let caller = caller(req)?;
     let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
     let body: HoldRequest = parse_json(req)?;
@@ -131,6 +224,17 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
                 total = held.total_price,
                 "seats held"
             );
+            drop(_entered);
+            if held.status == ReservationStatus::Held {
+                routes
+                    .saga
+                    .start(&held.id, body.payment.as_ref())
+                    .instrument(span.clone())
+                    .await?;
+            }
+            if body.payment.is_some() {
+                return saga_answer(state, req, *held).await;
+            }
             let mut response =
                 json_response(StatusCode::CREATED, &present(*held, now.unix_timestamp()));
             if let Ok(location) =
@@ -346,6 +450,92 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
                     reservations,
                 },
             ))
+        }
+        .await,
+    )
+}
+
+/// `POST /reservations/{reservationId}/payment`: pays a HELD reservation that waits for its payment; with
+/// `Prefer: wait=N` the answer is the outcome (201), else 202.
+pub async fn pay(routes: SagaRouteState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            let raw = path_param(&req, "reservationId")?;
+            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
+            let body: PayRequest = parse_json(&req)?;
+            let r = state
+                .store
+                .get_reservation(&id)
+                .await?
+                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
+                .ok_or_else(|| not_found(&id))?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let status = r.effective_status(now);
+            if status != ReservationStatus::Held {
+                return Err(AppError::Conflict(format!(
+                    "reservation {id} is {status}: there is no hold to pay"
+                )));
+            }
+            if state.store.get_payment(&id).await?.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "reservation {id} is being paid already"
+                )));
+            }
+            // The saga keeps its task token a moment after the hold; a request that comes sooner waits for it.
+            let mut token = None;
+            for _ in 0..20 {
+                token = state.store.payment_task(&id).await?;
+                if token.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let token = token.ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "reservation {id} is not waiting for a payment yet; retry"
+                ))
+            })?;
+            let span = tracing::info_span!("pay", correlation_id = %id);
+            if !routes
+                .saga
+                .send_payment(&token, &body.payment)
+                .instrument(span)
+                .await?
+            {
+                return Err(AppError::Conflict(format!(
+                    "reservation {id} no longer waits for a payment"
+                )));
+            }
+            saga_answer(state, &req, r).await
+        }
+        .await,
+    )
+}
+
+/// `GET /reservations/{reservationId}/payment`: the payment of a reservation (its buyer, or an admin).
+pub async fn payment(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            let raw = path_param(&req, "reservationId")?;
+            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
+            let r = state
+                .store
+                .get_reservation(&id)
+                .await?
+                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
+                .ok_or_else(|| not_found(&id))?;
+            let p = state
+                .store
+                .get_payment(&r.id)
+                .await?
+                .ok_or(AppError::NotFound {
+                    entity: "payment of reservation",
+                    id: r.id.clone(),
+                })?;
+            Ok(json_response(StatusCode::OK, &p))
         }
         .await,
     )

@@ -95,9 +95,11 @@ impl Store {
             .expression_attribute_values(":zero", n(0));
         update = match outcome {
             ChargeOutcome::Approved { reference, card } => update
+                // `reference` is a DynamoDB reserved word.
                 .update_expression(
-                    "SET outcome = :o, reference = :r, brand = :b, last4 = :l, amount = :amount, refunded = :zero",
+                    "SET outcome = :o, #ref = :r, brand = :b, last4 = :l, amount = :amount, refunded = :zero",
                 )
+                .expression_attribute_names("#ref", "reference")
                 .expression_attribute_values(":o", s("APPROVED"))
                 .expression_attribute_values(":r", s(reference))
                 .expression_attribute_values(":b", s(&card.brand))
