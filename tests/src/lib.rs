@@ -5,7 +5,7 @@
 //! unique ids, so they run in parallel and against a stack other runs have used.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -376,4 +376,65 @@ pub fn template_routes() -> Vec<Route> {
         }
     }
     routes
+}
+
+// ----- shared fixtures of the seat and saga tests ------------------------------------------------------
+
+/// An approved performance on sale now, with a hold window of `hold_minutes`, and its organizer.
+pub async fn on_sale(hold_minutes: u32) -> (Member, String) {
+    let organizer = member("ORGANIZER").await;
+    let body = json!({
+        "title": format!("Holds {}", unique()),
+        "category": "CONCERT",
+        "venue": {"name": "Arena", "city": "Seoul"},
+        "runningTimeMinutes": 120,
+        "ageRating": "ALL",
+        "runStartDate": "2027-03-01",
+        "runEndDate": "2027-03-31",
+        "saleOpensAt": "2026-01-01T00:00:00Z",
+        "saleClosesAt": "2027-03-31T00:00:00Z",
+        "holdMinutes": hold_minutes
+    });
+    let approved = publish(&organizer, &body).await;
+    let id = approved.json["id"].as_str().expect("id").to_string();
+    (organizer, id)
+}
+
+pub fn showtime_body(rows: u32, cols: u32) -> Value {
+    let vip_rows = (rows / 2).max(1);
+    let mut grades =
+        vec![json!({"grade": "VIP", "fromRow": 1, "toRow": vip_rows, "price": 150_000})];
+    if rows > vip_rows {
+        grades.push(json!({"grade": "R", "fromRow": vip_rows + 1, "toRow": rows, "price": 90_000}));
+    }
+    json!({
+        "startsAt": "2027-03-10T19:30:00+09:00",
+        "venueName": "Main hall",
+        "seatMap": {"rows": rows, "cols": cols, "grades": grades}
+    })
+}
+
+pub async fn showtime(organizer: &Member, performance: &str, rows: u32, cols: u32) -> String {
+    let reply = organizer
+        .call(
+            reqwest::Method::POST,
+            &format!("/performances/{performance}/showtimes"),
+            Some(&showtime_body(rows, cols)),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.json["id"].as_str().expect("id").to_string()
+}
+
+/// The public seat map of a showtime.
+pub async fn seat_map(performance: &str, showtime: &str) -> Value {
+    let reply = call(
+        reqwest::Method::GET,
+        &format!("/performances/{performance}/showtimes/{showtime}/seats"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json
 }

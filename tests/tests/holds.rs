@@ -8,53 +8,9 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
-use ticketing_tests::{admin, call, member, publish, stack, unique, Member, Reply};
-
-/// An approved performance on sale now, by a new organizer.
-async fn on_sale(hold_minutes: u32) -> (Member, String) {
-    let organizer = member("ORGANIZER").await;
-    let body = json!({
-        "title": format!("Holds {}", unique()),
-        "category": "CONCERT",
-        "venue": {"name": "Arena", "city": "Seoul"},
-        "runningTimeMinutes": 120,
-        "ageRating": "ALL",
-        "runStartDate": "2027-03-01",
-        "runEndDate": "2027-03-31",
-        "saleOpensAt": "2026-01-01T00:00:00Z",
-        "saleClosesAt": "2027-03-31T00:00:00Z",
-        "holdMinutes": hold_minutes
-    });
-    let approved = publish(&organizer, &body).await;
-    let id = approved.json["id"].as_str().expect("id").to_string();
-    (organizer, id)
-}
-
-fn showtime_body(rows: u32, cols: u32) -> Value {
-    let vip_rows = (rows / 2).max(1);
-    let mut grades =
-        vec![json!({"grade": "VIP", "fromRow": 1, "toRow": vip_rows, "price": 150_000})];
-    if rows > vip_rows {
-        grades.push(json!({"grade": "R", "fromRow": vip_rows + 1, "toRow": rows, "price": 90_000}));
-    }
-    json!({
-        "startsAt": "2027-03-10T19:30:00+09:00",
-        "venueName": "Main hall",
-        "seatMap": {"rows": rows, "cols": cols, "grades": grades}
-    })
-}
-
-async fn showtime(organizer: &Member, performance: &str, rows: u32, cols: u32) -> String {
-    let reply = organizer
-        .call(
-            Method::POST,
-            &format!("/performances/{performance}/showtimes"),
-            Some(&showtime_body(rows, cols)),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    reply.json["id"].as_str().expect("id").to_string()
-}
+use ticketing_tests::{
+    admin, call, member, on_sale, seat_map, showtime, stack, unique, Member, Reply,
+};
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
     let seats: Vec<Value> = seats
@@ -68,18 +24,6 @@ async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
             Some(&json!({"showtimeId": showtime, "seats": seats})),
         )
         .await
-}
-
-async fn seat_map(performance: &str, showtime: &str) -> Value {
-    let reply = call(
-        Method::GET,
-        &format!("/performances/{performance}/showtimes/{showtime}/seats"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    reply.json
 }
 
 fn seat_set(v: &Value) -> HashSet<(u64, u64)> {

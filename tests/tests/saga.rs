@@ -1,0 +1,372 @@
+//! The reservation saga for real: POST /reservations starts statemachines/reservation.asl.json in LocalStack's
+//! Step Functions, whose every step is our reservation-saga function. Each test asserts the final state of the
+//! seats, the reservation, the payment and the wallet with its ledger, and ends by reconciling: the payments
+//! completed minus refunds equal the price of the seats SOLD, no seat is SOLD twice, and every wallet balance is
+//! the sum of its ledger.
+
+use futures::future::join_all;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use ticketing_tests::{call, member, on_sale, seat_map, showtime, unique, Member, Reply};
+
+async fn top_up(m: &Member, amount: u64) {
+    let reply = m
+        .call(
+            Method::POST,
+            "/wallet/charge",
+            Some(&json!({"amount": amount, "payment": {"token": "tok_visa"}})),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+}
+
+async fn reserve(
+    buyer: &Member,
+    show: &str,
+    seats: &[(u32, u32)],
+    payment: Option<Value>,
+    key: Option<&str>,
+) -> Reply {
+    let seats: Vec<Value> = seats
+        .iter()
+        .map(|(row, col)| json!({"row": row, "col": col}))
+        .collect();
+    let mut body = json!({"showtimeId": show, "seats": seats});
+    if let Some(p) = payment {
+        body["payment"] = p;
+    }
+    let auth = buyer.auth();
+    let mut headers = vec![("authorization", auth.as_str()), ("prefer", "wait=10")];
+    if let Some(k) = key {
+        headers.push(("idempotency-key", k));
+    }
+    call(Method::POST, "/reservations", Some(&body), &headers).await
+}
+
+/// Polls the reservation until it is no longer HELD (or `within` passes).
+async fn settled(buyer: &Member, id: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let r = buyer
+            .call(Method::GET, &format!("/reservations/{id}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        if r.json["status"] != "HELD" || Instant::now() > deadline {
+            return r.json;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn payment_of(buyer: &Member, id: &str) -> Reply {
+    buyer
+        .call(Method::GET, &format!("/reservations/{id}/payment"), None)
+        .await
+}
+
+/// The wallet's balance after checking it is the sum of its ledger.
+async fn wallet_balance(m: &Member) -> u64 {
+    let w = m.call(Method::GET, "/wallet?limit=100", None).await;
+    assert_eq!(w.status, 200, "{}", w.text);
+    let lines = w.json["ledger"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["amount"].as_i64().unwrap_or(0))
+        .sum();
+    let balance = w.json["balance"].as_u64().expect("balance");
+    assert_eq!(
+        sum, balance as i64,
+        "wallet = sum of its ledger: {}",
+        w.text
+    );
+    balance
+}
+
+/// Money and seats of one showtime reconcile: every CONFIRMED reservation's seats are SOLD (and no others),
+/// and what its payments kept equals the price of the seats sold.
+async fn reconcile(performance: &str, show: &str, buyers: &[(&Member, Vec<String>)]) {
+    let map = seat_map(performance, show).await;
+    let sold_on_map: u64 = map["sold"].as_u64().expect("sold");
+    let mut sold_seats = std::collections::HashSet::new();
+    let mut sold_price = 0u64;
+    let mut kept = 0u64;
+    for (buyer, ids) in buyers {
+        for id in ids {
+            let r = settled(buyer, id, Duration::from_secs(1)).await;
+            let pay = payment_of(buyer, id).await;
+            if pay.status == 200 {
+                let amount = pay.json["amount"].as_u64().unwrap_or(0);
+                let refunded = pay.json["refundedAmount"].as_u64().unwrap_or(0);
+                if ["COMPLETED", "PART_CANCELED", "CANCELED"]
+                    .contains(&pay.json["status"].as_str().unwrap_or(""))
+                {
+                    kept += amount - refunded;
+                }
+            }
+            if r["status"] == "CONFIRMED" {
+                for seat in r["seats"].as_array().into_iter().flatten() {
+                    assert!(
+                        sold_seats.insert((seat["row"].clone(), seat["col"].clone())),
+                        "a seat SOLD twice: {seat}"
+                    );
+                    sold_price += seat["price"].as_u64().unwrap_or(0);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        sold_seats.len() as u64,
+        sold_on_map,
+        "SOLD on the map = seats of CONFIRMED reservations"
+    );
+    assert_eq!(kept, sold_price, "payments kept = price of the seats SOLD");
+}
+
+#[tokio::test]
+async fn pay_now_with_wallet_and_with_card() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 2, 4).await;
+    let ada = member("USER").await;
+    top_up(&ada, 400_000).await;
+
+    let by_wallet = reserve(
+        &ada,
+        &show,
+        &[(1, 1), (1, 2)],
+        Some(json!({"method": "WALLET"})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        by_wallet.status, 201,
+        "the outcome within Prefer: wait: {}",
+        by_wallet.text
+    );
+    assert_eq!(by_wallet.header("preference-applied"), Some("wait=10"));
+    assert_eq!(by_wallet.json["status"], "CONFIRMED", "{}", by_wallet.text);
+    let wallet_id = by_wallet.json["id"].as_str().expect("id").to_string();
+    let pay = payment_of(&ada, &wallet_id).await;
+    assert_eq!(pay.status, 200, "{}", pay.text);
+    assert_eq!(pay.json["status"], "COMPLETED");
+    assert_eq!(pay.json["method"], "WALLET");
+    assert_eq!(pay.json["amount"], 300_000);
+    assert_eq!(wallet_balance(&ada).await, 100_000);
+
+    let by_card = reserve(
+        &ada,
+        &show,
+        &[(2, 1)],
+        Some(json!({"method": "CARD", "token": "tok_visa"})),
+        None,
+    )
+    .await;
+    assert_eq!(by_card.status, 201, "{}", by_card.text);
+    assert_eq!(by_card.json["status"], "CONFIRMED", "{}", by_card.text);
+    let card_id = by_card.json["id"].as_str().expect("id").to_string();
+    let pay = payment_of(&ada, &card_id).await;
+    assert_eq!(pay.json["status"], "COMPLETED", "{}", pay.text);
+    assert_eq!(pay.json["card"], json!({"brand": "visa", "last4": "4242"}));
+    assert!(pay.json["providerReference"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("ch_test_")));
+    assert_eq!(
+        wallet_balance(&ada).await,
+        100_000,
+        "a card payment leaves the wallet alone"
+    );
+
+    let map = seat_map(&performance, &show).await;
+    assert_eq!(map["seatRows"][0]["seats"], "SSAA");
+    assert_eq!(map["seatRows"][1]["seats"], "SAAA");
+    reconcile(&performance, &show, &[(&ada, vec![wallet_id, card_id])]).await;
+}
+
+#[tokio::test]
+async fn refused_payments_release_the_seats_with_the_reason() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 4).await;
+    let bob = member("USER").await;
+    top_up(&bob, 1_000).await;
+
+    let mut ids = Vec::new();
+    for (seat, payment, reason) in [
+        (
+            (1, 1),
+            json!({"method": "CARD", "token": "tok_chargeDeclined"}),
+            "card_declined",
+        ),
+        (
+            (1, 2),
+            json!({"method": "CARD", "token": "tok_chargeDeclinedInsufficientFunds"}),
+            "insufficient_funds",
+        ),
+        ((1, 3), json!({"method": "WALLET"}), "insufficient_points"),
+    ] {
+        let r = reserve(&bob, &show, &[seat], Some(payment), None).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.json["status"], "FAILED", "{}", r.text);
+        assert_eq!(r.json["failureReason"], reason, "{}", r.text);
+        let id = r.json["id"].as_str().expect("id").to_string();
+        let pay = payment_of(&bob, &id).await;
+        assert_eq!(pay.json["status"], "FAILED", "{}", pay.text);
+        ids.push(id);
+    }
+    assert_eq!(wallet_balance(&bob).await, 1_000, "nothing was spent");
+    let map = seat_map(&performance, &show).await;
+    assert_eq!(
+        map["seatRows"][0]["seats"], "AAAA",
+        "the seats are sellable again"
+    );
+    // And sold to the next buyer.
+    let cy = member("USER").await;
+    let again = reserve(
+        &cy,
+        &show,
+        &[(1, 1)],
+        Some(json!({"method": "CARD", "token": "tok_mastercard"})),
+        None,
+    )
+    .await;
+    assert_eq!(again.json["status"], "CONFIRMED", "{}", again.text);
+    let cy_id = again.json["id"].as_str().expect("id").to_string();
+    reconcile(&performance, &show, &[(&bob, ids), (&cy, vec![cy_id])]).await;
+}
+
+#[tokio::test]
+async fn a_transient_card_failure_is_retried_and_charged_once() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 2).await;
+    let dee = member("USER").await;
+    let r = reserve(
+        &dee,
+        &show,
+        &[(1, 1)],
+        Some(json!({"method": "CARD", "token": "tok_transient_2"})),
+        None,
+    )
+    .await;
+    let id = r.json["id"].as_str().expect("id").to_string();
+    let done = settled(&dee, &id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "CONFIRMED", "{done}");
+    let pay = payment_of(&dee, &id).await;
+    assert_eq!(pay.json["status"], "COMPLETED", "{}", pay.text);
+    reconcile(&performance, &show, &[(&dee, vec![id])]).await;
+}
+
+#[tokio::test]
+async fn pay_later_within_the_hold() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 3).await;
+    let eve = member("USER").await;
+    top_up(&eve, 500_000).await;
+    let held = reserve(&eve, &show, &[(1, 2)], None, None).await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    assert_eq!(held.json["status"], "HELD");
+    let id = held.json["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        payment_of(&eve, &id).await.status,
+        404,
+        "no payment before paying"
+    );
+
+    let auth = eve.auth();
+    let paid = call(
+        Method::POST,
+        &format!("/reservations/{id}/payment"),
+        Some(&json!({"payment": {"method": "WALLET"}})),
+        &[("authorization", auth.as_str()), ("prefer", "wait=10")],
+    )
+    .await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    assert_eq!(paid.json["status"], "CONFIRMED", "{}", paid.text);
+    assert_eq!(wallet_balance(&eve).await, 500_000 - 150_000);
+    // Paying twice is refused, and moves nothing.
+    let twice = call(
+        Method::POST,
+        &format!("/reservations/{id}/payment"),
+        Some(&json!({"payment": {"method": "WALLET"}})),
+        &[("authorization", auth.as_str())],
+    )
+    .await;
+    twice.assert_problem(409, "/problems/conflict");
+    assert_eq!(wallet_balance(&eve).await, 350_000);
+    assert_eq!(
+        seat_map(&performance, &show).await["seatRows"][0]["seats"],
+        "ASA"
+    );
+    reconcile(&performance, &show, &[(&eve, vec![id])]).await;
+}
+
+#[tokio::test]
+async fn an_unpaid_hold_expires_and_its_seats_sell_again() {
+    // The shortest hold window a performance may have: one minute.
+    let (organizer, performance) = on_sale(1).await;
+    let show = showtime(&organizer, &performance, 1, 2).await;
+    let fay = member("USER").await;
+    let held = reserve(&fay, &show, &[(1, 1)], None, None).await;
+    assert_eq!(held.json["status"], "HELD", "{}", held.text);
+    let id = held.json["id"].as_str().expect("id").to_string();
+    let done = settled(&fay, &id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "EXPIRED", "{done}");
+    assert_eq!(done["failureReason"], "hold_expired", "{done}");
+    // Released for real (not only read as expired): the next buyer buys it.
+    let gus = member("USER").await;
+    let bought = reserve(
+        &gus,
+        &show,
+        &[(1, 1)],
+        Some(json!({"method": "CARD", "token": "tok_visa"})),
+        None,
+    )
+    .await;
+    assert_eq!(bought.json["status"], "CONFIRMED", "{}", bought.text);
+    let gus_id = bought.json["id"].as_str().expect("id").to_string();
+    reconcile(
+        &performance,
+        &show,
+        &[(&fay, vec![id]), (&gus, vec![gus_id])],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_charge() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 2).await;
+    let hal = member("USER").await;
+    top_up(&hal, 200_000).await;
+    let key = unique();
+    let replies = join_all((0..6).map(|_| {
+        reserve(
+            &hal,
+            &show,
+            &[(1, 2)],
+            Some(json!({"method": "WALLET"})),
+            Some(&key),
+        )
+    }))
+    .await;
+    let ids: std::collections::HashSet<_> = replies
+        .iter()
+        .map(|r| r.json["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let id = ids.into_iter().next().unwrap_or_default();
+    let done = settled(&hal, &id, Duration::from_secs(20)).await;
+    assert_eq!(done["status"], "CONFIRMED", "{done}");
+    assert_eq!(
+        wallet_balance(&hal).await,
+        200_000 - 150_000,
+        "charged once"
+    );
+    reconcile(&performance, &show, &[(&hal, vec![id])]).await;
+}
