@@ -63,6 +63,43 @@ impl Stack {
             .unwrap_or_else(|| panic!("the deploy outputs name no table: {:?}", self.outputs))
     }
 
+    /// The name of the deployed event bus.
+    pub fn event_bus_name(&self) -> String {
+        self.outputs
+            .outputs
+            .get("EventBusName")
+            .cloned()
+            .unwrap_or_else(|| panic!("the deploy outputs name no event bus: {:?}", self.outputs))
+    }
+
+    /// An SQS client for the local stack.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        use aws_sdk_sqs::config::{BehaviorVersion, Config, Credentials, Region};
+        aws_sdk_sqs::Client::from_conf(
+            Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&self.outputs.endpoint)
+                .http_client(ticketing::aws::http_client())
+                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+                .build(),
+        )
+    }
+
+    /// An EventBridge client for the local stack.
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        use aws_sdk_eventbridge::config::{BehaviorVersion, Config, Credentials, Region};
+        aws_sdk_eventbridge::Client::from_conf(
+            Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&self.outputs.endpoint)
+                .http_client(ticketing::aws::http_client())
+                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+                .build(),
+        )
+    }
+
     /// A DynamoDB client for the local stack (region, credentials and endpoint from the environment).
     pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::Config::builder()
