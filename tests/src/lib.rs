@@ -86,6 +86,32 @@ impl Stack {
         )
     }
 
+    /// A Step Functions client for the local stack, and the reservation saga's ARN.
+    pub fn sfn(&self) -> (aws_sdk_sfn::Client, String) {
+        use aws_sdk_sfn::config::{BehaviorVersion, Config, Credentials, Region};
+        let client = aws_sdk_sfn::Client::from_conf(
+            Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&self.outputs.endpoint)
+                .http_client(ticketing::aws::http_client())
+                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+                .build(),
+        );
+        let arn = self
+            .outputs
+            .outputs
+            .get("ReservationStateMachineArn")
+            .cloned()
+            .unwrap_or_else(|| {
+                panic!(
+                    "the deploy outputs name no state machine: {:?}",
+                    self.outputs
+                )
+            });
+        (client, arn)
+    }
+
     /// An EventBridge client for the local stack.
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
         use aws_sdk_eventbridge::config::{BehaviorVersion, Config, Credentials, Region};

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing_tests::{call, member, on_sale, seat_map, showtime, unique, Member, Reply};
+use ticketing_tests::{call, member, on_sale, seat_map, showtime, stack, unique, Member, Reply};
 
 async fn top_up(m: &Member, amount: u64) {
     let reply = m
@@ -369,4 +369,192 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
         "charged once"
     );
     reconcile(&performance, &show, &[(&hal, vec![id])]).await;
+}
+
+/// Moves a hold's expiry into the past on the reservation and its seat items, as the clock would.
+async fn rewind_hold(reservation_id: &str, show: &str, seats: &[(u32, u32)]) {
+    let client = stack().dynamodb().await;
+    let table = stack().table_name();
+    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 5;
+    let mut keys = vec![(format!("RES#{reservation_id}"), "META".to_string())];
+    for (row, col) in seats {
+        keys.push((
+            format!("SHOW#{show}#B#{}", (row - 1) / 10),
+            format!("SEAT#{row:03}-{col:03}"),
+        ));
+    }
+    for (pk, sk) in keys {
+        client
+            .update_item()
+            .table_name(&table)
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .update_expression("SET holdExpiresAt = :past")
+            .expression_attribute_values(
+                ":past",
+                aws_sdk_dynamodb::types::AttributeValue::N(past.to_string()),
+            )
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .expect("rewind the hold");
+    }
+}
+
+/// Every execution of these reservations ended (SUCCEEDED: FAILED and EXPIRED reservations are normal ends).
+async fn executions_ended(ids: &[String]) {
+    let (sfn, arn) = stack().sfn();
+    let prefix = arn.replace(":stateMachine:", ":execution:");
+    for id in ids {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = sfn
+                .describe_execution()
+                .execution_arn(format!("{prefix}:{id}"))
+                .send()
+                .await
+                .expect("describe the execution");
+            let status = out.status().as_str().to_string();
+            if status != "RUNNING" {
+                assert_eq!(status, "SUCCEEDED", "the saga of {id} ended {status}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the saga of {id} is still running"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 2).await;
+    let ivy = member("USER").await;
+    // A card that takes 6 s to answer; meanwhile the hold runs out.
+    let auth = ivy.auth();
+    let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_slow_6000"}});
+    let r = call(
+        Method::POST,
+        "/reservations",
+        Some(&body),
+        &[("authorization", auth.as_str())],
+    )
+    .await;
+    assert_eq!(
+        r.status, 202,
+        "no Prefer: wait, so the outcome comes later: {}",
+        r.text
+    );
+    let id = r.json["id"].as_str().expect("id").to_string();
+    // Once the charge has started (the payment is WAITING), the clock passes the hold's end.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while payment_of(&ivy, &id).await.status != 200 {
+        assert!(Instant::now() < deadline, "the saga never started paying");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    rewind_hold(&id, &show, &[(1, 1)]).await;
+    let done = settled(&ivy, &id, Duration::from_secs(40)).await;
+    assert_eq!(done["status"], "FAILED", "{done}");
+    assert_eq!(done["failureReason"], "hold_expired", "{done}");
+    let pay = payment_of(&ivy, &id).await;
+    assert_eq!(
+        pay.json["status"], "CANCELED",
+        "charged, then refunded in full: {}",
+        pay.text
+    );
+    assert_eq!(pay.json["refundedAmount"], pay.json["amount"]);
+    assert_eq!(
+        seat_map(&performance, &show).await["seatRows"][0]["seats"],
+        "AA"
+    );
+    executions_ended(std::slice::from_ref(&id)).await;
+    reconcile(&performance, &show, &[(&ivy, vec![id])]).await;
+}
+
+#[tokio::test]
+async fn many_buyers_with_declines_timeouts_and_wallet_races_reconcile() {
+    // One-minute holds, so the buyers who never pay time out within the test.
+    let (organizer, performance) = on_sale(1).await;
+    let show = showtime(&organizer, &performance, 4, 5).await;
+    let mut buyers = Vec::new();
+    for _ in 0..12 {
+        buyers.push(member("USER").await);
+    }
+    // Every fourth buyer has points for exactly one VIP seat and tries two at once.
+    for b in buyers.iter().step_by(4) {
+        top_up(b, 150_000).await;
+    }
+    let started = Instant::now();
+    let mut attempts = Vec::new();
+    for i in 0..buyers.len() {
+        let seat = ((i % 4) as u32 + 1, (i / 4) as u32 + 1);
+        let payment = match i % 4 {
+            0 => Some(json!({"method": "WALLET"})),
+            1 => Some(json!({"method": "CARD", "token": "tok_visa"})),
+            2 => Some(json!({"method": "CARD", "token": "tok_chargeDeclined"})),
+            _ => None,
+        };
+        attempts.push((i, vec![seat], payment.clone()));
+        if i % 4 == 0 {
+            // The same buyer's second, simultaneous VIP reservation: the wallet covers only one.
+            let k = (i / 4) as u32;
+            attempts.push((i, vec![(1 + k % 2, 4 + k / 2)], payment));
+        }
+        // A rival for the same seat: one of the two gets it, the other a 409.
+        if i % 4 == 1 {
+            attempts.push((
+                (i + 1) % buyers.len(),
+                vec![seat],
+                Some(json!({"method": "CARD", "token": "tok_mastercard"})),
+            ));
+        }
+    }
+    let replies = join_all(
+        attempts
+            .iter()
+            .map(|(i, seats, payment)| reserve(&buyers[*i], &show, seats, payment.clone(), None)),
+    )
+    .await;
+    let mut per_buyer: Vec<Vec<String>> = vec![Vec::new(); buyers.len()];
+    for ((i, _, _), reply) in attempts.iter().zip(&replies) {
+        match reply.status {
+            201 | 202 => per_buyer[*i].push(reply.json["id"].as_str().expect("id").to_string()),
+            409 => assert_eq!(
+                reply.json["type"], "/problems/seats-unavailable",
+                "{}",
+                reply.text
+            ),
+            other => panic!("unexpected {other}: {}", reply.text),
+        }
+    }
+    // Everything ends: paid, refused, or expired within the window plus a slack.
+    let all: Vec<String> = per_buyer.iter().flatten().cloned().collect();
+    for (i, ids) in per_buyer.iter().enumerate() {
+        for id in ids {
+            let done = settled(&buyers[i], id, Duration::from_secs(150)).await;
+            assert_ne!(
+                done["status"], "HELD",
+                "{id} stayed HELD past its window: {done}"
+            );
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(170),
+        "took {:?}",
+        started.elapsed()
+    );
+    executions_ended(&all).await;
+    // The wallet races: each such buyer got at most the one seat their points cover, and spent no more.
+    for b in buyers.iter().step_by(4) {
+        let balance = wallet_balance(b).await;
+        assert!(
+            balance == 0 || balance == 150_000,
+            "a wallet spent twice or not at all: {balance}"
+        );
+    }
+    let pairs: Vec<(&Member, Vec<String>)> = buyers.iter().zip(per_buyer).collect();
+    reconcile(&performance, &show, &pairs).await;
 }
