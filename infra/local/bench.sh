@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Seat-hold benchmark: starts a local stack of its own (like test.sh), then runs tests/src/bin/bench_holds.rs,
-# which prints holds per second through the gateway, p50/p99 latency and DynamoDB calls per hold.
-# Arguments go to the benchmark, e.g.: infra/local/bench.sh --holds 2000 --concurrency 64
+# Benchmarks on a local stack of their own (like test.sh):
+#   infra/local/bench.sh [holds] --holds 2000 --concurrency 64   seat holds/s, p50/p99, DynamoDB calls per hold
+#                                                                 (tests/src/bin/bench_holds.rs)
+#   infra/local/bench.sh saga --reservations 200 --concurrency 8  confirmed reservations/s end to end, p50/p99
+#                                                                 of POST with Prefer: wait, transitions per
+#                                                                 reservation (tests/src/bin/bench_saga.rs)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
+BENCH=bench-holds
+case "${1:-}" in
+  saga) BENCH=bench-saga; shift ;;
+  holds) shift ;;
+esac
+
 ensure_toolchain
 build_binaries
-cargo build --locked -p ticketing-tests --bin bench-holds
+cargo build --locked -p ticketing-tests --bin "$BENCH"
 
 STATE="$LOCAL/bench-$$"
 PORT="$(free_port)"
@@ -27,5 +36,9 @@ start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-bench bench
 start_gateway "$STATE" "$PORT" "$API_PORT"
 say "Benchmark"
-TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
+export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json"
+if [ "$BENCH" = bench-holds ]; then
   "$BIN_DIR/bench-holds" --localstack-log "$STATE/localstack.log" "$@"
+else
+  "$BIN_DIR/bench-saga" "$@"
+fi
