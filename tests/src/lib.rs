@@ -72,32 +72,32 @@ impl Stack {
             .unwrap_or_else(|| panic!("the deploy outputs name no event bus: {:?}", self.outputs))
     }
 
-    /// An SQS client for the local stack.
-    pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        use aws_sdk_sqs::config::{BehaviorVersion, Config, Credentials, Region};
-        aws_sdk_sqs::Client::from_conf(
-            Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(&self.outputs.endpoint)
-                .http_client(ticketing::aws::http_client())
-                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-                .build(),
-        )
+    /// The SDK configuration of every client of the local stack: fixed region and credentials, LocalStack's
+    /// endpoint, our HTTP client.
+    fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.outputs.endpoint)
+            .http_client(ticketing::aws::http_client())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("test", "test", None, None, "static"),
+                ),
+            )
+            .build()
     }
 
-    /// A Step Functions client for the local stack, and the reservation saga's ARN.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config())
+    }
+
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk_config())
+    }
+
+    /// A Step Functions client, and the reservation saga's ARN.
     pub fn sfn(&self) -> (aws_sdk_sfn::Client, String) {
-        use aws_sdk_sfn::config::{BehaviorVersion, Config, Credentials, Region};
-        let client = aws_sdk_sfn::Client::from_conf(
-            Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(&self.outputs.endpoint)
-                .http_client(ticketing::aws::http_client())
-                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-                .build(),
-        );
         let arn = self
             .outputs
             .outputs
@@ -109,35 +109,11 @@ impl Stack {
                     self.outputs
                 )
             });
-        (client, arn)
+        (aws_sdk_sfn::Client::new(&self.sdk_config()), arn)
     }
 
-    /// An EventBridge client for the local stack.
-    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
-        use aws_sdk_eventbridge::config::{BehaviorVersion, Config, Credentials, Region};
-        aws_sdk_eventbridge::Client::from_conf(
-            Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(&self.outputs.endpoint)
-                .http_client(ticketing::aws::http_client())
-                .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-                .build(),
-        )
-    }
-
-    /// A DynamoDB client for the local stack (region, credentials and endpoint from the environment).
     pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .endpoint_url(&self.outputs.endpoint)
-            .http_client(ticketing::aws::http_client())
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "static",
-            ))
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
+        aws_sdk_dynamodb::Client::new(&self.sdk_config())
     }
 }
 
@@ -500,4 +476,34 @@ pub async fn seat_map(performance: &str, showtime: &str) -> Value {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     reply.json
+}
+
+/// Moves a hold's expiry into the past on the reservation and its seat items, as the clock would.
+pub async fn rewind_hold(reservation_id: &str, show: &str, seats: &[(u32, u32)]) {
+    let client = stack().dynamodb().await;
+    let table = stack().table_name();
+    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 5;
+    let mut keys = vec![(format!("RES#{reservation_id}"), "META".to_string())];
+    for (row, col) in seats {
+        keys.push((
+            format!("SHOW#{show}#B#{}", (row - 1) / 10),
+            format!("SEAT#{row:03}-{col:03}"),
+        ));
+    }
+    for (pk, sk) in keys {
+        client
+            .update_item()
+            .table_name(&table)
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .update_expression("SET holdExpiresAt = :past")
+            .expression_attribute_values(
+                ":past",
+                aws_sdk_dynamodb::types::AttributeValue::N(past.to_string()),
+            )
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .expect("rewind the hold");
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
 use ticketing_tests::{
-    admin, call, member, on_sale, seat_map, showtime, stack, unique, Member, Reply,
+    admin, call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, Member, Reply,
 };
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
@@ -270,30 +270,7 @@ async fn an_expired_hold_is_taken_by_the_next_buyer() {
 
     // Time passes: move the hold's expiry into the past on the seat and the reservation, as the clock would.
     let store = store().await;
-    let client = stack().dynamodb().await;
-    let table = stack().table_name();
-    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 5;
-    let rewind = |pk: String, sk: String| {
-        let (client, table) = (client.clone(), table.clone());
-        async move {
-            client
-                .update_item()
-                .table_name(table)
-                .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
-                .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
-                .update_expression("SET holdExpiresAt = :past")
-                .expression_attribute_values(
-                    ":past",
-                    aws_sdk_dynamodb::types::AttributeValue::N(past.to_string()),
-                )
-                .condition_expression("attribute_exists(PK)")
-                .send()
-                .await
-                .expect("rewind the hold");
-        }
-    };
-    rewind(format!("SHOW#{show}#B#0"), "SEAT#001-001".into()).await;
-    rewind(format!("RES#{ada_id}"), "META".into()).await;
+    rewind_hold(&ada_id, &show, &[(1, 1)]).await;
     let expired = ada
         .call(Method::GET, &format!("/reservations/{ada_id}"), None)
         .await;

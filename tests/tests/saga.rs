@@ -8,7 +8,9 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing_tests::{call, member, on_sale, seat_map, showtime, stack, unique, Member, Reply};
+use ticketing_tests::{
+    call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, Member, Reply,
+};
 
 async fn top_up(m: &Member, amount: u64) {
     let reply = m
@@ -369,36 +371,6 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
         "charged once"
     );
     reconcile(&performance, &show, &[(&hal, vec![id])]).await;
-}
-
-/// Moves a hold's expiry into the past on the reservation and its seat items, as the clock would.
-async fn rewind_hold(reservation_id: &str, show: &str, seats: &[(u32, u32)]) {
-    let client = stack().dynamodb().await;
-    let table = stack().table_name();
-    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 5;
-    let mut keys = vec![(format!("RES#{reservation_id}"), "META".to_string())];
-    for (row, col) in seats {
-        keys.push((
-            format!("SHOW#{show}#B#{}", (row - 1) / 10),
-            format!("SEAT#{row:03}-{col:03}"),
-        ));
-    }
-    for (pk, sk) in keys {
-        client
-            .update_item()
-            .table_name(&table)
-            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
-            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
-            .update_expression("SET holdExpiresAt = :past")
-            .expression_attribute_values(
-                ":past",
-                aws_sdk_dynamodb::types::AttributeValue::N(past.to_string()),
-            )
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await
-            .expect("rewind the hold");
-    }
 }
 
 /// Every execution of these reservations ended (SUCCEEDED: FAILED and EXPIRED reservations are normal ends).

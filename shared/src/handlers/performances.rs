@@ -91,9 +91,14 @@ pub(crate) async fn visible_performance(
         return Ok(p);
     }
     match viewer(state, req).await? {
-        Some(v) if v.is_admin() || v.member_id == p.organizer_id => Ok(p),
+        Some(v) if manages(&v, &p) => Ok(p),
         _ => Err(not_found(id)),
     }
+}
+
+/// Whether `caller` may manage `p`: its organizer, or an admin.
+fn manages(caller: &Caller, p: &Performance) -> bool {
+    caller.is_admin() || p.organizer_id == caller.member_id
 }
 
 /// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
@@ -108,7 +113,7 @@ pub(crate) async fn load_for_change(
         .get_performance(id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    if caller.is_admin() || p.organizer_id == caller.member_id {
+    if manages(caller, &p) {
         Ok(p)
     } else if p.is_public() {
         Err(AppError::Forbidden(

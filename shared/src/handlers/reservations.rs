@@ -251,19 +251,28 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
     }
 }
 
+/// The reservation of the path, if the caller made it or is an admin; anybody else learns nothing (404).
+async fn own_reservation(
+    state: &AppState,
+    req: &Request,
+    caller: &crate::auth::Caller,
+) -> Result<Reservation, AppError> {
+    let raw = path_param(req, "reservationId")?;
+    let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
+    state
+        .store
+        .get_reservation(&id)
+        .await?
+        .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
+        .ok_or_else(|| not_found(&id))
+}
+
 /// `GET /reservations/{reservationId}`: the member who made it, or an admin. Anybody else: 404.
 pub async fn get(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
-            let raw = path_param(&req, "reservationId")?;
-            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
-            let r = state
-                .store
-                .get_reservation(&id)
-                .await?
-                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
-                .ok_or_else(|| not_found(&id))?;
+            let r = own_reservation(&state, &req, &caller).await?;
             Ok(json_response(
                 StatusCode::OK,
                 &present(r, OffsetDateTime::now_utc().unix_timestamp()),
@@ -462,15 +471,9 @@ pub async fn pay(routes: SagaRouteState, req: Request) -> Response<Body> {
         async {
             let state = &routes.app;
             let caller = caller(&req)?;
-            let raw = path_param(&req, "reservationId")?;
-            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
             let body: PayRequest = parse_json(&req)?;
-            let r = state
-                .store
-                .get_reservation(&id)
-                .await?
-                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
-                .ok_or_else(|| not_found(&id))?;
+            let r = own_reservation(state, &req, &caller).await?;
+            let id = r.id.clone();
             let now = OffsetDateTime::now_utc().unix_timestamp();
             let status = r.effective_status(now);
             if status != ReservationStatus::Held {
@@ -519,14 +522,7 @@ pub async fn payment(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
-            let raw = path_param(&req, "reservationId")?;
-            let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
-            let r = state
-                .store
-                .get_reservation(&id)
-                .await?
-                .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
-                .ok_or_else(|| not_found(&id))?;
+            let r = own_reservation(&state, &req, &caller).await?;
             let p = state
                 .store
                 .get_payment(&r.id)
