@@ -51,17 +51,26 @@ pub struct Event {
     pub version: u32,
     /// The reservation id.
     pub correlation_id: String,
+    /// The member whose reservation it is (consumers route by it: notifications, my page).
+    pub member_id: String,
     pub occurred_at: String,
     pub data: Value,
 }
 
 impl Event {
-    pub fn new(kind: EventType, reservation_id: &str, occurred_at: &str, data: Value) -> Event {
+    pub fn new(
+        kind: EventType,
+        reservation_id: &str,
+        member_id: &str,
+        occurred_at: &str,
+        data: Value,
+    ) -> Event {
         Event {
             event_id: format!("{reservation_id}:{}", kind.as_str()),
             kind,
             version: VERSION,
             correlation_id: reservation_id.to_string(),
+            member_id: member_id.to_string(),
             occurred_at: occurred_at.to_string(),
             data,
         }

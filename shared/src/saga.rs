@@ -233,6 +233,7 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 .publish(&[Event::new(
                     EventType::ReservationHeld,
                     &r.id,
+                    &r.member_id,
                     &r.created_at,
                     json!({"reservation": summary(&r), "holdExpiresAt": crate::domain::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
                 )])
@@ -266,6 +267,7 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 .publish(&[Event::new(
                     EventType::ReservationConfirmed,
                     &confirmed.id,
+                    &confirmed.member_id,
                     &confirmed.updated_at,
                     json!({"reservation": summary(&confirmed)}),
                 )])
@@ -304,6 +306,7 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 .publish(&[Event::new(
                     kind,
                     &released.id,
+                    &released.member_id,
                     &released.updated_at,
                     json!({"reservation": summary(&released), "reason": released.failure_reason}),
                 )])
@@ -406,6 +409,7 @@ async fn pay(
             Event::new(
                 EventType::PaymentCompleted,
                 &r.id,
+                &r.member_id,
                 &now,
                 payment_data(&payment),
             )
@@ -420,6 +424,7 @@ async fn pay(
                 .publish(&[Event::new(
                     EventType::PaymentFailed,
                     &r.id,
+                    &r.member_id,
                     &now,
                     payment_data(&payment),
                 )])
@@ -486,6 +491,7 @@ async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value
         .publish(&[Event::new(
             EventType::RefundIssued,
             reservation_id,
+            &payment.member_id,
             &now,
             json!({"refundId": refund_id, "amount": amount, "payment": payment_data(&payment)}),
         )])

@@ -9,8 +9,15 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, Member, Reply,
+    call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, EventTap, Member, Reply,
 };
+
+const SOLD: [&str; 3] = [
+    "ReservationHeld",
+    "PaymentCompleted",
+    "ReservationConfirmed",
+];
+const REFUSED: [&str; 3] = ["ReservationHeld", "PaymentFailed", "ReservationFailed"];
 
 async fn top_up(m: &Member, amount: u64) {
     let reply = m
@@ -54,7 +61,9 @@ async fn settled(buyer: &Member, id: &str, within: Duration) -> Value {
             .call(Method::GET, &format!("/reservations/{id}"), None)
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        if r.json["status"] != "HELD" || Instant::now() > deadline {
+        // A lapsed hold reads EXPIRED at once; the saga's release is what records why (`failureReason`).
+        let lapsed = r.json["status"] == "EXPIRED" && r.json.get("failureReason").is_none();
+        if (r.json["status"] != "HELD" && !lapsed) || Instant::now() > deadline {
             return r.json;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -133,6 +142,7 @@ async fn pay_now_with_wallet_and_with_card() {
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 2, 4).await;
     let ada = member("USER").await;
+    let mut tap = EventTap::new(&[&ada]).await;
     top_up(&ada, 400_000).await;
 
     let by_wallet = reserve(
@@ -184,6 +194,9 @@ async fn pay_now_with_wallet_and_with_card() {
     let map = seat_map(&performance, &show).await;
     assert_eq!(map["seatRows"][0]["seats"], "SSAA");
     assert_eq!(map["seatRows"][1]["seats"], "SAAA");
+    tap.expect(&wallet_id, &SOLD).await;
+    tap.expect(&card_id, &SOLD).await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&ada, vec![wallet_id, card_id])]).await;
 }
 
@@ -192,6 +205,8 @@ async fn refused_payments_release_the_seats_with_the_reason() {
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 1, 4).await;
     let bob = member("USER").await;
+    let cy = member("USER").await;
+    let mut tap = EventTap::new(&[&bob, &cy]).await;
     top_up(&bob, 1_000).await;
 
     let mut ids = Vec::new();
@@ -224,7 +239,6 @@ async fn refused_payments_release_the_seats_with_the_reason() {
         "the seats are sellable again"
     );
     // And sold to the next buyer.
-    let cy = member("USER").await;
     let again = reserve(
         &cy,
         &show,
@@ -235,6 +249,11 @@ async fn refused_payments_release_the_seats_with_the_reason() {
     .await;
     assert_eq!(again.json["status"], "CONFIRMED", "{}", again.text);
     let cy_id = again.json["id"].as_str().expect("id").to_string();
+    for id in &ids {
+        tap.expect(id, &REFUSED).await;
+    }
+    tap.expect(&cy_id, &SOLD).await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&bob, ids), (&cy, vec![cy_id])]).await;
 }
 
@@ -243,6 +262,7 @@ async fn a_transient_card_failure_is_retried_and_charged_once() {
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 1, 2).await;
     let dee = member("USER").await;
+    let mut tap = EventTap::new(&[&dee]).await;
     let r = reserve(
         &dee,
         &show,
@@ -256,6 +276,8 @@ async fn a_transient_card_failure_is_retried_and_charged_once() {
     assert_eq!(done["status"], "CONFIRMED", "{done}");
     let pay = payment_of(&dee, &id).await;
     assert_eq!(pay.json["status"], "COMPLETED", "{}", pay.text);
+    tap.expect(&id, &SOLD).await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&dee, vec![id])]).await;
 }
 
@@ -264,6 +286,7 @@ async fn pay_later_within_the_hold() {
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 1, 3).await;
     let eve = member("USER").await;
+    let mut tap = EventTap::new(&[&eve]).await;
     top_up(&eve, 500_000).await;
     let held = reserve(&eve, &show, &[(1, 2)], None, None).await;
     assert_eq!(held.status, 201, "{}", held.text);
@@ -300,6 +323,8 @@ async fn pay_later_within_the_hold() {
         seat_map(&performance, &show).await["seatRows"][0]["seats"],
         "ASA"
     );
+    tap.expect(&id, &SOLD).await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&eve, vec![id])]).await;
 }
 
@@ -309,6 +334,8 @@ async fn an_unpaid_hold_expires_and_its_seats_sell_again() {
     let (organizer, performance) = on_sale(1).await;
     let show = showtime(&organizer, &performance, 1, 2).await;
     let fay = member("USER").await;
+    let gus = member("USER").await;
+    let mut tap = EventTap::new(&[&fay, &gus]).await;
     let held = reserve(&fay, &show, &[(1, 1)], None, None).await;
     assert_eq!(held.json["status"], "HELD", "{}", held.text);
     let id = held.json["id"].as_str().expect("id").to_string();
@@ -316,7 +343,6 @@ async fn an_unpaid_hold_expires_and_its_seats_sell_again() {
     assert_eq!(done["status"], "EXPIRED", "{done}");
     assert_eq!(done["failureReason"], "hold_expired", "{done}");
     // Released for real (not only read as expired): the next buyer buys it.
-    let gus = member("USER").await;
     let bought = reserve(
         &gus,
         &show,
@@ -327,6 +353,10 @@ async fn an_unpaid_hold_expires_and_its_seats_sell_again() {
     .await;
     assert_eq!(bought.json["status"], "CONFIRMED", "{}", bought.text);
     let gus_id = bought.json["id"].as_str().expect("id").to_string();
+    tap.expect(&id, &["ReservationHeld", "ReservationExpired"])
+        .await;
+    tap.expect(&gus_id, &SOLD).await;
+    tap.close().await;
     reconcile(
         &performance,
         &show,
@@ -340,6 +370,7 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 1, 2).await;
     let hal = member("USER").await;
+    let mut tap = EventTap::new(&[&hal]).await;
     top_up(&hal, 200_000).await;
     let key = unique();
     let replies = join_all((0..6).map(|_| {
@@ -370,6 +401,8 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
         200_000 - 150_000,
         "charged once"
     );
+    tap.expect(&id, &SOLD).await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&hal, vec![id])]).await;
 }
 
@@ -405,6 +438,7 @@ async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
     let (organizer, performance) = on_sale(10).await;
     let show = showtime(&organizer, &performance, 1, 2).await;
     let ivy = member("USER").await;
+    let mut tap = EventTap::new(&[&ivy]).await;
     // A card that takes 6 s to answer; meanwhile the hold runs out.
     let auth = ivy.auth();
     let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_slow_6000"}});
@@ -443,6 +477,17 @@ async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
         "AA"
     );
     executions_ended(std::slice::from_ref(&id)).await;
+    tap.expect(
+        &id,
+        &[
+            "ReservationHeld",
+            "PaymentCompleted",
+            "RefundIssued",
+            "ReservationFailed",
+        ],
+    )
+    .await;
+    tap.close().await;
     reconcile(&performance, &show, &[(&ivy, vec![id])]).await;
 }
 
