@@ -4,6 +4,7 @@ pub mod ids;
 pub mod member;
 pub mod payment;
 pub mod performance;
+pub mod refund;
 pub mod reservation;
 pub mod rules;
 pub mod seat;
