@@ -25,6 +25,10 @@ pub enum EventType {
     ReservationFailed,
     ReservationExpired,
     RefundIssued,
+    ReservationCancelled,
+    ReservationChanged,
+    ShowtimeCancelled,
+    ShowtimeChanged,
 }
 
 impl EventType {
@@ -37,6 +41,10 @@ impl EventType {
             EventType::ReservationFailed => "ReservationFailed",
             EventType::ReservationExpired => "ReservationExpired",
             EventType::RefundIssued => "RefundIssued",
+            EventType::ReservationCancelled => "ReservationCancelled",
+            EventType::ReservationChanged => "ReservationChanged",
+            EventType::ShowtimeCancelled => "ShowtimeCancelled",
+            EventType::ShowtimeChanged => "ShowtimeChanged",
         }
     }
 }
@@ -75,6 +83,22 @@ impl Event {
             data,
         }
     }
+
+    /// An event that can happen more than once to the same reservation (each cancellation, each change, each
+    /// refund): its id is `<reservationId>:<type>:<key>`.
+    pub fn keyed(
+        kind: EventType,
+        reservation_id: &str,
+        key: &str,
+        member_id: &str,
+        occurred_at: &str,
+        data: Value,
+    ) -> Event {
+        Event {
+            event_id: format!("{reservation_id}:{}:{key}", kind.as_str()),
+            ..Event::new(kind, reservation_id, member_id, occurred_at, data)
+        }
+    }
 }
 
 /// Publishes to one bus.
@@ -96,6 +120,12 @@ impl Publisher {
     /// saga step that publishes).
     pub async fn publish(&self, events: &[Event]) -> Result<(), AppError> {
         if events.is_empty() {
+            return Ok(());
+        }
+        if events.len() > 10 {
+            for chunk in events.chunks(10) {
+                Box::pin(self.publish(chunk)).await?;
+            }
             return Ok(());
         }
         let mut request = self.client.put_events();

@@ -12,9 +12,13 @@ use crate::error::AppError;
 use crate::events::{Event, EventType, Publisher};
 use crate::payments::test_mode::TestModeProvider;
 use crate::payments::{
-    ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, RefundRequest,
+    ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError,
 };
+use crate::cancellation;
 use crate::store::Store;
+
+/// Reservations per page of an organizer's showtime sweep (the Map state's items per iteration).
+pub const SWEEP_PAGE: u32 = 100;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -113,6 +117,67 @@ pub enum Step {
         #[serde(default)]
         error: Option<Value>,
     },
+    /// Cancellation saga: refunds the pending cancellation's quote.
+    RefundCancellation {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        #[serde(rename = "cancellationId")]
+        cancellation_id: String,
+    },
+    /// Cancellation saga: the seats back on sale and the reservation marked, in one transaction.
+    ReleaseCancelled {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        #[serde(rename = "cancellationId")]
+        cancellation_id: String,
+    },
+    /// Cancellation saga: `ReservationCancelled` and `RefundIssued`.
+    PublishCancellation {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        #[serde(rename = "cancellationId")]
+        cancellation_id: String,
+    },
+    /// Cancellation saga: the refund failed for good; the cancellation is recorded FAILED, the seats stay sold.
+    AbandonCancellation {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        #[serde(rename = "cancellationId")]
+        cancellation_id: String,
+        #[serde(default)]
+        error: Option<Value>,
+    },
+    /// Showtime sweep: one page of the showtime's reservation ids.
+    ListShowtimeReservations {
+        #[serde(rename = "showtimeId")]
+        showtime_id: String,
+        /// Empty for the first page.
+        #[serde(default)]
+        cursor: String,
+        #[serde(default)]
+        seen: u64,
+    },
+    /// Showtime sweep: one reservation (released, or refunded in full and cancelled).
+    CancelForShowtime {
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        reason: String,
+    },
+    /// Showtime sweep: a reservation the sweep could not cancel, counted once per run.
+    CountSweepFailure {
+        #[serde(rename = "showtimeId")]
+        showtime_id: String,
+        #[serde(rename = "reservationId")]
+        reservation_id: String,
+        run: u64,
+    },
+    /// Showtime sweep: done.
+    FinishSweep {
+        #[serde(rename = "showtimeId")]
+        showtime_id: String,
+        run: u64,
+        total: u64,
+    },
 }
 
 /// A step that did not complete, by the name the state machine matches.
@@ -174,6 +239,8 @@ impl From<AppError> for StepError {
 pub struct SagaState {
     pub store: Store,
     pub publisher: Publisher,
+    /// Ends a pay-later wait when its hold is cancelled.
+    pub saga: Option<SagaClient>,
 }
 
 fn now_text() -> String {
@@ -187,7 +254,7 @@ async fn reservation(store: &Store, id: &str) -> Result<Reservation, StepError> 
         .ok_or_else(|| StepError::Invalid(format!("no reservation {id}")))
 }
 
-fn summary(r: &Reservation) -> Value {
+pub(crate) fn summary(r: &Reservation) -> Value {
     json!({
         "reservationId": r.id,
         "memberId": r.member_id,
@@ -200,7 +267,7 @@ fn summary(r: &Reservation) -> Value {
     })
 }
 
-fn payment_data(p: &Payment) -> Value {
+pub(crate) fn payment_data(p: &Payment) -> Value {
     json!({
         "paymentId": p.id,
         "memberId": p.member_id,
@@ -275,6 +342,76 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             Ok(json!({"status": "CONFIRMED"}))
         }
         Step::Refund { reservation_id } => refund_in_full(state, &reservation_id).await,
+        Step::RefundCancellation {
+            reservation_id,
+            cancellation_id,
+        } => cancellation::refund_step(state, &reservation_id, &cancellation_id).await,
+        Step::ReleaseCancelled {
+            reservation_id,
+            cancellation_id,
+        } => {
+            let r = cancellation::release_step(state, &reservation_id, &cancellation_id, None)
+                .await?;
+            Ok(json!({"status": r.status}))
+        }
+        Step::PublishCancellation {
+            reservation_id,
+            cancellation_id,
+        } => cancellation::publish_step(state, &reservation_id, &cancellation_id).await,
+        Step::AbandonCancellation {
+            reservation_id,
+            cancellation_id,
+            error,
+        } => {
+            cancellation::abandon_step(state, &reservation_id, &cancellation_id, error.as_ref())
+                .await
+        }
+        Step::ListShowtimeReservations {
+            showtime_id,
+            cursor,
+            seen,
+        } => {
+            let page = store
+                .list_reservations(
+                    crate::store::reservations::ReservationListing::Showtime(&showtime_id),
+                    None,
+                    SWEEP_PAGE,
+                    (!cursor.is_empty()).then_some(cursor.as_str()),
+                )
+                .await?;
+            let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
+            let seen = seen + ids.len() as u64;
+            Ok(json!({
+                "ids": ids,
+                "cursor": page.next_cursor.clone().unwrap_or_default(),
+                "more": page.next_cursor.is_some(),
+                "seen": seen,
+            }))
+        }
+        Step::CancelForShowtime {
+            reservation_id,
+            reason,
+        } => cancellation::cancel_for_showtime(state, &reservation_id, &reason).await,
+        Step::CountSweepFailure {
+            showtime_id,
+            reservation_id,
+            run,
+        } => {
+            store
+                .count_sweep_failure(&showtime_id, run, &reservation_id)
+                .await?;
+            Ok(json!({"outcome": "failed"}))
+        }
+        Step::FinishSweep {
+            showtime_id,
+            run,
+            total,
+        } => {
+            store
+                .finish_sweep(&showtime_id, run, total, OffsetDateTime::now_utc())
+                .await?;
+            Ok(json!({"total": total}))
+        }
         Step::Release {
             reservation_id,
             status,
@@ -299,6 +436,15 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             let released = store.release_seats(&r, status, Some(&reason)).await?;
             let kind = match released.status {
                 ReservationStatus::Expired => EventType::ReservationExpired,
+                // Cancelled by its buyer (or the organizer) while the saga was under way: the canceller
+                // published it; this is the same event again, which consumers drop by its id.
+                ReservationStatus::Cancelled => {
+                    crate::cancellation::publish_hold_cancelled(&state.publisher, &released)
+                        .await?;
+                    return Ok(
+                        json!({"status": released.status, "reason": released.failure_reason}),
+                    );
+                }
                 _ => EventType::ReservationFailed,
             };
             state
@@ -334,16 +480,31 @@ async fn pay(
 ) -> Result<Value, StepError> {
     let store = &state.store;
     let r = reservation(store, reservation_id).await?;
-    let mut payment = store
-        .start_payment(&Payment::waiting(
-            &r.id,
-            &r.member_id,
-            input.method(),
-            r.total_price,
-            &r.currency,
-            &now_text(),
-        ))
-        .await?;
+    let now_epoch = OffsetDateTime::now_utc().unix_timestamp();
+    let mut waiting = Payment::waiting(
+        &r.id,
+        &r.member_id,
+        input.method(),
+        r.total_price,
+        &r.currency,
+        &now_text(),
+    );
+    waiting.performance_id = r.performance_id.clone();
+    waiting.showtime_id = r.showtime_id.clone();
+    let mut payment = match store.get_payment(&r.id).await? {
+        Some(stored) => stored,
+        // Nothing is charged for a hold that ended (cancelled by its buyer, or lapsed).
+        None if r.effective_status(now_epoch) != ReservationStatus::Held => {
+            return Err(StepError::HoldEnded(format!(
+                "reservation {} is {}",
+                r.id,
+                r.effective_status(now_epoch)
+            )))
+        }
+        // The payment is started on the version of the hold it prices: a change of seats in between
+        // fails it, and the step (retried) prices the hold again.
+        None => store.start_payment(&waiting, r.version).await?,
+    };
     match payment.status {
         crate::domain::payment::PaymentStatus::Waiting => {}
         crate::domain::payment::PaymentStatus::Failed => {
@@ -437,62 +598,26 @@ async fn pay(
 }
 
 async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value, StepError> {
-    let store = &state.store;
-    let Some(mut payment) = store.get_payment(reservation_id).await? else {
+    let Some(payment) = state.store.get_payment(reservation_id).await? else {
         return Ok(json!({"refunded": 0}));
     };
+    let refund_id = format!("refund-{reservation_id}-full");
     let amount = payment.refundable();
-    if amount == 0 || payment.kept() == 0 {
+    if payment.kept() == 0 || payment.refund_ids.contains(&refund_id) {
         return Ok(json!({"refunded": 0}));
     }
-    let refund_id = format!("refund-{reservation_id}-full");
-    let now = now_text();
-    match payment.method {
-        PaymentMethod::Wallet => {
-            let credit = i64::try_from(amount)
-                .map_err(|_| StepError::Invalid("a refund beyond i64".into()))?;
-            store
-                .apply_ledger_line(
-                    &payment.member_id,
-                    &refund_id,
-                    LedgerKind::Refund,
-                    credit,
-                    reservation_id,
-                    &now,
-                )
-                .await?
-                .map_err(|e| StepError::Invalid(e.to_string()))?;
-        }
-        PaymentMethod::Card => {
-            let reference = payment
-                .provider_reference
-                .clone()
-                .ok_or_else(|| StepError::Invalid("a card payment without its reference".into()))?;
-            TestModeProvider::new(store.clone())
-                .refund(&RefundRequest {
-                    reference,
-                    amount,
-                    idempotency_key: refund_id.clone(),
-                })
-                .await
-                .map_err(|e| match e {
-                    ProviderError::Transient(why) => StepError::PaymentTransient(why),
-                    ProviderError::Invalid(why) => StepError::Invalid(why),
-                })?;
-        }
-    }
-    let seen = payment.version;
-    payment
-        .refund(amount, &now)
-        .map_err(|e| StepError::Invalid(e.to_string()))?;
-    store.replace_payment(&payment, seen).await?;
+    let Some(payment) =
+        cancellation::issue_refund(&state.store, reservation_id, &refund_id, amount).await?
+    else {
+        return Ok(json!({"refunded": 0}));
+    };
     state
         .publisher
         .publish(&[Event::new(
             EventType::RefundIssued,
             reservation_id,
             &payment.member_id,
-            &now,
+            &payment.updated_at,
             json!({"refundId": refund_id, "amount": amount, "payment": payment_data(&payment)}),
         )])
         .await?;
@@ -508,6 +633,7 @@ impl SagaState {
         Ok(SagaState {
             store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
             publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
+            saga: Some(SagaClient::from_env().await),
         })
     }
 }
@@ -561,44 +687,42 @@ pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// Starts the saga and hands it a payment; what `POST /reservations` and the payment route use.
+/// Starts the sagas and hands them payments: what the reservation, cancellation and showtime routes use.
 #[derive(Clone, Debug)]
 pub struct SagaClient {
     client: aws_sdk_sfn::Client,
     state_machine_arn: Option<String>,
+    cancellation_arn: Option<String>,
+    sweep_arn: Option<String>,
 }
 
 impl SagaClient {
-    /// Reads `STATE_MACHINE_ARN` (when the function starts executions). No network I/O.
+    /// Reads `STATE_MACHINE_ARN`, `CANCELLATION_STATE_MACHINE_ARN` and `SWEEP_STATE_MACHINE_ARN` (those of
+    /// the machines this function starts). No network I/O.
     pub async fn from_env() -> Self {
         let config = crate::aws::sdk_config().await;
         SagaClient {
             client: aws_sdk_sfn::Client::new(&config),
             state_machine_arn: std::env::var("STATE_MACHINE_ARN").ok(),
+            cancellation_arn: std::env::var("CANCELLATION_STATE_MACHINE_ARN").ok(),
+            sweep_arn: std::env::var("SWEEP_STATE_MACHINE_ARN").ok(),
         }
     }
 
-    /// Starts the saga of a held reservation, named after it: a second start (a retried request) is the same
-    /// execution, never a second one.
-    pub async fn start(
+    /// Starts an execution named `name`: a second start (a retried request) is the same execution.
+    async fn start_named(
         &self,
-        reservation_id: &str,
-        payment: Option<&PaymentInput>,
+        arn: Option<&str>,
+        env: &str,
+        name: &str,
+        input: Value,
     ) -> Result<(), AppError> {
-        let arn = self
-            .state_machine_arn
-            .as_deref()
-            .ok_or_else(|| AppError::Dependency("STATE_MACHINE_ARN is not set".into()))?;
-        let mut input = json!({"reservationId": reservation_id});
-        if let Some(p) = payment {
-            input["payment"] =
-                serde_json::to_value(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
-        }
+        let arn = arn.ok_or_else(|| AppError::Dependency(format!("{env} is not set")))?;
         match self
             .client
             .start_execution()
             .state_machine_arn(arn)
-            .name(reservation_id)
+            .name(name)
             .input(input.to_string())
             .send()
             .await
@@ -612,6 +736,81 @@ impl SagaClient {
                 Ok(())
             }
             Err(err) => Err(AppError::Dependency(format!("StartExecution: {err:?}"))),
+        }
+    }
+
+    /// Starts the saga of a held reservation, named after it.
+    pub async fn start(
+        &self,
+        reservation_id: &str,
+        payment: Option<&PaymentInput>,
+    ) -> Result<(), AppError> {
+        let mut input = json!({"reservationId": reservation_id});
+        if let Some(p) = payment {
+            input["payment"] =
+                serde_json::to_value(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
+        }
+        self.start_named(
+            self.state_machine_arn.as_deref(),
+            "STATE_MACHINE_ARN",
+            reservation_id,
+            input,
+        )
+        .await
+    }
+
+    /// Starts the cancellation saga of a pending cancellation, named after it.
+    pub async fn start_cancellation(
+        &self,
+        reservation_id: &str,
+        cancellation_id: &str,
+    ) -> Result<(), AppError> {
+        self.start_named(
+            self.cancellation_arn.as_deref(),
+            "CANCELLATION_STATE_MACHINE_ARN",
+            cancellation_id,
+            json!({"reservationId": reservation_id, "cancellationId": cancellation_id}),
+        )
+        .await
+    }
+
+    /// Starts run `run` of an organizer's sweep over a cancelled showtime (`<showtimeId>-<run>`).
+    pub async fn start_sweep(
+        &self,
+        showtime_id: &str,
+        run: u64,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        self.start_named(
+            self.sweep_arn.as_deref(),
+            "SWEEP_STATE_MACHINE_ARN",
+            &format!("{showtime_id}-{run}"),
+            json!({"showtimeId": showtime_id, "run": run, "reason": reason, "page": {"cursor": "", "seen": 0}}),
+        )
+        .await
+    }
+
+    /// Ends a pay-later wait whose hold was cancelled: the wait fails with `HoldEnded`, and the saga releases
+    /// (a no-op on a released hold) and ends. A wait that is over already is left alone.
+    pub async fn end_wait(&self, task_token: &str) -> Result<(), AppError> {
+        match self
+            .client
+            .send_task_failure()
+            .task_token(task_token)
+            .error("HoldEnded")
+            .cause("the hold was cancelled")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err.as_service_error().is_some_and(|e| {
+                    e.is_task_timed_out() || e.is_task_does_not_exist() || e.is_invalid_token()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(AppError::Dependency(format!("SendTaskFailure: {err:?}"))),
         }
     }
 

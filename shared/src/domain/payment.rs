@@ -75,6 +75,15 @@ pub struct Payment {
     pub amount: u64,
     /// What has been given back so far (never more than `amount`).
     pub refunded_amount: u64,
+    /// The refunds applied, by id (`refund-<cancellationId>`, `refund-<reservationId>-full`): a refund
+    /// applied twice is applied once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refund_ids: Vec<String>,
+    /// What was bought, for the admins' listings.
+    #[serde(default)]
+    pub performance_id: String,
+    #[serde(default)]
+    pub showtime_id: String,
     pub currency: String,
     /// The provider's reference of the charge (cards), or the wallet ledger line (points).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,6 +130,9 @@ impl Payment {
             status: PaymentStatus::Waiting,
             amount,
             refunded_amount: 0,
+            refund_ids: Vec::new(),
+            performance_id: String::new(),
+            showtime_id: String::new(),
             currency: currency.to_string(),
             provider_reference: None,
             card: None,
@@ -173,8 +185,17 @@ impl Payment {
         }
     }
 
-    /// Gives `amount` back: PART_CANCELED while something is left, CANCELED once all of it is refunded.
-    pub fn refund(&mut self, amount: u64, now: &str) -> Result<(), PaymentRuleError> {
+    /// Gives `amount` back as refund `refund_id`: PART_CANCELED while something is left, CANCELED once all of it
+    /// is refunded. `Ok(false)` when that refund was applied already (a retry).
+    pub fn refund(
+        &mut self,
+        refund_id: &str,
+        amount: u64,
+        now: &str,
+    ) -> Result<bool, PaymentRuleError> {
+        if self.refund_ids.iter().any(|id| id == refund_id) {
+            return Ok(false);
+        }
         if !matches!(
             self.status,
             PaymentStatus::Completed | PaymentStatus::PartCanceled
@@ -195,13 +216,14 @@ impl Payment {
             });
         }
         self.refunded_amount += amount;
+        self.refund_ids.push(refund_id.to_string());
         self.status = if self.refunded_amount == self.amount {
             PaymentStatus::Canceled
         } else {
             PaymentStatus::PartCanceled
         };
         self.touch(now);
-        Ok(())
+        Ok(true)
     }
 
     /// What may still be refunded.
@@ -266,7 +288,7 @@ mod tests {
         assert_eq!(p.failure_reason.as_deref(), Some("card_declined"));
         assert_eq!(p.kept(), 0);
         assert!(matches!(
-            p.refund(1, "t3"),
+            p.refund("r", 1, "t3"),
             Err(PaymentRuleError::Transition { .. })
         ));
     }
@@ -275,21 +297,23 @@ mod tests {
     fn refunds_never_exceed_the_charge() {
         let mut p = waiting();
         p.complete("ch_1".into(), None, "t1").unwrap();
-        assert_eq!(p.refund(0, "t2"), Err(PaymentRuleError::EmptyRefund));
-        p.refund(10_000, "t2").unwrap();
+        assert_eq!(p.refund("a", 0, "t2"), Err(PaymentRuleError::EmptyRefund));
+        assert_eq!(p.refund("a", 10_000, "t2"), Ok(true));
+        assert_eq!(p.refund("a", 10_000, "t2"), Ok(false), "a retried refund");
         assert_eq!(p.status, PaymentStatus::PartCanceled);
         assert_eq!((p.refunded_amount, p.kept()), (10_000, 20_000));
         assert_eq!(
-            p.refund(20_001, "t3"),
+            p.refund("b", 20_001, "t3"),
             Err(PaymentRuleError::RefundTooLarge {
                 asked: 20_001,
                 left: 20_000
             })
         );
-        p.refund(20_000, "t3").unwrap();
+        p.refund("b", 20_000, "t3").unwrap();
         assert_eq!(p.status, PaymentStatus::Canceled);
         assert_eq!(p.kept(), 0);
-        assert!(p.refund(1, "t4").is_err());
+        assert!(p.refund("c", 1, "t4").is_err());
+        assert_eq!(p.refund_ids, ["a", "b"]);
     }
 
     #[test]

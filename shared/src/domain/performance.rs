@@ -227,6 +227,10 @@ pub struct PerformanceInput {
     #[serde(default, deserialize_with = "crate::domain::rules::optional_whole")]
     #[schema(schema_with = hold_minutes_schema)]
     pub hold_minutes: Option<u32>,
+    /// The cancellation fee schedule; without it, the default (Korean ticketing terms: free from 10 days before
+    /// the show, 10% from 9 days, 20% from 6, 30% from 2, no buyer cancellation on the day).
+    #[serde(default)]
+    pub refund_policy: Option<crate::domain::refund::RefundPolicy>,
 }
 
 /// `POST /admin/performances/{performanceId}/reject` body.
@@ -257,6 +261,9 @@ pub struct PerformanceDetails {
     /// How long a buyer's seats stay held while they pay, in minutes.
     #[serde(default = "default_hold_minutes")]
     pub hold_minutes: u16,
+    /// The cancellation fee schedule.
+    #[serde(default)]
+    pub refund_policy: crate::domain::refund::RefundPolicy,
 }
 
 fn default_hold_minutes() -> u16 {
@@ -487,11 +494,15 @@ impl PerformanceInput {
             }
         };
 
+        let refund_policy = self.refund_policy.unwrap_or_default();
+        errors.extend(refund_policy.validate("refundPolicy"));
+
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(PerformanceDetails {
             hold_minutes,
+            refund_policy,
             title,
             description,
             category: self.category,

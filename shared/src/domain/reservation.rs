@@ -16,6 +16,7 @@
 //! no longer be confirmed ([`super::seat::can_confirm`]): the boundary is the same (`now > holdExpiresAt`).
 
 use super::performance::format_instant;
+use super::refund::Quote;
 use super::seat::{hold_expires_at, PricingError, SeatId};
 use super::showtime::Showtime;
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,84 @@ pub struct Reservation {
     /// Why a FAILED or EXPIRED reservation ended (`card_declined`, `insufficient_points`, `hold_expired`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// Seats given back by cancellations (no longer in `seats`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancelled_seats: Vec<ReservedSeat>,
+    /// The cancellation under way (its refund and release are the cancellation saga's); at most one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_cancellation: Option<Cancellation>,
+    /// Cancellations done or abandoned, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancellations: Vec<Cancellation>,
+    /// Who changed or cancelled this reservation, when and why (admins must say why).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+}
+
+/// Who cancelled or changed a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Actor {
+    Buyer,
+    Admin,
+    Organizer,
+}
+
+/// A change to a reservation by someone: seats changed, cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// The member who made it.
+    pub by: String,
+    pub actor: Actor,
+    /// `SEATS_CHANGED`, `HOLD_CANCELLED`, `CANCELLATION_REQUESTED`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CancellationStatus {
+    /// Refund and release under way.
+    Pending,
+    /// Refunded and released.
+    Done,
+    /// Could not be refunded; nothing was released and the seats stay sold.
+    Failed,
+}
+
+/// A cancellation of some or all seats of a CONFIRMED reservation, with the quote it refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancellation {
+    pub id: String,
+    pub seats: Vec<ReservedSeat>,
+    /// Whether it ends the reservation (every remaining seat).
+    pub whole: bool,
+    pub quote: Quote,
+    pub by: String,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub status: CancellationStatus,
+    #[schema(format = DateTime)]
+    pub requested_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+/// Why a cancellation cannot begin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("reservation is {0}: only a CONFIRMED reservation is cancelled with a refund")]
+    NotConfirmed(ReservationStatus),
+    #[error("cancellation {0} of this reservation is still under way")]
+    InProgress(String),
+    #[error("seats {} are not (or no longer) in this reservation", crate::domain::seat::seat_list(.0))]
+    SeatsNotInReservation(Vec<SeatId>),
 }
 
 /// A member's hold on seats of one showtime, and what became of it, as the API returns it. Prices are in
@@ -146,6 +225,16 @@ pub struct ReservationView {
     /// Why a FAILED or EXPIRED reservation ended (`card_declined`, `insufficient_points`, `hold_expired`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// Seats given back by cancellations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cancelled_seats: Vec<ReservedSeat>,
+    /// The cancellation under way, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_cancellation: Option<Cancellation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cancellations: Vec<Cancellation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
 }
 
 impl Reservation {
@@ -165,6 +254,10 @@ impl Reservation {
             created_at: self.created_at,
             updated_at: self.updated_at,
             failure_reason: self.failure_reason,
+            cancelled_seats: self.cancelled_seats,
+            pending_cancellation: self.pending_cancellation,
+            cancellations: self.cancellations,
+            changes: self.changes,
         }
     }
 }
@@ -221,6 +314,35 @@ impl Reservation {
             created_at: created.clone(),
             updated_at: created,
             failure_reason: None,
+            cancelled_seats: Vec::new(),
+            pending_cancellation: None,
+            cancellations: Vec::new(),
+            changes: Vec::new(),
+        })
+    }
+
+    /// This HELD reservation with other `seats` (validated and sorted), priced anew from the showtime's seat
+    /// map; the hold keeps its expiry. Next version.
+    pub fn with_seats(
+        &self,
+        showtime: &Showtime,
+        seats: &[SeatId],
+        now: OffsetDateTime,
+    ) -> Result<Reservation, PricingError> {
+        let priced = Reservation::hold(
+            self.id.clone(),
+            self.member_id.clone(),
+            showtime,
+            seats,
+            1,
+            now,
+        )?;
+        Ok(Reservation {
+            seats: priced.seats,
+            total_price: priced.total_price,
+            version: self.version + 1,
+            updated_at: format_instant(now),
+            ..self.clone()
         })
     }
 
@@ -246,6 +368,60 @@ impl Reservation {
         mine.sort_unstable();
         theirs.sort_unstable();
         self.member_id == other.member_id && self.showtime_id == other.showtime_id && mine == theirs
+    }
+
+    /// The seats of `wanted` (all remaining ones when `None`) as reserved, for a cancellation: each must be one
+    /// of this reservation's current seats.
+    pub fn seats_to_cancel(&self, wanted: Option<&[SeatId]>) -> Result<Vec<ReservedSeat>, CancelError> {
+        let Some(wanted) = wanted else {
+            return Ok(self.seats.clone());
+        };
+        let missing: Vec<SeatId> = wanted
+            .iter()
+            .filter(|w| !self.seats.iter().any(|s| s.seat_id() == **w))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(CancelError::SeatsNotInReservation(missing));
+        }
+        Ok(self
+            .seats
+            .iter()
+            .filter(|s| wanted.contains(&s.seat_id()))
+            .cloned()
+            .collect())
+    }
+
+    /// Whether a cancellation may begin now: CONFIRMED and none under way.
+    pub fn can_begin_cancellation(&self) -> Result<(), CancelError> {
+        if self.status != ReservationStatus::Confirmed {
+            return Err(CancelError::NotConfirmed(self.status));
+        }
+        if let Some(p) = &self.pending_cancellation {
+            return Err(CancelError::InProgress(p.id.clone()));
+        }
+        Ok(())
+    }
+
+    /// This reservation once cancellation `c` is done: its seats move to `cancelledSeats`, the total drops by
+    /// their price, and with no seat left it is CANCELLED. Next version.
+    pub fn after_cancellation(&self, c: &Cancellation, now: OffsetDateTime) -> Reservation {
+        let mut next = self.clone();
+        let gone: Vec<SeatId> = c.seats.iter().map(ReservedSeat::seat_id).collect();
+        next.seats.retain(|s| !gone.contains(&s.seat_id()));
+        next.cancelled_seats.extend(c.seats.iter().cloned());
+        next.total_price = next.seats.iter().map(|s| s.price).sum();
+        if next.seats.is_empty() {
+            next.status = ReservationStatus::Cancelled;
+        }
+        next.pending_cancellation = None;
+        next.cancellations.push(Cancellation {
+            status: CancellationStatus::Done,
+            ..c.clone()
+        });
+        next.version += 1;
+        next.updated_at = format_instant(now);
+        next
     }
 
     /// This reservation after a change to `status` at `now`: next version, `updatedAt = now`.

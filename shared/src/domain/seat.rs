@@ -102,6 +102,15 @@ fn parse_index(raw: &str) -> Option<u16> {
     raw.parse().ok()
 }
 
+/// `1-1, 1-2`: seats as a message names them.
+pub fn seat_list(seats: &[SeatId]) -> String {
+    seats
+        .iter()
+        .map(SeatId::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl fmt::Display for SeatId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.row, self.col)

@@ -333,6 +333,17 @@ pub struct Showtime {
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// When the time or venue last changed after tickets were sold; buyers from before then may cancel
+    /// without a fee until `feeFreeUntil`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub changed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub fee_free_until: Option<String>,
+    /// Why the organizer cancelled it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
 }
 
 impl Showtime {
@@ -351,7 +362,17 @@ impl Showtime {
             version: 1,
             created_at: now.clone(),
             updated_at: now,
+            changed_at: None,
+            fee_free_until: None,
+            cancellation_reason: None,
         }
+    }
+
+    /// The window of free cancellation a change of time or venue opened: (changed at, free until).
+    pub fn change_window(&self) -> Option<(OffsetDateTime, OffsetDateTime)> {
+        let at = super::performance::parse_instant(self.changed_at.as_deref()?)?;
+        let until = super::performance::parse_instant(self.fee_free_until.as_deref()?)?;
+        Some((at, until))
     }
 
     /// See [`accepts_holds`].

@@ -2,6 +2,7 @@
 //! response: errors become problem documents in [`crate::http::into_response`], nowhere else.
 
 pub mod authorizer;
+pub mod cancellations;
 pub mod fallback;
 pub mod health;
 pub mod members;

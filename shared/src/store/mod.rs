@@ -48,6 +48,7 @@
 //! spread over up to 50 partitions; nothing every hold writes is shared (no per-show counter), and a
 //! status filter on reservations uses the effective status (a HELD reservation past `holdExpiresAt` is EXPIRED).
 
+pub mod cancellations;
 pub mod cursor;
 pub mod members;
 pub mod payments;

@@ -35,8 +35,9 @@
 
 use super::reservations::{reservation_item, reservation_key};
 use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTEMPTS, TYPE};
-use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::domain::seat::{can_hold, SeatId, SeatState, SeatStatus};
+use super::cancellations::Counted;
+use crate::domain::reservation::{Change, Reservation, ReservationStatus};
+use crate::domain::seat::{seat_list, can_hold, SeatId, SeatState, SeatStatus};
 use crate::domain::showtime::{block_of, Showtime};
 use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -166,13 +167,6 @@ fn instant(epoch_seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(epoch_seconds).unwrap_or_else(|_| OffsetDateTime::now_utc())
 }
 
-fn seat_list(seats: &[SeatId]) -> String {
-    seats
-        .iter()
-        .map(SeatId::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 impl Store {
     /// The hold update of one seat, under the [`can_hold`] condition.
@@ -271,6 +265,117 @@ impl Store {
         }
     }
 
+    /// Pattern H6: gives a HELD reservation other seats, all or nothing, in one `TransactWriteItems`: Put
+    /// `next` (`#status = :held AND version = :seen AND holdExpiresAt >= :now`) + ConditionCheck that no
+    /// payment has started (`attribute_not_exists(PK)` on `RES#<id>`/`PAY#pay-<id>`) + a hold update (the
+    /// [`can_hold`] condition) for each seat it gains + a release (`#status = :held AND holder = :res`) for each
+    /// seat it gives up. There is never a moment with both sets held, or neither. Seats another buyer has are
+    /// [`HoldOutcome::Unavailable`]; a hold that ran out, changed or started paying meanwhile is a
+    /// [`AppError::Conflict`].
+    pub async fn change_hold(
+        &self,
+        stored: &Reservation,
+        next: &Reservation,
+        now: i64,
+    ) -> Result<HoldOutcome, AppError> {
+        let old = stored.seat_ids();
+        let new = next.seat_ids();
+        let gained: Vec<SeatId> = new.iter().filter(|s| !old.contains(s)).copied().collect();
+        let given_up: Vec<SeatId> = old.iter().filter(|s| !new.contains(s)).copied().collect();
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(built(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(reservation_item(next)?))
+                        .condition_expression(
+                            "#status = :held AND version = :seen AND holdExpiresAt >= :now",
+                        )
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":held", s(ReservationStatus::Held.as_str()))
+                        .expression_attribute_values(":seen", n(stored.version))
+                        .expression_attribute_values(":now", n(now))
+                        .build(),
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .condition_check(built(
+                    aws_sdk_dynamodb::types::ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Item::from([
+                            (PK.into(), s(format!("RES#{}", stored.id))),
+                            (
+                                SK.into(),
+                                s(format!(
+                                    "PAY#{}",
+                                    crate::domain::payment::payment_id(&stored.id)
+                                )),
+                            ),
+                        ])))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .build(),
+                )?)
+                .build(),
+        ];
+        for &seat in &gained {
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.hold_update(next, seat, now)?)
+                    .build(),
+            );
+        }
+        for &seat in &given_up {
+            items.push(
+                TransactWriteItem::builder()
+                    .update(built(
+                        Update::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(seat_key(&stored.showtime_id, seat)))
+                            .update_expression(
+                                "SET #status = :available REMOVE holder, holdExpiresAt",
+                            )
+                            .condition_expression("#status = :held AND holder = :res")
+                            .expression_attribute_names("#status", "status")
+                            .expression_attribute_values(
+                                ":available",
+                                s(SeatStatus::Available.as_str()),
+                            )
+                            .expression_attribute_values(":held", s(SeatStatus::Held.as_str()))
+                            .expression_attribute_values(":res", s(&stored.id))
+                            .build(),
+                    )?)
+                    .build(),
+            );
+        }
+        let failed = match self
+            .transact(items, "these seats are in demand right now; try again")
+            .await?
+        {
+            Ok(()) => return Ok(HoldOutcome::Held(Box::new(next.clone()))),
+            Err(failed) => failed,
+        };
+        let flag = |i: usize| failed.get(i).copied().unwrap_or(false);
+        if flag(0) || flag(1) {
+            return Err(AppError::Conflict(format!(
+                "reservation {} changed, ran out or started paying meanwhile; look at it again",
+                stored.id
+            )));
+        }
+        let taken: Vec<SeatId> = gained
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| flag(i + 2))
+            .map(|(_, s)| *s)
+            .collect();
+        if !taken.is_empty() {
+            return Ok(HoldOutcome::Unavailable(taken));
+        }
+        Err(AppError::Conflict(format!(
+            "the hold of reservation {} on some of its seats has lapsed",
+            stored.id
+        )))
+    }
+
     fn same_hold(
         &self,
         r: &Reservation,
@@ -313,6 +418,20 @@ impl Store {
         final_status: ReservationStatus,
         reason: Option<&str>,
     ) -> Result<Reservation, AppError> {
+        self.release_hold(r, final_status, reason, None, None).await
+    }
+
+    /// [`Store::release_seats`] that also records who released it and why (`change`), and counts the release in
+    /// an organizer's sweep (`progress`: the status write and the count are one transaction, so a retried
+    /// release never counts twice).
+    pub async fn release_hold(
+        &self,
+        r: &Reservation,
+        final_status: ReservationStatus,
+        reason: Option<&str>,
+        change: Option<&Change>,
+        progress: Option<Counted>,
+    ) -> Result<Reservation, AppError> {
         if !final_status.is_release() {
             return Err(AppError::Conflict(format!(
                 "a hold cannot be released as {final_status}"
@@ -339,37 +458,50 @@ impl Store {
             self.release_each_seat(&stored).await?;
             let mut next = stored.with_status(final_status, OffsetDateTime::now_utc());
             next.failure_reason = reason.map(str::to_string);
-            let mut request = self
-                .client
-                .update_item()
+            if let Some(change) = change {
+                next.changes.push(change.clone());
+            }
+            let mut sets = vec!["#status = :final", "version = :next", "updatedAt = :updatedAt"];
+            let mut update = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(reservation_key(&stored.id)));
-            request = match reason {
-                Some(reason) => request
-                    .update_expression(
-                        "SET #status = :final, version = :next, updatedAt = :updatedAt, failureReason = :reason",
-                    )
-                    .expression_attribute_values(":reason", s(reason)),
-                None => request
-                    .update_expression("SET #status = :final, version = :next, updatedAt = :updatedAt"),
-            };
-            let result = request
+                .set_key(Some(reservation_key(&stored.id)))
                 .condition_expression("#status = :held AND version = :seen")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":final", s(final_status.as_str()))
                 .expression_attribute_values(":held", s(ReservationStatus::Held.as_str()))
                 .expression_attribute_values(":next", n(next.version))
                 .expression_attribute_values(":seen", n(stored.version))
-                .expression_attribute_values(":updatedAt", s(&next.updated_at))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(next),
-                Err(err) => match err.into_service_error() {
-                    // Changed meanwhile (confirmed, released, or a newer version): look again.
-                    UpdateItemError::ConditionalCheckFailedException(_) => backoff(attempt).await,
-                    e => return Err(AppError::Dependency(format!("{e:?}"))),
-                },
+                .expression_attribute_values(":updatedAt", s(&next.updated_at));
+            if let Some(reason) = reason {
+                sets.push("failureReason = :reason");
+                update = update.expression_attribute_values(":reason", s(reason));
+            }
+            if let Some(change) = change {
+                sets.push("changes = list_append(if_not_exists(changes, :none), :change)");
+                let value: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(change)
+                    .map_err(|e| AppError::Corrupt(e.to_string()))?;
+                update = update
+                    .expression_attribute_values(":none", aws_sdk_dynamodb::types::AttributeValue::L(vec![]))
+                    .expression_attribute_values(":change", aws_sdk_dynamodb::types::AttributeValue::L(vec![value]));
+            }
+            let update = built(update.update_expression(format!("SET {}", sets.join(", "))).build())?;
+            let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            if let Some(counted) = progress {
+                items.push(self.progress_update(&stored.showtime_id, counted)?);
+            }
+            match self
+                .transact(items, "the reservation is being changed by another request; try again")
+                .await?
+            {
+                Ok(()) => return Ok(next),
+                // Changed meanwhile (confirmed, released, or a newer version): look again.
+                Err(failed) if failed.first().copied().unwrap_or(true) => backoff(attempt).await,
+                Err(_) => {
+                    return Err(AppError::Corrupt(format!(
+                        "showtime {} has no cancellation progress to count in",
+                        stored.showtime_id
+                    )))
+                }
             }
         }
         Err(AppError::Conflict(format!(

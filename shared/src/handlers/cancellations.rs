@@ -1,0 +1,677 @@
+//! Cancelling and changing reservations.
+//!
+//! | route | who |
+//! |---|---|
+//! | `DELETE /reservations/{reservationId}` | its buyer, or an ADMIN (with a reason; may waive the fee): a hold is released, a confirmed reservation cancelled and refunded per the schedule |
+//! | `POST /reservations/{reservationId}/cancellations` | same: some seats of a confirmed reservation |
+//! | `GET /reservations/{reservationId}/cancellation-quote?seats=` | same: what cancelling (some seats) would cost now |
+//! | `PUT /reservations/{reservationId}` | same: other seats for a HELD reservation, in one transaction |
+//!
+//! The quote a cancellation refunds is taken when it is asked for, from the same rule the quote route shows
+//! ([`crate::cancellation::quote_for`]), and kept on the reservation; the cancellation saga refunds exactly
+//! that.
+
+use crate::auth::{caller, Caller};
+use crate::cancellation::{begin, new_cancellation, publish_hold_cancelled, quote_for};
+use crate::domain::ids::{new_id, parse_id};
+use crate::domain::refund::{Canceller, Quote};
+use crate::domain::reservation::{
+    Actor, Cancellation, Change, Reservation, ReservationStatus, ReservationView, ReservedSeat,
+};
+use crate::domain::seat::{validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
+use crate::error::{AppError, FieldError};
+use crate::events::{Event, EventType, Publisher};
+use crate::http::{into_response, json_response, parse_json, path_param, query_param};
+use crate::runtime::AppState;
+use crate::saga::SagaClient;
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+/// What the cancellation routes need: the table, the sagas, the bus.
+#[derive(Clone, Debug)]
+pub struct CancelRouteState {
+    pub app: AppState,
+    pub saga: SagaClient,
+    pub publisher: Publisher,
+}
+
+impl CancelRouteState {
+    pub async fn from_env() -> Result<Self, crate::runtime::Error> {
+        let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| "EVENT_BUS_NAME is not set")?;
+        let config = crate::aws::sdk_config().await;
+        Ok(CancelRouteState {
+            app: AppState::from_env().await?,
+            saga: SagaClient::from_env().await,
+            publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
+        })
+    }
+}
+
+fn reason_schema() -> utoipa::openapi::Object {
+    crate::domain::rules::Text {
+        max: 500,
+        required: true,
+        multiline: true,
+    }
+    .schema()
+}
+
+/// `DELETE /reservations/{reservationId}` body (optional).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Why; required of an admin cancelling someone else's reservation, and recorded.
+    #[serde(default)]
+    #[schema(schema_with = reason_schema)]
+    pub reason: Option<String>,
+    /// Admins only: refund in full, whatever the schedule says.
+    #[serde(default)]
+    pub waive_fee: bool,
+}
+
+/// `POST /reservations/{reservationId}/cancellations` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelSeatsRequest {
+    /// 1 to 10 seats of the reservation, each once.
+    #[schema(schema_with = seats_schema)]
+    pub seats: Vec<SeatId>,
+    #[serde(default)]
+    #[schema(schema_with = reason_schema)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub waive_fee: bool,
+}
+
+/// `PUT /reservations/{reservationId}` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeSeatsRequest {
+    /// The seats the hold should have instead: 1 to 10, each once, on the showtime's map.
+    #[schema(schema_with = seats_schema)]
+    pub seats: Vec<SeatId>,
+    #[serde(default)]
+    #[schema(schema_with = reason_schema)]
+    pub reason: Option<String>,
+}
+
+fn seats_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("SeatId"))
+        .min_items(Some(1))
+        .max_items(Some(MAX_SEATS_PER_HOLD))
+        .unique_items(true)
+        .build()
+}
+
+/// A cancellation begun or done, with the reservation as it now stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationResult {
+    pub reservation: ReservationView,
+    /// Absent when a hold was released (nothing was paid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<Cancellation>,
+}
+
+/// What cancelling would cost now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationQuote {
+    pub reservation_id: String,
+    pub seats: Vec<ReservedSeat>,
+    #[serde(flatten)]
+    pub quote: Quote,
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::NotFound {
+        entity: "reservation",
+        id: id.to_string(),
+    }
+}
+
+async fn path_reservation(
+    state: &AppState,
+    req: &Request,
+    caller: &Caller,
+) -> Result<Reservation, AppError> {
+    let raw = path_param(req, "reservationId")?;
+    let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
+    state
+        .store
+        .get_reservation(&id)
+        .await?
+        .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
+        .ok_or_else(|| not_found(&id))
+}
+
+/// Who is acting, and the rules that follow: an admin on someone else's reservation must say why; only
+/// admins waive fees.
+fn actor(
+    caller: &Caller,
+    r: &Reservation,
+    reason: &Option<String>,
+    waive_fee: bool,
+) -> Result<(Actor, Canceller), AppError> {
+    if let Some(reason) = reason {
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(AppError::invalid("reason", "must be 1 to 500 characters"));
+        }
+    }
+    if caller.is_admin() {
+        if r.member_id != caller.member_id && reason.is_none() {
+            return Err(AppError::unprocessable(
+                "reason",
+                "an admin changing someone else's reservation must give a reason",
+            ));
+        }
+        return Ok((Actor::Admin, Canceller::Admin { waive_fee }));
+    }
+    if waive_fee {
+        return Err(AppError::Forbidden("only an admin may waive the fee".into()));
+    }
+    Ok((Actor::Buyer, Canceller::Buyer))
+}
+
+fn change(caller: &Caller, actor: Actor, action: &str, reason: Option<String>) -> Change {
+    Change {
+        at: crate::domain::performance::format_instant(OffsetDateTime::now_utc()),
+        by: caller.member_id.clone(),
+        actor,
+        action: action.to_string(),
+        reason,
+    }
+}
+
+/// The quote for `seats` of `r` now, or the refusal as a 409 naming why.
+async fn quote_now(
+    state: &AppState,
+    r: &Reservation,
+    seats: &[ReservedSeat],
+    who: Canceller,
+) -> Result<Quote, AppError> {
+    let showtime = state
+        .store
+        .get_showtime(&r.showtime_id)
+        .await?
+        .ok_or_else(|| AppError::Corrupt(format!("showtime {} is gone", r.showtime_id)))?;
+    let performance = state
+        .store
+        .get_performance(&r.performance_id)
+        .await?
+        .ok_or_else(|| AppError::Corrupt(format!("performance {} is gone", r.performance_id)))?;
+    quote_for(
+        r,
+        &performance,
+        &showtime,
+        seats,
+        who,
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|refusal| AppError::Conflict(refusal.to_string()))
+}
+
+/// Why a reservation in `status` cannot be cancelled with a refund (nothing to do for HELD: the caller
+/// releases it).
+fn not_cancellable(r: &Reservation, now: i64) -> AppError {
+    match r.effective_status(now) {
+        ReservationStatus::Cancelled => {
+            AppError::Conflict(format!("reservation {} is cancelled already", r.id))
+        }
+        status => AppError::Conflict(format!(
+            "reservation {} is {status}: there is nothing to cancel",
+            r.id
+        )),
+    }
+}
+
+/// Waits up to `seconds` (the client's `Prefer: wait`) for cancellation `id` to leave PENDING.
+async fn wait_for_cancellation(
+    state: &AppState,
+    reservation_id: &str,
+    id: &str,
+    seconds: u64,
+) -> Result<Option<Reservation>, AppError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(r) = state.store.get_reservation(reservation_id).await? {
+            if r.pending_cancellation.as_ref().is_none_or(|p| p.id != id) {
+                return Ok(Some(r));
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+}
+
+/// Begins the cancellation of `seats` (all remaining when `None`) of a CONFIRMED reservation, starts its
+/// saga, and answers 200 with the outcome if it comes within `Prefer: wait`, else 202.
+async fn cancel_confirmed(
+    routes: &CancelRouteState,
+    req: &Request,
+    caller: &Caller,
+    r: Reservation,
+    seats: Option<&[SeatId]>,
+    reason: Option<String>,
+    waive_fee: bool,
+    id: String,
+) -> Result<Response<Body>, AppError> {
+    let state = &routes.app;
+    let (actor, who) = actor(caller, &r, &reason, waive_fee)?;
+    // A retried request (same Idempotency-Key) finds its cancellation.
+    if let Some(existing) = r
+        .pending_cancellation
+        .iter()
+        .chain(r.cancellations.iter())
+        .find(|c| c.id == id)
+        .cloned()
+    {
+        return answer(routes, req, r, existing).await;
+    }
+    r.can_begin_cancellation().map_err(|e| match e {
+        crate::domain::reservation::CancelError::NotConfirmed(_) => {
+            not_cancellable(&r, OffsetDateTime::now_utc().unix_timestamp())
+        }
+        other => AppError::Conflict(other.to_string()),
+    })?;
+    let chosen = r.seats_to_cancel(seats).map_err(|e| {
+        AppError::Validation(vec![FieldError::rule("seats", e.to_string())])
+    })?;
+    let whole = chosen.len() == r.seats.len();
+    let quote = quote_now(state, &r, &chosen, who).await?;
+    let now = OffsetDateTime::now_utc();
+    let c = new_cancellation(
+        id,
+        chosen,
+        whole,
+        quote,
+        &caller.member_id,
+        actor,
+        reason.clone(),
+        now,
+    );
+    let span = tracing::info_span!("cancel", correlation_id = %r.id, cancellation_id = %c.id);
+    let begun = begin(
+        &state.store,
+        &r,
+        &c,
+        change(caller, actor, "CANCELLATION_REQUESTED", reason),
+    )
+    .instrument(span.clone())
+    .await?;
+    routes
+        .saga
+        .start_cancellation(&begun.id, &c.id)
+        .instrument(span)
+        .await?;
+    answer(routes, req, begun, c).await
+}
+
+async fn answer(
+    routes: &CancelRouteState,
+    req: &Request,
+    r: Reservation,
+    c: Cancellation,
+) -> Result<Response<Body>, AppError> {
+    let wait = super::reservations::prefer_wait(req);
+    let done = match wait {
+        Some(seconds) if seconds > 0 && r.pending_cancellation.as_ref().is_some_and(|p| p.id == c.id) => {
+            wait_for_cancellation(&routes.app, &r.id, &c.id, seconds).await?
+        }
+        _ if r.pending_cancellation.as_ref().is_some_and(|p| p.id == c.id) => None,
+        _ => Some(r.clone()),
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let (status, body) = match done {
+        Some(after) => {
+            let finished = after
+                .cancellations
+                .iter()
+                .find(|x| x.id == c.id)
+                .cloned()
+                .unwrap_or(c);
+            (
+                StatusCode::OK,
+                CancellationResult {
+                    reservation: after.view(now),
+                    cancellation: Some(finished),
+                },
+            )
+        }
+        None => (
+            StatusCode::ACCEPTED,
+            CancellationResult {
+                reservation: r.clone().view(now),
+                cancellation: Some(c),
+            },
+        ),
+    };
+    let mut response = json_response(status, &body);
+    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", r.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if let Some(seconds) = wait {
+        if let Ok(applied) = HeaderValue::from_str(&format!("wait={seconds}")) {
+            response.headers_mut().insert("preference-applied", applied);
+        }
+    }
+    Ok(response)
+}
+
+/// Releases a HELD reservation as CANCELLED (nothing was paid; a payment under way finds the hold gone and
+/// refunds itself). `Ok(None)` when it turned CONFIRMED meanwhile: then it is cancelled with a refund.
+async fn release_hold(
+    routes: &CancelRouteState,
+    caller: &Caller,
+    r: &Reservation,
+    reason: Option<String>,
+    actor: Actor,
+) -> Result<Option<Reservation>, AppError> {
+    let state = &routes.app;
+    let why = match actor {
+        Actor::Admin => "cancelled_by_admin",
+        _ => "cancelled_by_buyer",
+    };
+    let span = tracing::info_span!("cancel_hold", correlation_id = %r.id);
+    let released = match state
+        .store
+        .release_hold(
+            r,
+            ReservationStatus::Cancelled,
+            Some(why),
+            Some(&change(caller, actor, "HOLD_CANCELLED", reason)),
+            None,
+        )
+        .instrument(span.clone())
+        .await
+    {
+        Ok(released) => released,
+        Err(AppError::Conflict(_)) => {
+            let now = state.store.get_reservation(&r.id).await?;
+            if now.as_ref().is_some_and(|n| n.status == ReservationStatus::Confirmed) {
+                return Ok(None);
+            }
+            return Err(AppError::Conflict(format!(
+                "reservation {} is being changed by another request; try again",
+                r.id
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    if released.status != ReservationStatus::Cancelled {
+        return Err(not_cancellable(
+            &released,
+            OffsetDateTime::now_utc().unix_timestamp(),
+        ));
+    }
+    if released.version == r.version + 1 {
+        publish_hold_cancelled(&routes.publisher, &released)
+            .instrument(span.clone())
+            .await?;
+    }
+    if let Some(token) = state.store.payment_task(&released.id).await? {
+        routes.saga.end_wait(&token).instrument(span).await?;
+    }
+    Ok(Some(released))
+}
+
+/// `DELETE /reservations/{reservationId}`: a hold is released (200); a confirmed reservation is cancelled
+/// whole and refunded per the schedule (200 once done within `Prefer: wait`, else 202).
+pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            let body: CancelRequest = if has_body(&req) {
+                parse_json(&req)?
+            } else {
+                CancelRequest::default()
+            };
+            let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
+            let mut r = path_reservation(state, &req, &caller).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let (actor_kind, _) = actor(&caller, &r, &body.reason, body.waive_fee)?;
+            if r.effective_status(now) == ReservationStatus::Held {
+                match release_hold(&routes, &caller, &r, body.reason.clone(), actor_kind).await? {
+                    Some(released) => {
+                        return Ok(json_response(
+                            StatusCode::OK,
+                            &CancellationResult {
+                                reservation: released.view(now),
+                                cancellation: None,
+                            },
+                        ))
+                    }
+                    None => {
+                        r = state
+                            .store
+                            .get_reservation(&r.id)
+                            .await?
+                            .ok_or_else(|| not_found(&r.id))?;
+                    }
+                }
+            }
+            let id = idempotent.unwrap_or_else(new_id);
+            cancel_confirmed(
+                &routes,
+                &req,
+                &caller,
+                r,
+                None,
+                body.reason,
+                body.waive_fee,
+                id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+fn has_body(req: &Request) -> bool {
+    match req.body() {
+        Body::Empty => false,
+        Body::Text(t) => !t.trim().is_empty(),
+        Body::Binary(b) => !b.iter().all(u8::is_ascii_whitespace),
+        _ => false,
+    }
+}
+
+/// `POST /reservations/{reservationId}/cancellations`: cancels some seats of a confirmed reservation; the
+/// payment becomes PART_CANCELED with the refunded amount (CANCELED when no seat is left).
+pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
+            let body: CancelSeatsRequest = parse_json(&req)?;
+            let seats = unique_seats(&body.seats)?;
+            let r = path_reservation(state, &req, &caller).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            if r.effective_status(now) == ReservationStatus::Held {
+                return Err(AppError::Conflict(format!(
+                    "reservation {} is HELD, not paid: change its seats with PUT, or give the hold up with DELETE",
+                    r.id
+                )));
+            }
+            let id = idempotent.unwrap_or_else(new_id);
+            cancel_confirmed(
+                &routes,
+                &req,
+                &caller,
+                r,
+                Some(&seats),
+                body.reason,
+                body.waive_fee,
+                id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+fn unique_seats(seats: &[SeatId]) -> Result<Vec<SeatId>, AppError> {
+    if seats.is_empty() || seats.len() > MAX_SEATS_PER_HOLD {
+        return Err(AppError::invalid(
+            "seats",
+            format!("must list 1 to {MAX_SEATS_PER_HOLD} seats"),
+        ));
+    }
+    let mut sorted = seats.to_vec();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(AppError::invalid("seats", "must list each seat once"));
+    }
+    Ok(sorted)
+}
+
+/// `seats=1-1,1-2` as seat ids.
+fn seats_query(req: &Request) -> Result<Option<Vec<SeatId>>, AppError> {
+    let Some(raw) = query_param(req, "seats") else {
+        return Ok(None);
+    };
+    let bad = || AppError::invalid("seats", "must be seats as row-col, comma-separated (1-1,1-2)");
+    let mut seats = Vec::new();
+    for part in raw.split(',') {
+        let (row, col) = part.trim().split_once('-').ok_or_else(bad)?;
+        let row: u16 = row.parse().map_err(|_| bad())?;
+        let col: u16 = col.parse().map_err(|_| bad())?;
+        if row == 0 || col == 0 {
+            return Err(bad());
+        }
+        seats.push(SeatId::new(row, col));
+    }
+    unique_seats(&seats).map(Some)
+}
+
+/// `GET /reservations/{reservationId}/cancellation-quote?seats=`: the fee and refund of cancelling now (all
+/// remaining seats, or those named).
+pub async fn quote(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            let seats = seats_query(&req)?;
+            let waive = query_param(&req, "waiveFee").as_deref() == Some("true");
+            let r = path_reservation(&state, &req, &caller).await?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            if r.effective_status(now) != ReservationStatus::Confirmed {
+                return Err(match r.effective_status(now) {
+                    ReservationStatus::Held => AppError::Conflict(format!(
+                        "reservation {} is HELD: nothing was paid, and giving the hold up costs nothing",
+                        r.id
+                    )),
+                    _ => not_cancellable(&r, now),
+                });
+            }
+            let (_, who) = actor(&caller, &r, &Some("quote".into()), waive)?;
+            let chosen = r.seats_to_cancel(seats.as_deref()).map_err(|e| {
+                AppError::Validation(vec![FieldError::rule("seats", e.to_string())])
+            })?;
+            let quote = quote_now(&state, &r, &chosen, who).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &CancellationQuote {
+                    reservation_id: r.id,
+                    seats: chosen,
+                    quote,
+                },
+            ))
+        }
+        .await,
+    )
+}
+
+/// `PUT /reservations/{reservationId}`: other seats for a HELD reservation. The new seats are held and the
+/// old ones released in one transaction (never both, never neither), the price is recomputed and the hold
+/// keeps its expiry. A paid reservation is not changed: cancel it and book again.
+pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            let body: ChangeSeatsRequest = parse_json(&req)?;
+            let r = path_reservation(state, &req, &caller).await?;
+            let (actor_kind, _) = actor(&caller, &r, &body.reason, false)?;
+            let now = OffsetDateTime::now_utc();
+            match r.effective_status(now.unix_timestamp()) {
+                ReservationStatus::Held => {}
+                ReservationStatus::Confirmed => {
+                    return Err(AppError::Conflict(format!(
+                        "reservation {} is paid: cancel it (or some seats) and book the new seats",
+                        r.id
+                    )))
+                }
+                status => {
+                    return Err(AppError::Conflict(format!(
+                        "reservation {} is {status}: there is no hold to change",
+                        r.id
+                    )))
+                }
+            }
+            if state.store.get_payment(&r.id).await?.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "reservation {} is being paid: its seats can no longer change",
+                    r.id
+                )));
+            }
+            let showtime = state
+                .store
+                .get_showtime(&r.showtime_id)
+                .await?
+                .ok_or_else(|| AppError::Corrupt(format!("showtime {} is gone", r.showtime_id)))?;
+            showtime.accepts_holds(now).map_err(|refusal| {
+                AppError::Conflict(format!("showtime {}: {refusal}", showtime.id))
+            })?;
+            let seats = validate_seat_selection(
+                &body.seats,
+                &showtime.details.seat_map,
+                MAX_SEATS_PER_HOLD,
+            )
+            .map_err(AppError::Validation)?;
+            let mut next = r
+                .with_seats(&showtime, &seats, now)
+                .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?;
+            next.changes
+                .push(change(&caller, actor_kind, "SEATS_CHANGED", body.reason));
+            let span = tracing::info_span!("change_seats", correlation_id = %r.id);
+            match state
+                .store
+                .change_hold(&r, &next, now.unix_timestamp())
+                .instrument(span.clone())
+                .await?
+            {
+                crate::store::seats::HoldOutcome::Held(changed) => {
+                    routes
+                        .publisher
+                        .publish(&[Event::keyed(
+                            EventType::ReservationChanged,
+                            &changed.id,
+                            &changed.version.to_string(),
+                            &changed.member_id,
+                            &changed.updated_at,
+                            json!({"reservation": crate::saga::summary(&changed), "previousSeats": r.seats}),
+                        )])
+                        .instrument(span)
+                        .await?;
+                    Ok(json_response(
+                        StatusCode::OK,
+                        &changed.view(now.unix_timestamp()),
+                    ))
+                }
+                crate::store::seats::HoldOutcome::Unavailable(taken) => {
+                    Err(AppError::SeatsUnavailable(taken))
+                }
+            }
+        }
+        .await,
+    )
+}
