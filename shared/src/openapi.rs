@@ -7,7 +7,16 @@ use crate::domain::payment::{CardSummary, Payment, PaymentMethod, PaymentStatus}
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest, Venue,
 };
-use crate::domain::reservation::{ReservationStatus, ReservationView, ReservedSeat};
+use crate::domain::refund::{FeeBasis, FeeTier, Quote, RefundPolicy};
+use crate::domain::reservation::{
+    Actor, Cancellation, CancellationStatus, Change, ReservationStatus, ReservationView, ReservedSeat,
+};
+use crate::handlers::cancellations::{
+    CancelRequest, CancelSeatsRequest, CancellationQuote, CancellationResult, ChangeSeatsRequest,
+};
+use crate::handlers::performances::{CancelPerformanceRequest, PerformanceCancellation};
+use crate::handlers::showtimes::CancelShowtimeRequest;
+use crate::store::cancellations::CancellationProgress;
 use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
@@ -41,6 +50,8 @@ use utoipa::{Modify, OpenApi};
         list_performances, get_performance, create_performance, update_performance,
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
         get_wallet, charge_wallet, pay_reservation, get_payment,
+        cancel_reservation, change_reservation, cancel_seats, cancellation_quote,
+        cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
@@ -50,6 +61,9 @@ use utoipa::{Modify, OpenApi};
         WalletView, TopUpRequest, TopUpResult, CardToken, LedgerLine, LedgerKind, Page<LedgerLine>,
         HoldRequest, PayRequest, PaymentInput, Payment, PaymentStatus, PaymentMethod, CardSummary,
         ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
+        RefundPolicy, FeeTier, Quote, FeeBasis, Cancellation, CancellationStatus, Change, Actor,
+        CancelRequest, CancelSeatsRequest, ChangeSeatsRequest, CancellationResult, CancellationQuote,
+        CancellationProgress, CancelShowtimeRequest, CancelPerformanceRequest, PerformanceCancellation, Page<Payment>,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -316,6 +330,33 @@ const LINKS: &[LinkSpec] = &[
         RESERVATION_ID,
     ),
     link("create_reservation", "202", "get_payment", RESERVATION_ID),
+    link(
+        "create_reservation",
+        "201",
+        "cancel_reservation",
+        RESERVATION_ID,
+    ),
+    link(
+        "create_reservation",
+        "201",
+        "change_reservation",
+        RESERVATION_ID,
+    ),
+    link("create_reservation", "201", "cancel_seats", RESERVATION_ID),
+    link(
+        "create_reservation",
+        "201",
+        "cancellation_quote",
+        RESERVATION_ID,
+    ),
+    link("create_showtime", "201", "cancel_showtime", SHOWTIME_IDS),
+    link(
+        "create_showtime",
+        "201",
+        "showtime_cancellation",
+        SHOWTIME_IDS,
+    ),
+    link("create_performance", "201", "cancel_performance", PERF_ID),
 ];
 
 fn add_link(doc: &mut Value, spec: &LinkSpec) {
@@ -671,6 +712,156 @@ fn performance_reservations() {}
 )]
 #[allow(dead_code)]
 fn admin_list_reservations() {}
+
+#[utoipa::path(
+    delete, path = "/reservations/{reservationId}", tag = "reservations",
+    description = "Cancel a whole reservation (its buyer, or an admin with a `reason`). A HELD one is released at once (200, \
+                   nothing was paid). A CONFIRMED one is refunded per the performance's fee schedule (see \
+                   `GET /reservations/{reservationId}/cancellation-quote`; an admin may `waiveFee`) by the cancellation \
+                   saga: 200 with the outcome when it comes within `Prefer: wait=N`, else 202 with the pending \
+                   cancellation. The body is optional.",
+    request_body(content = Option<CancelRequest>, description = "optional: why, and (admins) whether to waive the fee"),
+    params(
+        ("reservationId" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key is the same cancellation"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N`: wait up to N seconds (at most 10) for the refund"),
+    ),
+    responses(
+        (status = 200, description = "cancelled (and refunded)", body = CancellationResult, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 202, description = "cancellation under way", body = CancellationResult, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 403, description = "a buyer asked to waive the fee", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already cancelled, expired or failed; a cancellation under way; too close to the show", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn cancel_reservation() {}
+
+#[utoipa::path(
+    post, path = "/reservations/{reservationId}/cancellations", tag = "reservations",
+    description = "Cancel some seats of a CONFIRMED reservation (its buyer, or an admin with a `reason`), refunded per the \
+                   fee schedule; the payment becomes PART_CANCELED with its refunded amount (CANCELED when no seat is left).",
+    request_body = CancelSeatsRequest,
+    params(
+        ("reservationId" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key is the same cancellation"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N`: wait up to N seconds (at most 10) for the refund"),
+    ),
+    responses(
+        (status = 200, description = "cancelled and refunded", body = CancellationResult, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 202, description = "cancellation under way", body = CancellationResult, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 403, description = "a buyer asked to waive the fee", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not CONFIRMED, a cancellation under way, too close to the show", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "seats that are not (or no longer) in the reservation", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn cancel_seats() {}
+
+#[utoipa::path(
+    get, path = "/reservations/{reservationId}/cancellation-quote", tag = "reservations",
+    description = "What cancelling now would cost: fee, refund and why (schedule, grace after booking, showtime changed, \
+                   waived), for every remaining seat or those in `seats`; the same figures a cancellation then refunds, \
+                   until `validUntil`.",
+    params(
+        ("reservationId" = String, Path),
+        ("seats" = Option<String>, Query, description = "seats as row-col, comma-separated (`1-1,1-2`); all remaining seats without it", pattern = r"^[1-9][0-9]{0,3}-[1-9][0-9]{0,3}(,[1-9][0-9]{0,3}-[1-9][0-9]{0,3}){0,9}$"),
+        ("waiveFee" = Option<bool>, Query, description = "admins: the quote with the fee waived"),
+    ),
+    responses(
+        (status = 200, body = CancellationQuote),
+        (status = 403, description = "a buyer asked for a waived fee", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "not CONFIRMED, or too close to the show", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "seats that are not in the reservation", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn cancellation_quote() {}
+
+#[utoipa::path(
+    put, path = "/reservations/{reservationId}", tag = "reservations",
+    description = "Other seats for a HELD reservation (its buyer, or an admin with a `reason`): the new seats are held and \
+                   the old released in one transaction, the price recomputed, the hold's expiry kept. A paid reservation \
+                   is not changed (409): cancel it, or some seats, and book again.",
+    request_body = ChangeSeatsRequest,
+    params(("reservationId" = String, Path)),
+    responses(
+        (status = 200, body = ReservationView),
+        (status = 409, description = "seats taken (`unavailableSeats`), not HELD, being paid, showtime cancelled or started", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "seats off the showtime's map", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn change_reservation() {}
+
+#[utoipa::path(
+    post, path = "/performances/{performanceId}/showtimes/{showtimeId}/cancel", tag = "showtimes",
+    description = "Its organizer or an ADMIN calls a showtime off: it takes no new holds, `ShowtimeCancelled` is published, \
+                   and a sweep releases every hold and refunds every confirmed reservation in full. On a cancelled \
+                   showtime, a new sweep (retrying failures; nobody is refunded twice) once the last one is done.",
+    request_body = CancelShowtimeRequest,
+    params(("performanceId" = String, Path), ("showtimeId" = String, Path)),
+    responses(
+        (status = 202, body = CancellationProgress, headers(("Location" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a sweep of this showtime is under way", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn cancel_showtime() {}
+
+#[utoipa::path(
+    get, path = "/performances/{performanceId}/showtimes/{showtimeId}/cancellation", tag = "showtimes",
+    description = "Its organizer or an ADMIN: how the cancellation of the showtime is going (holds released, reservations \
+                   cancelled and refunded, failures).",
+    params(("performanceId" = String, Path), ("showtimeId" = String, Path)),
+    responses(
+        (status = 200, body = CancellationProgress, headers(("Location" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn showtime_cancellation() {}
+
+#[utoipa::path(
+    post, path = "/performances/{performanceId}/cancel", tag = "catalog",
+    description = "Its organizer or an ADMIN cancels every showtime of the performance, as \
+                   `POST /performances/{performanceId}/showtimes/{showtimeId}/cancel` does for one.",
+    request_body = CancelPerformanceRequest,
+    params(("performanceId" = String, Path)),
+    responses(
+        (status = 202, body = PerformanceCancellation),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn cancel_performance() {}
+
+#[utoipa::path(
+    get, path = "/admin/payments", tag = "reservations",
+    description = "ADMIN: payments by member, performance or status (one of them is required; the first given picks the \
+                   index and a status then filters), created (for a status: last changed) within `from`..`to` (default \
+                   the last 30 days, at most 366), newest first.",
+    params(
+        ("status" = Option<PaymentStatus>, Query), ("memberId" = Option<String>, Query), ("performanceId" = Option<String>, Query),
+        ("from" = Option<String>, Query, format = DateTime), ("to" = Option<String>, Query, format = DateTime),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Payment>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no filter, or `from` after `to`, or a period over 366 days", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn admin_list_payments() {}
 
 /// The document is exact, not loose: every request input it describes is bounded the way the handlers bound
 /// it, every refusal the platform can give is declared, and every id a create returns leads somewhere. A new

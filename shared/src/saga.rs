@@ -321,6 +321,18 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
         } => pay(state, &reservation_id, &payment).await,
         Step::Confirm { reservation_id } => {
             let r = reservation(store, &reservation_id).await?;
+            // A hold made in the moment its showtime was being cancelled is not sold: the organizer's sweep
+            // may have listed the showtime's reservations before it.
+            if store
+                .get_showtime(&r.showtime_id)
+                .await?
+                .is_some_and(|s| s.status == crate::domain::showtime::ShowtimeStatus::Cancelled)
+            {
+                return Err(StepError::HoldEnded(format!(
+                    "showtime {} is cancelled",
+                    r.showtime_id
+                )));
+            }
             let now = OffsetDateTime::now_utc().unix_timestamp();
             let confirmed = match store.confirm_seats(&r, now).await {
                 Ok(c) => c,

@@ -52,6 +52,10 @@ impl PaymentStatus {
             PaymentStatus::PartCanceled => "PART_CANCELED",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<PaymentStatus> {
+        PaymentStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
 }
 
 /// What we keep of a card: its brand and last four digits, nothing more.

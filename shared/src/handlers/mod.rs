@@ -7,6 +7,7 @@ pub mod fallback;
 pub mod health;
 pub mod members;
 pub mod openapi;
+pub mod payments;
 pub mod performances;
 pub mod reservations;
 pub mod showtimes;

@@ -338,3 +338,83 @@ async fn review(
     tracing::info!(performance_id = %p.id, status = p.status.as_str(), admin_id = %caller.member_id, "performance reviewed");
     Ok(performance_response(StatusCode::OK, &p))
 }
+
+/// `POST /performances/{performanceId}/cancel` body.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelPerformanceRequest {
+    /// Told to every buyer.
+    #[schema(schema_with = cancel_reason_schema)]
+    pub reason: String,
+}
+
+fn cancel_reason_schema() -> utoipa::openapi::Object {
+    crate::domain::rules::Text {
+        max: 500,
+        required: true,
+        multiline: true,
+    }
+    .schema()
+}
+
+/// What cancelling a performance started: one sweep per showtime.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformanceCancellation {
+    pub performance_id: String,
+    pub showtimes: Vec<crate::store::cancellations::CancellationProgress>,
+}
+
+/// `POST /performances/{performanceId}/cancel`: cancels every showtime of the performance (each as
+/// `POST .../showtimes/{showtimeId}/cancel` does); 202 with each one's progress.
+pub async fn cancel(
+    routes: super::cancellations::CancelRouteState,
+    req: Request,
+) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
+            let performance = load_for_change(state, &performance_id(&req)?, &caller).await?;
+            let body: CancelPerformanceRequest = parse_json(&req)?;
+            let reason = crate::domain::rules::Text {
+                max: 500,
+                required: true,
+                multiline: true,
+            }
+            .check("reason", &body.reason)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+            let mut showtimes = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = state
+                    .store
+                    .list_showtimes(&performance.id, 100, cursor.as_deref())
+                    .await?;
+                showtimes.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let mut progress = Vec::with_capacity(showtimes.len());
+            for showtime in showtimes {
+                match super::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {
+                    Ok(p) => progress.push(p),
+                    // A sweep already under way for this showtime: report where it is.
+                    Err(AppError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(json_response(
+                StatusCode::ACCEPTED,
+                &PerformanceCancellation {
+                    performance_id: performance.id,
+                    showtimes: progress,
+                },
+            ))
+        }
+        .await,
+    )
+}

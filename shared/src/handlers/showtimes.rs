@@ -117,8 +117,11 @@ fn same_layout(a: &SeatMap, b: &SeatMap) -> bool {
             .all(|(x, y)| x.from_row == y.from_row && x.to_row == y.to_row)
 }
 
-/// `PUT /performances/{performanceId}/showtimes/{showtimeId}`
-pub async fn update(state: AppState, req: Request) -> Response<Body> {
+/// `PUT /performances/{performanceId}/showtimes/{showtimeId}`. A new time or venue on a showtime with sales
+/// publishes `ShowtimeChanged` listing the reservations it affects; their buyers may cancel without a fee for
+/// [`CHANGE_FREE_DAYS`](crate::domain::refund::CHANGE_FREE_DAYS) days.
+pub async fn update(routes: super::cancellations::CancelRouteState, req: Request) -> Response<Body> {
+    let state = routes.app.clone();
     into_response(
         async {
             let caller = caller(&req)?;
@@ -139,11 +142,51 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
                         .into(),
                 ));
             }
+            if showtime.status == crate::domain::showtime::ShowtimeStatus::Cancelled {
+                return Err(AppError::Conflict(format!("showtime {} is cancelled", showtime.id)));
+            }
             let previous = showtime.version;
+            let moved = showtime.details.starts_at != details.starts_at
+                || showtime.details.venue_name != details.venue_name;
+            let before = (
+                crate::domain::performance::format_instant(showtime.details.starts_at),
+                showtime.details.venue_name.clone(),
+            );
+            let affected = if moved { sold_reservations(&state, &showtime.id).await? } else { Vec::new() };
             showtime.details = details;
             showtime.version += 1;
             showtime.updated_at = crate::domain::performance::format_instant(now);
+            if !affected.is_empty() {
+                showtime.changed_at = Some(showtime.updated_at.clone());
+                showtime.fee_free_until = Some(crate::domain::performance::format_instant(
+                    now + time::Duration::days(crate::domain::refund::CHANGE_FREE_DAYS),
+                ));
+            }
             state.store.replace_showtime(&showtime, previous).await?;
+            // One event per 500 reservations keeps each well under EventBridge's 256 KB.
+            let events: Vec<_> = affected
+                .chunks(500)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    crate::events::Event::keyed(
+                        crate::events::EventType::ShowtimeChanged,
+                        &showtime.id,
+                        &format!("{}-{i}", showtime.version),
+                        &caller.member_id,
+                        &showtime.updated_at,
+                        serde_json::json!({
+                            "showtimeId": showtime.id,
+                            "performanceId": showtime.performance_id,
+                            "previous": {"startsAt": before.0, "venueName": before.1},
+                            "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
+                            "venueName": showtime.details.venue_name,
+                            "feeFreeUntil": showtime.fee_free_until,
+                            "affectedReservations": chunk,
+                        }),
+                    )
+                })
+                .collect();
+            routes.publisher.publish(&events).await?;
             Ok(showtime_response(StatusCode::OK, &showtime))
         }
         .await,
@@ -256,4 +299,161 @@ pub async fn seats(state: AppState, req: Request) -> Response<Body> {
         }
         .await,
     )
+}
+
+/// `POST /performances/{performanceId}/showtimes/{showtimeId}/cancel` body.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelShowtimeRequest {
+    /// Told to every buyer.
+    #[schema(schema_with = cancel_reason_schema)]
+    pub reason: String,
+}
+
+fn cancel_reason_schema() -> utoipa::openapi::Object {
+    crate::domain::rules::Text {
+        max: 500,
+        required: true,
+        multiline: true,
+    }
+    .schema()
+}
+
+fn progress_response(
+    status: StatusCode,
+    progress: &crate::store::cancellations::CancellationProgress,
+    performance_id: &str,
+) -> Response<Body> {
+    let mut response = json_response(status, progress);
+    if let Ok(location) = HeaderValue::from_str(&format!(
+        "/performances/{performance_id}/showtimes/{}/cancellation",
+        progress.showtime_id
+    )) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Cancels a showtime (it takes no holds from now on), tells the buyers (`ShowtimeCancelled`), and starts
+/// the sweep that releases its holds and refunds its confirmed reservations in full. On a showtime already
+/// cancelled, a new sweep is started once the last is done (it retries what failed; nobody is refunded
+/// twice). 202 with the progress.
+pub(crate) async fn cancel_one(
+    routes: &super::cancellations::CancelRouteState,
+    caller: &crate::auth::Caller,
+    mut showtime: Showtime,
+    reason: &str,
+) -> Result<crate::store::cancellations::CancellationProgress, AppError> {
+    let state = &routes.app;
+    let now = OffsetDateTime::now_utc();
+    if showtime.status == crate::domain::showtime::ShowtimeStatus::Scheduled {
+        let previous = showtime.version;
+        if showtime.cancel(now).is_ok() {
+            showtime.cancellation_reason = Some(reason.to_string());
+            state.store.replace_showtime(&showtime, previous).await?;
+            routes
+                .publisher
+                .publish(&[crate::events::Event::new(
+                    crate::events::EventType::ShowtimeCancelled,
+                    &showtime.id,
+                    &caller.member_id,
+                    &showtime.updated_at,
+                    serde_json::json!({
+                        "showtimeId": showtime.id,
+                        "performanceId": showtime.performance_id,
+                        "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
+                        "reason": reason,
+                    }),
+                )])
+                .await?;
+        }
+    }
+    let progress = state
+        .store
+        .start_sweep(&showtime.id, reason, now)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "showtime {}: a cancellation run is under way; follow its progress",
+                showtime.id
+            ))
+        })?;
+    routes
+        .saga
+        .start_sweep(&showtime.id, progress.run, reason)
+        .await?;
+    Ok(progress)
+}
+
+/// `POST /performances/{performanceId}/showtimes/{showtimeId}/cancel`
+pub async fn cancel(routes: super::cancellations::CancelRouteState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let state = &routes.app;
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
+            let performance = load_for_change(state, &performance_id(&req)?, &caller).await?;
+            let body: CancelShowtimeRequest = parse_json(&req)?;
+            let reason = crate::domain::rules::Text {
+                max: 500,
+                required: true,
+                multiline: true,
+            }
+            .check("reason", &body.reason)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+            let showtime = path_showtime(state, &req, &performance.id).await?;
+            let progress = cancel_one(&routes, &caller, showtime, &reason).await?;
+            Ok(progress_response(StatusCode::ACCEPTED, &progress, &performance.id))
+        }
+        .await,
+    )
+}
+
+/// `GET /performances/{performanceId}/showtimes/{showtimeId}/cancellation`: how the organizer's
+/// cancellation is going (its organizer or an admin).
+pub async fn cancellation(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
+            let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
+            let showtime = path_showtime(&state, &req, &performance.id).await?;
+            let progress = state
+                .store
+                .sweep_progress(&showtime.id)
+                .await?
+                .ok_or(AppError::NotFound {
+                    entity: "cancellation of showtime",
+                    id: showtime.id,
+                })?;
+            Ok(progress_response(StatusCode::OK, &progress, &performance.id))
+        }
+        .await,
+    )
+}
+
+/// The reservations a change of time or venue affects: every CONFIRMED one, as `{reservationId, memberId}`.
+async fn sold_reservations(state: &AppState, showtime_id: &str) -> Result<Vec<serde_json::Value>, AppError> {
+    let mut affected = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .store
+            .list_reservations(
+                crate::store::reservations::ReservationListing::Showtime(showtime_id),
+                Some(crate::domain::reservation::ReservationStatus::Confirmed),
+                crate::http::PAGE_LIMIT.max as u32,
+                cursor.as_deref(),
+            )
+            .await?;
+        affected.extend(
+            page.items
+                .into_iter()
+                .map(|r| serde_json::json!({"reservationId": r.id, "memberId": r.member_id})),
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(affected),
+        }
+    }
 }

@@ -148,3 +148,70 @@ impl Store {
             .and_then(|item| item.get("taskToken").and_then(|v| v.as_s().ok()).cloned()))
     }
 }
+
+/// Which payments an admin lists, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentListing<'a> {
+    /// PY6.
+    Member(&'a str),
+    /// PY7.
+    Performance(&'a str),
+    /// PY4 (sorted by their last change).
+    Status(crate::domain::payment::PaymentStatus),
+}
+
+impl Store {
+    /// PY4, PY6, PY7: one page of payments, newest first, within `[from, to]` (RFC 3339 instants compared as
+    /// text, which their fixed UTC format allows) on the index's sort key, optionally only those in `status`
+    /// (a `FilterExpression` when the index is not the status one).
+    pub async fn list_payments(
+        &self,
+        listing: PaymentListing<'_>,
+        status: Option<crate::domain::payment::PaymentStatus>,
+        (from, to): (&str, &str),
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<super::performances::Page<Payment>, AppError> {
+        use super::{cursor as cursors, GSI1, GSI2, GSI3};
+        let (index, pk_name, sk_name, partition) = match listing {
+            PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{m}#PAY")),
+            PaymentListing::Performance(p) => (GSI3, GSI3PK, GSI3SK, format!("PERF#{p}#PAY")),
+            PaymentListing::Status(st) => (GSI2, GSI2PK, GSI2SK, format!("PAYSTATUS#{}", st.as_str())),
+        };
+        let start_key = cursor
+            .map(|raw| cursors::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
+            .transpose()?;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_names("#sk", sk_name)
+            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":from", s(from))
+            // `~` sorts after every character of an id: the whole last instant is in.
+            .expression_attribute_values(":to", s(format!("{to}~")))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key);
+        if let (Some(st), false) = (status, matches!(listing, PaymentListing::Status(_))) {
+            query = query
+                .filter_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(st.as_str()));
+        }
+        let out = query.send().await?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(super::performances::Page {
+            items,
+            next_cursor: out.last_evaluated_key.as_ref().and_then(cursors::encode),
+        })
+    }
+}

@@ -198,6 +198,10 @@ mod tests {
             created_at: "2027-01-15T08:00:00Z".into(),
             failure_reason: None,
             updated_at: "2027-01-15T08:00:00Z".into(),
+            cancelled_seats: Vec::new(),
+            pending_cancellation: None,
+            cancellations: Vec::new(),
+            changes: Vec::new(),
         }
     }
 

@@ -1,0 +1,7 @@
+//! `POST /reservations/{reservationId}/cancellations`
+#[tokio::main]
+async fn main() -> Result<(), ticketing::runtime::Error> {
+    ticketing::telemetry::init();
+    let state = ticketing::handlers::cancellations::CancelRouteState::from_env().await?;
+    ticketing::runtime::run_http(state, ticketing::handlers::cancellations::cancel_seats).await
+}
