@@ -98,10 +98,15 @@ impl Stack {
 
     /// A Step Functions client, and the reservation saga's ARN.
     pub fn sfn(&self) -> (aws_sdk_sfn::Client, String) {
+        self.sfn_of("ReservationStateMachineArn")
+    }
+
+    /// A Step Functions client, and the ARN of the state machine the deploy output `output` names.
+    pub fn sfn_of(&self, output: &str) -> (aws_sdk_sfn::Client, String) {
         let arn = self
             .outputs
             .outputs
-            .get("ReservationStateMachineArn")
+            .get(output)
             .cloned()
             .unwrap_or_else(|| {
                 panic!(
@@ -620,7 +625,12 @@ impl EventTap {
                 errors.is_empty(),
                 "{kind} breaks its schema: {errors:?}\n{event}"
             );
-            assert_eq!(event["eventId"], format!("{reservation_id}:{kind}"));
+            let id = event["eventId"].as_str().unwrap_or_default();
+            assert!(
+                id == format!("{reservation_id}:{kind}")
+                    || id.starts_with(&format!("{reservation_id}:{kind}:")),
+                "{kind} has the id {id}"
+            );
             assert_eq!(event["correlationId"], reservation_id);
         }
     }
@@ -669,3 +679,172 @@ pub fn event_schema_errors(kind: &str, event: &Value) -> Vec<String> {
         .map(|e| e.to_string())
         .collect()
 }
+
+
+// ----- money: wallets, reservations through the saga, reconciliation ------------------------------------
+
+pub async fn top_up(m: &Member, amount: u64) {
+    let reply = m
+        .call(
+            reqwest::Method::POST,
+            "/wallet/charge",
+            Some(&json!({"amount": amount, "payment": {"token": "tok_visa"}})),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+}
+
+pub async fn reserve(
+    buyer: &Member,
+    show: &str,
+    seats: &[(u32, u32)],
+    payment: Option<Value>,
+    key: Option<&str>,
+) -> Reply {
+    let seats: Vec<Value> = seats
+        .iter()
+        .map(|(row, col)| json!({"row": row, "col": col}))
+        .collect();
+    let mut body = json!({"showtimeId": show, "seats": seats});
+    if let Some(p) = payment {
+        body["payment"] = p;
+    }
+    let auth = buyer.auth();
+    let mut headers = vec![("authorization", auth.as_str()), ("prefer", "wait=10")];
+    if let Some(k) = key {
+        headers.push(("idempotency-key", k));
+    }
+    call(reqwest::Method::POST, "/reservations", Some(&body), &headers).await
+}
+
+/// Polls the reservation until it is no longer HELD (or `within` passes).
+pub async fn settled(buyer: &Member, id: &str, within: std::time::Duration) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let r = buyer
+            .call(reqwest::Method::GET, &format!("/reservations/{id}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        // A lapsed hold reads EXPIRED at once; the saga's release is what records why (`failureReason`).
+        let lapsed = r.json["status"] == "EXPIRED" && r.json.get("failureReason").is_none();
+        if (r.json["status"] != "HELD" && !lapsed) || std::time::Instant::now() > deadline {
+            return r.json;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+pub async fn payment_of(buyer: &Member, id: &str) -> Reply {
+    buyer
+        .call(reqwest::Method::GET, &format!("/reservations/{id}/payment"), None)
+        .await
+}
+
+/// The wallet's balance after checking it is the sum of its ledger.
+pub async fn wallet_balance(m: &Member) -> u64 {
+    let w = m.call(reqwest::Method::GET, "/wallet?limit=100", None).await;
+    assert_eq!(w.status, 200, "{}", w.text);
+    let lines = w.json["ledger"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["amount"].as_i64().unwrap_or(0))
+        .sum();
+    let balance = w.json["balance"].as_u64().expect("balance");
+    assert_eq!(
+        sum, balance as i64,
+        "wallet = sum of its ledger: {}",
+        w.text
+    );
+    balance
+}
+
+/// Money and seats of one showtime reconcile: every CONFIRMED reservation's remaining seats are SOLD (and no
+/// others), no seat is SOLD twice, and what the payments kept (charged minus refunded) equals the price of the
+/// seats sold plus the cancellation fees kept.
+pub async fn reconcile(performance: &str, show: &str, buyers: &[(&Member, Vec<String>)]) {
+    let map = seat_map(performance, show).await;
+    let sold_on_map: u64 = map["sold"].as_u64().expect("sold");
+    let mut sold_seats = std::collections::HashSet::new();
+    let mut sold_price = 0u64;
+    let mut fees = 0u64;
+    let mut kept = 0u64;
+    for (buyer, ids) in buyers {
+        for id in ids {
+            let r = settled(buyer, id, std::time::Duration::from_secs(1)).await;
+            assert!(
+                r.get("pendingCancellation").is_none(),
+                "reservation {id} is still being cancelled: {r}"
+            );
+            let pay = payment_of(buyer, id).await;
+            if pay.status == 200 {
+                let amount = pay.json["amount"].as_u64().unwrap_or(0);
+                let refunded = pay.json["refundedAmount"].as_u64().unwrap_or(0);
+                if ["COMPLETED", "PART_CANCELED", "CANCELED"]
+                    .contains(&pay.json["status"].as_str().unwrap_or(""))
+                {
+                    kept += amount - refunded;
+                }
+            }
+            for c in r["cancellations"].as_array().into_iter().flatten() {
+                if c["status"] == "DONE" {
+                    fees += c["quote"]["fee"].as_u64().unwrap_or(0);
+                }
+            }
+            if r["status"] == "CONFIRMED" {
+                for seat in r["seats"].as_array().into_iter().flatten() {
+                    assert!(
+                        sold_seats.insert((seat["row"].clone(), seat["col"].clone())),
+                        "a seat SOLD twice: {seat}"
+                    );
+                    sold_price += seat["price"].as_u64().unwrap_or(0);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        sold_seats.len() as u64,
+        sold_on_map,
+        "SOLD on the map = seats of CONFIRMED reservations"
+    );
+    assert_eq!(
+        kept,
+        sold_price + fees,
+        "payments kept = price of the seats SOLD + fees kept"
+    );
+}
+
+/// Every execution of these reservations ended (SUCCEEDED: FAILED and EXPIRED reservations are normal ends).
+pub async fn executions_ended(ids: &[String]) {
+    executions_of_ended("ReservationStateMachineArn", ids).await
+}
+
+/// Every execution named in `ids` of the state machine of deploy output `output` ended SUCCEEDED.
+pub async fn executions_of_ended(output: &str, ids: &[String]) {
+    let (sfn, arn) = stack().sfn_of(output);
+    let prefix = arn.replace(":stateMachine:", ":execution:");
+    for id in ids {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let out = sfn
+                .describe_execution()
+                .execution_arn(format!("{prefix}:{id}"))
+                .send()
+                .await
+                .expect("describe the execution");
+            let status = out.status().as_str().to_string();
+            if status != "RUNNING" {
+                assert_eq!(status, "SUCCEEDED", "the saga of {id} ended {status}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the saga of {id} is still running"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+}
+

@@ -6,10 +6,11 @@
 
 use futures::future::join_all;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, EventTap, Member, Reply,
+    executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, seat_map,
+    settled, showtime, top_up, unique, wallet_balance, EventTap, Member, call,
 };
 
 const SOLD: [&str; 3] = [
@@ -18,124 +19,6 @@ const SOLD: [&str; 3] = [
     "ReservationConfirmed",
 ];
 const REFUSED: [&str; 3] = ["ReservationHeld", "PaymentFailed", "ReservationFailed"];
-
-async fn top_up(m: &Member, amount: u64) {
-    let reply = m
-        .call(
-            Method::POST,
-            "/wallet/charge",
-            Some(&json!({"amount": amount, "payment": {"token": "tok_visa"}})),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-}
-
-async fn reserve(
-    buyer: &Member,
-    show: &str,
-    seats: &[(u32, u32)],
-    payment: Option<Value>,
-    key: Option<&str>,
-) -> Reply {
-    let seats: Vec<Value> = seats
-        .iter()
-        .map(|(row, col)| json!({"row": row, "col": col}))
-        .collect();
-    let mut body = json!({"showtimeId": show, "seats": seats});
-    if let Some(p) = payment {
-        body["payment"] = p;
-    }
-    let auth = buyer.auth();
-    let mut headers = vec![("authorization", auth.as_str()), ("prefer", "wait=10")];
-    if let Some(k) = key {
-        headers.push(("idempotency-key", k));
-    }
-    call(Method::POST, "/reservations", Some(&body), &headers).await
-}
-
-/// Polls the reservation until it is no longer HELD (or `within` passes).
-async fn settled(buyer: &Member, id: &str, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let r = buyer
-            .call(Method::GET, &format!("/reservations/{id}"), None)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        // A lapsed hold reads EXPIRED at once; the saga's release is what records why (`failureReason`).
-        let lapsed = r.json["status"] == "EXPIRED" && r.json.get("failureReason").is_none();
-        if (r.json["status"] != "HELD" && !lapsed) || Instant::now() > deadline {
-            return r.json;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-async fn payment_of(buyer: &Member, id: &str) -> Reply {
-    buyer
-        .call(Method::GET, &format!("/reservations/{id}/payment"), None)
-        .await
-}
-
-/// The wallet's balance after checking it is the sum of its ledger.
-async fn wallet_balance(m: &Member) -> u64 {
-    let w = m.call(Method::GET, "/wallet?limit=100", None).await;
-    assert_eq!(w.status, 200, "{}", w.text);
-    let lines = w.json["ledger"]["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let sum: i64 = lines
-        .iter()
-        .map(|l| l["amount"].as_i64().unwrap_or(0))
-        .sum();
-    let balance = w.json["balance"].as_u64().expect("balance");
-    assert_eq!(
-        sum, balance as i64,
-        "wallet = sum of its ledger: {}",
-        w.text
-    );
-    balance
-}
-
-/// Money and seats of one showtime reconcile: every CONFIRMED reservation's seats are SOLD (and no others),
-/// and what its payments kept equals the price of the seats sold.
-async fn reconcile(performance: &str, show: &str, buyers: &[(&Member, Vec<String>)]) {
-    let map = seat_map(performance, show).await;
-    let sold_on_map: u64 = map["sold"].as_u64().expect("sold");
-    let mut sold_seats = std::collections::HashSet::new();
-    let mut sold_price = 0u64;
-    let mut kept = 0u64;
-    for (buyer, ids) in buyers {
-        for id in ids {
-            let r = settled(buyer, id, Duration::from_secs(1)).await;
-            let pay = payment_of(buyer, id).await;
-            if pay.status == 200 {
-                let amount = pay.json["amount"].as_u64().unwrap_or(0);
-                let refunded = pay.json["refundedAmount"].as_u64().unwrap_or(0);
-                if ["COMPLETED", "PART_CANCELED", "CANCELED"]
-                    .contains(&pay.json["status"].as_str().unwrap_or(""))
-                {
-                    kept += amount - refunded;
-                }
-            }
-            if r["status"] == "CONFIRMED" {
-                for seat in r["seats"].as_array().into_iter().flatten() {
-                    assert!(
-                        sold_seats.insert((seat["row"].clone(), seat["col"].clone())),
-                        "a seat SOLD twice: {seat}"
-                    );
-                    sold_price += seat["price"].as_u64().unwrap_or(0);
-                }
-            }
-        }
-    }
-    assert_eq!(
-        sold_seats.len() as u64,
-        sold_on_map,
-        "SOLD on the map = seats of CONFIRMED reservations"
-    );
-    assert_eq!(kept, sold_price, "payments kept = price of the seats SOLD");
-}
 
 #[tokio::test]
 async fn pay_now_with_wallet_and_with_card() {
@@ -404,33 +287,6 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
     tap.expect(&id, &SOLD).await;
     tap.close().await;
     reconcile(&performance, &show, &[(&hal, vec![id])]).await;
-}
-
-/// Every execution of these reservations ended (SUCCEEDED: FAILED and EXPIRED reservations are normal ends).
-async fn executions_ended(ids: &[String]) {
-    let (sfn, arn) = stack().sfn();
-    let prefix = arn.replace(":stateMachine:", ":execution:");
-    for id in ids {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = sfn
-                .describe_execution()
-                .execution_arn(format!("{prefix}:{id}"))
-                .send()
-                .await
-                .expect("describe the execution");
-            let status = out.status().as_str().to_string();
-            if status != "RUNNING" {
-                assert_eq!(status, "SUCCEEDED", "the saga of {id} ended {status}");
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the saga of {id} is still running"
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
 }
 
 #[tokio::test]
