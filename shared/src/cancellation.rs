@@ -252,7 +252,10 @@ pub async fn publish_step(
             json!({"refundId": refund_id(cancellation_id), "amount": c.quote.refund, "payment": crate::saga::payment_data(&p)}),
         ));
     }
-    state.publisher.publish(&events).await?;
+    // One after the other: consumers see the cancellation before its refund.
+    for event in &events {
+        state.publisher.publish(std::slice::from_ref(event)).await?;
+    }
     Ok(json!({"published": events.len()}))
 }
 

@@ -313,6 +313,14 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             task_token,
         } => {
             store.put_payment_task(&reservation_id, &task_token).await?;
+            // A hold cancelled before its token was kept: the canceller found no token to end the wait with,
+            // so the wait ends here (one of the two always sees the other's write).
+            let r = reservation(store, &reservation_id).await?;
+            if r.status.is_release() {
+                if let Some(saga) = &state.saga {
+                    saga.end_wait(&task_token).await?;
+                }
+            }
             Ok(json!({}))
         }
         Step::Pay {
@@ -804,16 +812,22 @@ impl SagaClient {
 
     /// Ends a pay-later wait whose hold was cancelled: the wait fails with `HoldEnded`, and the saga releases
     /// (a no-op on a released hold) and ends. A wait that is over already is left alone.
+    ///
+    /// Bounded: a request must not hang on it. A wait not ended here ends when the hold would have run out
+    /// (its Expire step is a no-op on a released hold), so the seats and money are right either way.
     pub async fn end_wait(&self, task_token: &str) -> Result<(), AppError> {
-        match self
+        let call = self
             .client
             .send_task_failure()
             .task_token(task_token)
             .error("HoldEnded")
             .cause("the hold was cancelled")
-            .send()
-            .await
-        {
+            .send();
+        let Ok(result) = tokio::time::timeout(std::time::Duration::from_secs(3), call).await else {
+            tracing::warn!("SendTaskFailure took over 3 s; the wait ends with the hold instead");
+            return Ok(());
+        };
+        match result {
             Ok(_) => Ok(()),
             Err(err)
                 if err.as_service_error().is_some_and(|e| {

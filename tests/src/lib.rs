@@ -635,6 +635,51 @@ impl EventTap {
         }
     }
 
+    /// Waits (up to 30 s) for an event of `kind` about showtime `showtime_id` (correlated by it) that
+    /// `matches`, valid against its schema; returns it.
+    pub async fn expect_showtime(
+        &mut self,
+        showtime_id: &str,
+        kind: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let sqs = stack().sqs();
+        loop {
+            if let Some(found) = self
+                .seen
+                .get(showtime_id)
+                .into_iter()
+                .flatten()
+                .find(|e| e["type"] == kind && matches(e))
+            {
+                let errors = event_schema_errors(kind, found);
+                assert!(errors.is_empty(), "{kind} breaks its schema: {errors:?}\n{found}");
+                return found.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {kind} about {showtime_id}: {:?}",
+                self.seen.get(showtime_id)
+            );
+            let out = sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            for message in out.messages.unwrap_or_default() {
+                let envelope: Value =
+                    serde_json::from_str(message.body.as_deref().unwrap_or("{}")).expect("JSON");
+                let detail = envelope["detail"].clone();
+                let id = detail["correlationId"].as_str().unwrap_or_default().to_string();
+                self.seen.entry(id).or_default().push(detail);
+            }
+        }
+    }
+
     /// Removes the rule and the queue.
     pub async fn close(self) {
         let stack = stack();
