@@ -11,8 +11,7 @@ use crate::domain::payment::{Payment, PaymentMethod};
 use crate::domain::performance::{format_instant, parse_instant, Performance};
 use crate::domain::refund::{quote, CancelRefusal, Canceller, Quote, QuoteInput};
 use crate::domain::reservation::{
-    Actor, Cancellation, CancellationStatus, Change, Reservation, ReservationStatus,
-    ReservedSeat,
+    Actor, Cancellation, CancellationStatus, Change, Reservation, ReservationStatus, ReservedSeat,
 };
 use crate::domain::showtime::Showtime;
 use crate::domain::wallet::LedgerKind;
@@ -300,7 +299,12 @@ pub async fn abandon_step(
 
 /// Begins the cancellation of `seats` of a CONFIRMED reservation: keeps `c` as its pending cancellation, if
 /// the reservation is still the version read. `Err(Conflict)` when another change won.
-pub async fn begin(store: &Store, r: &Reservation, c: &Cancellation, change: Change) -> Result<Reservation, AppError> {
+pub async fn begin(
+    store: &Store,
+    r: &Reservation,
+    c: &Cancellation,
+    change: Change,
+) -> Result<Reservation, AppError> {
     r.can_begin_cancellation()
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     let mut next = r.clone();
@@ -324,8 +328,7 @@ pub fn new_cancellation(
     seats: Vec<ReservedSeat>,
     whole: bool,
     quote: Quote,
-    by: &str,
-    actor: Actor,
+    (by, actor): (&str, Actor),
     reason: Option<String>,
     now: OffsetDateTime,
 ) -> Cancellation {
@@ -422,8 +425,7 @@ pub async fn cancel_for_showtime(
                         seats,
                         true,
                         q,
-                        "organizer",
-                        Actor::Organizer,
+                        ("organizer", Actor::Organizer),
                         Some(reason.to_string()),
                         now,
                     );
@@ -458,7 +460,10 @@ pub fn organizer_cancellation_id(reservation_id: &str) -> String {
 }
 
 /// `ReservationCancelled` for a hold given up before payment.
-pub async fn publish_hold_cancelled(publisher: &Publisher, r: &Reservation) -> Result<(), AppError> {
+pub async fn publish_hold_cancelled(
+    publisher: &Publisher,
+    r: &Reservation,
+) -> Result<(), AppError> {
     publisher
         .publish(&[Event::new(
             EventType::ReservationCancelled,

@@ -7,8 +7,8 @@
 //! * [`runtime`]: what every Lambda binary does at start-up (logging, clients built once, the runtime loop).
 
 pub mod auth;
-pub mod cancellation;
 pub mod aws;
+pub mod cancellation;
 pub mod domain;
 pub mod error;
 pub mod events;

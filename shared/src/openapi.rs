@@ -9,27 +9,28 @@ use crate::domain::performance::{
 };
 use crate::domain::refund::{FeeBasis, FeeTier, Quote, RefundPolicy};
 use crate::domain::reservation::{
-    Actor, Cancellation, CancellationStatus, Change, ReservationStatus, ReservationView, ReservedSeat,
+    Actor, Cancellation, CancellationStatus, Change, ReservationStatus, ReservationView,
+    ReservedSeat,
 };
-use crate::handlers::cancellations::{
-    CancelRequest, CancelSeatsRequest, CancellationQuote, CancellationResult, ChangeSeatsRequest,
-};
-use crate::handlers::performances::{CancelPerformanceRequest, PerformanceCancellation};
-use crate::handlers::showtimes::CancelShowtimeRequest;
-use crate::store::cancellations::CancellationProgress;
 use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::domain::wallet::{LedgerKind, LedgerLine};
 use crate::error::FieldError;
+use crate::handlers::cancellations::{
+    CancelRequest, CancelSeatsRequest, CancellationQuote, CancellationResult, ChangeSeatsRequest,
+};
 use crate::handlers::members::LoginResponse;
+use crate::handlers::performances::{CancelPerformanceRequest, PerformanceCancellation};
 use crate::handlers::reservations::{
     HoldRequest, PayRequest, PerformanceReservations, ShowtimeSales,
 };
+use crate::handlers::showtimes::CancelShowtimeRequest;
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;
+use crate::store::cancellations::CancellationProgress;
 use crate::store::performances::Page;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};

@@ -4,6 +4,7 @@
 //! fails with a named error that the state machine's `Retry` and `Catch` match ([`StepError::name`]), never a
 //! Rust type path.
 
+use crate::cancellation;
 use crate::domain::payment::{Payment, PaymentMethod};
 use crate::domain::performance::format_instant;
 use crate::domain::reservation::{Reservation, ReservationStatus};
@@ -11,10 +12,7 @@ use crate::domain::wallet::{LedgerKind, WalletError};
 use crate::error::AppError;
 use crate::events::{Event, EventType, Publisher};
 use crate::payments::test_mode::TestModeProvider;
-use crate::payments::{
-    ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError,
-};
-use crate::cancellation;
+use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::store::Store;
 
 /// Reservations per page of an organizer's showtime sweep (the Map state's items per iteration).
@@ -370,8 +368,8 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             reservation_id,
             cancellation_id,
         } => {
-            let r = cancellation::release_step(state, &reservation_id, &cancellation_id, None)
-                .await?;
+            let r =
+                cancellation::release_step(state, &reservation_id, &cancellation_id, None).await?;
             Ok(json!({"status": r.status}))
         }
         Step::PublishCancellation {

@@ -654,7 +654,10 @@ impl EventTap {
                 .find(|e| e["type"] == kind && matches(e))
             {
                 let errors = event_schema_errors(kind, found);
-                assert!(errors.is_empty(), "{kind} breaks its schema: {errors:?}\n{found}");
+                assert!(
+                    errors.is_empty(),
+                    "{kind} breaks its schema: {errors:?}\n{found}"
+                );
                 return found.clone();
             }
             assert!(
@@ -674,7 +677,10 @@ impl EventTap {
                 let envelope: Value =
                     serde_json::from_str(message.body.as_deref().unwrap_or("{}")).expect("JSON");
                 let detail = envelope["detail"].clone();
-                let id = detail["correlationId"].as_str().unwrap_or_default().to_string();
+                let id = detail["correlationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 self.seen.entry(id).or_default().push(detail);
             }
         }
@@ -725,7 +731,6 @@ pub fn event_schema_errors(kind: &str, event: &Value) -> Vec<String> {
         .collect()
 }
 
-
 // ----- money: wallets, reservations through the saga, reconciliation ------------------------------------
 
 pub async fn top_up(m: &Member, amount: u64) {
@@ -759,7 +764,13 @@ pub async fn reserve(
     if let Some(k) = key {
         headers.push(("idempotency-key", k));
     }
-    call(reqwest::Method::POST, "/reservations", Some(&body), &headers).await
+    call(
+        reqwest::Method::POST,
+        "/reservations",
+        Some(&body),
+        &headers,
+    )
+    .await
 }
 
 /// Polls the reservation until it is no longer HELD (or `within` passes).
@@ -781,13 +792,19 @@ pub async fn settled(buyer: &Member, id: &str, within: std::time::Duration) -> V
 
 pub async fn payment_of(buyer: &Member, id: &str) -> Reply {
     buyer
-        .call(reqwest::Method::GET, &format!("/reservations/{id}/payment"), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/reservations/{id}/payment"),
+            None,
+        )
         .await
 }
 
 /// The wallet's balance after checking it is the sum of its ledger.
 pub async fn wallet_balance(m: &Member) -> u64 {
-    let w = m.call(reqwest::Method::GET, "/wallet?limit=100", None).await;
+    let w = m
+        .call(reqwest::Method::GET, "/wallet?limit=100", None)
+        .await;
     assert_eq!(w.status, 200, "{}", w.text);
     let lines = w.json["ledger"]["items"]
         .as_array()
@@ -892,4 +909,3 @@ pub async fn executions_of_ended(output: &str, ids: &[String]) {
         }
     }
 }
-

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
     admin, call, executions_ended, executions_of_ended, member, on_sale, payment_of, publish,
-    reconcile, reserve, seat_map, settled, showtime, showtime_body, top_up, unique,
-    wallet_balance, EventTap, Member, Reply,
+    reconcile, reserve, seat_map, settled, showtime, showtime_body, top_up, unique, wallet_balance,
+    EventTap, Member, Reply,
 };
 use time::{Duration as Span, OffsetDateTime, UtcOffset};
 
@@ -161,7 +161,11 @@ async fn cancelling_a_pay_later_hold_releases_it_and_ends_its_saga() {
     );
     assert!(done.json.get("cancellation").is_none(), "{}", done.text);
     let map = seat_map(&performance, &show).await;
-    assert_eq!((map["held"].as_u64(), map["available"].as_u64()), (Some(0), Some(3)), "{map}");
+    assert_eq!(
+        (map["held"].as_u64(), map["available"].as_u64()),
+        (Some(0), Some(3)),
+        "{map}"
+    );
     assert_eq!(payment_of(&ann, &id).await.status, 404, "nothing was paid");
 
     // Cancelling twice, paying or changing a cancelled hold: refused, and nothing moves.
@@ -272,12 +276,19 @@ async fn confirmed_reservations_are_refunded_per_the_schedule_at_its_boundaries(
     assert_eq!(done.json["cancellation"]["quote"]["fee"], 30_000);
     let pay = payment_of(&bo, &ids[3]).await;
     assert_eq!(
-        (pay.json["status"].as_str(), pay.json["refundedAmount"].as_u64()),
+        (
+            pay.json["status"].as_str(),
+            pay.json["refundedAmount"].as_u64()
+        ),
         (Some("PART_CANCELED"), Some(120_000)),
         "{}",
         pay.text
     );
-    assert_eq!(wallet_balance(&bo).await, before + 135_000, "a card refund leaves the wallet");
+    assert_eq!(
+        wallet_balance(&bo).await,
+        before + 135_000,
+        "a card refund leaves the wallet"
+    );
 
     // 10 days before: free, refunded in full.
     let done = cancel(&bo, &ids[0], None).await;
@@ -286,7 +297,12 @@ async fn confirmed_reservations_are_refunded_per_the_schedule_at_its_boundaries(
     assert_eq!(payment_of(&bo, &ids[0]).await.json["status"], "CANCELED");
 
     // The seats of the cancelled ones sell again; the others stay sold.
-    for (show, sold) in [(&shows[0], 0), (&shows[1], 1), (&shows[2], 0), (&shows[3], 0)] {
+    for (show, sold) in [
+        (&shows[0], 0),
+        (&shows[1], 1),
+        (&shows[2], 0),
+        (&shows[3], 0),
+    ] {
         assert_eq!(seat_map(&performance, show).await["sold"], sold);
     }
     for id in [&ids[0], &ids[2], &ids[3]] {
@@ -366,19 +382,31 @@ async fn partially_cancelling_two_of_four_seats() {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|s| (s["row"].as_u64().unwrap_or(0), s["col"].as_u64().unwrap_or(0)))
+        .map(|s| {
+            (
+                s["row"].as_u64().unwrap_or(0),
+                s["col"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
     assert_eq!(left, [(1, 2), (2, 2)]);
     assert_eq!(r["cancelledSeats"].as_array().map(Vec::len), Some(2));
     let pay = payment_of(&dan, &id).await;
     assert_eq!(
-        (pay.json["status"].as_str(), pay.json["refundedAmount"].as_u64()),
+        (
+            pay.json["status"].as_str(),
+            pay.json["refundedAmount"].as_u64()
+        ),
         (Some("PART_CANCELED"), Some(240_000)),
         "{}",
         pay.text
     );
     let map = seat_map(&performance, &show).await;
-    assert_eq!((map["sold"].as_u64(), map["available"].as_u64()), (Some(2), Some(2)), "{map}");
+    assert_eq!(
+        (map["sold"].as_u64(), map["available"].as_u64()),
+        (Some(2), Some(2)),
+        "{map}"
+    );
     reconcile(&performance, &show, &[(&dan, vec![id.clone()])]).await;
 
     // Seats no longer (or never) in the reservation: 422, naming them; nothing changes.
@@ -398,7 +426,10 @@ async fn partially_cancelling_two_of_four_seats() {
     assert_eq!(rest.json["reservation"]["status"], "CANCELLED");
     let pay = payment_of(&dan, &id).await;
     assert_eq!(
-        (pay.json["status"].as_str(), pay.json["refundedAmount"].as_u64()),
+        (
+            pay.json["status"].as_str(),
+            pay.json["refundedAmount"].as_u64()
+        ),
         (Some("CANCELED"), Some(480_000)),
         "{}",
         pay.text
@@ -440,9 +471,16 @@ async fn changing_the_seats_of_a_hold() {
     assert_eq!(changed.json["status"], "HELD");
     assert_eq!(changed.json["totalPrice"], 180_000, "two R seats");
     assert_eq!(changed.json["version"], 2);
-    assert_eq!(changed.json["holdExpiresAt"], expires, "the hold keeps its expiry");
+    assert_eq!(
+        changed.json["holdExpiresAt"], expires,
+        "the hold keeps its expiry"
+    );
     let map = seat_map(&performance, &show).await;
-    assert_eq!((map["held"].as_u64(), map["available"].as_u64()), (Some(2), Some(4)), "{map}");
+    assert_eq!(
+        (map["held"].as_u64(), map["available"].as_u64()),
+        (Some(2), Some(4)),
+        "{map}"
+    );
     // The old seats are free at once: a rival takes one.
     let taken = reserve(&rival, &show, &[(1, 1)], None, None).await;
     assert_eq!(taken.status, 201, "{}", taken.text);
@@ -456,7 +494,9 @@ async fn changing_the_seats_of_a_hold() {
         .await;
     let problem = refused.assert_problem(409, "/problems/seats-unavailable");
     assert_eq!(problem["unavailableSeats"], json!([{"row": 1, "col": 1}]));
-    let now = eli.call(Method::GET, &format!("/reservations/{id}"), None).await;
+    let now = eli
+        .call(Method::GET, &format!("/reservations/{id}"), None)
+        .await;
     assert_eq!(now.json["version"], 2);
     assert_eq!(now.json["totalPrice"], 180_000);
     // Seats off the map: 422.
@@ -537,11 +577,7 @@ async fn cancel_against_confirm_and_cancel_against_cancel_leave_one_outcome() {
             let headers = [("authorization", auth.as_str())];
             let pay = call(Method::POST, &path, Some(&body), &headers);
             let (paid, cancelled) = futures::join!(pay, cancel(fay, id, None));
-            assert!(
-                [201, 202, 409].contains(&paid.status),
-                "{}",
-                paid.text
-            );
+            assert!([201, 202, 409].contains(&paid.status), "{}", paid.text);
             assert!(
                 [200, 202, 409].contains(&cancelled.status),
                 "{}",
@@ -574,7 +610,11 @@ async fn cancel_against_confirm_and_cancel_against_cancel_leave_one_outcome() {
         );
     }
     executions_ended(&raced).await;
-    assert_eq!(wallet_balance(&fay).await, start, "every point came back, once");
+    assert_eq!(
+        wallet_balance(&fay).await,
+        start,
+        "every point came back, once"
+    );
     assert_eq!(seat_map(&performance, &show).await["held"], 0);
 
     // Cancel against cancel: two cancellations of one confirmed reservation at once; one wins.
@@ -643,7 +683,10 @@ async fn an_admin_cancels_with_the_fee_waived_and_sees_the_payments() {
     assert_eq!(c["quote"]["refund"], 300_000);
     assert_eq!(c["actor"], "ADMIN");
     assert_eq!(c["reason"], "venue double-booked the buyer");
-    let changes = done.json["reservation"]["changes"].as_array().cloned().unwrap_or_default();
+    let changes = done.json["reservation"]["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         changes.iter().any(|ch| ch["actor"] == "ADMIN"
             && ch["reason"] == "venue double-booked the buyer"
@@ -655,7 +698,11 @@ async fn an_admin_cancels_with_the_fee_waived_and_sees_the_payments() {
 
     // GET /admin/payments: by member, with a status filter and a period; refused to others.
     let listed = boss
-        .call(Method::GET, &format!("/admin/payments?memberId={}", gil.id), None)
+        .call(
+            Method::GET,
+            &format!("/admin/payments?memberId={}", gil.id),
+            None,
+        )
         .await;
     assert_eq!(listed.status, 200, "{}", listed.text);
     let items = listed.json["items"].as_array().cloned().unwrap_or_default();
@@ -677,7 +724,10 @@ async fn an_admin_cancels_with_the_fee_waived_and_sees_the_payments() {
             None,
         )
         .await;
-    assert_eq!(by_performance.json["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        by_performance.json["items"].as_array().map(Vec::len),
+        Some(1)
+    );
     let long_ago = boss
         .call(
             Method::GET,
@@ -692,7 +742,13 @@ async fn an_admin_cancels_with_the_fee_waived_and_sees_the_payments() {
     boss.call(Method::GET, "/admin/payments", None)
         .await
         .assert_problem(422, "/problems/unprocessable");
-    let refused = gil.call(Method::GET, &format!("/admin/payments?memberId={}", gil.id), None).await;
+    let refused = gil
+        .call(
+            Method::GET,
+            &format!("/admin/payments?memberId={}", gil.id),
+            None,
+        )
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
     let mut kinds = SOLD.to_vec();
     kinds.extend(["ReservationCancelled", "RefundIssued"]);
@@ -712,7 +768,13 @@ async fn a_changed_showtime_lets_its_buyers_cancel_without_a_fee() {
     let show = showtime_in_days(&organizer, &performance, 5, 2).await;
     let hana = member("USER").await;
     let mut tap = EventTap::new(&[&hana, &organizer]).await;
-    let id = confirmed(&hana, &show, &[(1, 1)], json!({"method": "CARD", "token": "tok_visa"})).await;
+    let id = confirmed(
+        &hana,
+        &show,
+        &[(1, 1)],
+        json!({"method": "CARD", "token": "tok_visa"}),
+    )
+    .await;
     assert_eq!(quote(&hana, &id, "").await.json["fee"], 30_000);
     let date = kst_today() + Span::days(5);
     let mut body = showtime_body(1, 2);
@@ -728,7 +790,12 @@ async fn a_changed_showtime_lets_its_buyers_cancel_without_a_fee() {
     assert_eq!(moved.status, 200, "{}", moved.text);
     assert!(moved.json["feeFreeUntil"].is_string(), "{}", moved.text);
     let q = quote(&hana, &id, "").await;
-    assert_eq!((q.json["fee"].as_u64(), q.json["basis"].as_str()), (Some(0), Some("SHOWTIME_CHANGED")), "{}", q.text);
+    assert_eq!(
+        (q.json["fee"].as_u64(), q.json["basis"].as_str()),
+        (Some(0), Some("SHOWTIME_CHANGED")),
+        "{}",
+        q.text
+    );
     // The organizer's event lists the affected reservation.
     tap.expect_showtime(&show, "ShowtimeChanged", |e| {
         e["data"]["affectedReservations"]
@@ -754,39 +821,42 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
     // Each buyer: 6 paid (wallet), 2 pay-later holds, 1 hold given up, 1 declined card; one row each. Made
     // a few at a time: the point is the sweep, not a rush on two cores.
     use futures::stream::{self, StreamExt};
-    let made: Vec<(usize, u32, String)> = stream::iter(
-        (0..buyers.len()).flat_map(|i| (1..=10u32).map(move |col| (i, col))),
-    )
-    .map(|(i, col)| {
-        let b = &buyers[i];
-        let show = show.clone();
-        async move {
-            let mut body = json!({"showtimeId": show, "seats": [{"row": i + 1, "col": col}]});
-            match col {
-                1..=6 => body["payment"] = json!({"method": "WALLET"}),
-                10 => body["payment"] = json!({"method": "CARD", "token": "tok_chargeDeclined"}),
-                _ => {}
-            }
-            let auth = b.auth();
-            let r = call(
-                Method::POST,
-                "/reservations",
-                Some(&body),
-                &[("authorization", auth.as_str())],
-            )
+    let made: Vec<(usize, u32, String)> =
+        stream::iter((0..buyers.len()).flat_map(|i| (1..=10u32).map(move |col| (i, col))))
+            .map(|(i, col)| {
+                let b = &buyers[i];
+                let show = show.clone();
+                async move {
+                    let mut body =
+                        json!({"showtimeId": show, "seats": [{"row": i + 1, "col": col}]});
+                    match col {
+                        1..=6 => body["payment"] = json!({"method": "WALLET"}),
+                        10 => {
+                            body["payment"] =
+                                json!({"method": "CARD", "token": "tok_chargeDeclined"})
+                        }
+                        _ => {}
+                    }
+                    let auth = b.auth();
+                    let r = call(
+                        Method::POST,
+                        "/reservations",
+                        Some(&body),
+                        &[("authorization", auth.as_str())],
+                    )
+                    .await;
+                    assert!(r.status == 201 || r.status == 202, "{}", r.text);
+                    let id = id_of(&r);
+                    if col == 9 {
+                        let given_up = cancel(b, &id, None).await;
+                        assert_eq!(given_up.status, 200, "{}", given_up.text);
+                    }
+                    (i, col, id)
+                }
+            })
+            .buffer_unordered(6)
+            .collect()
             .await;
-            assert!(r.status == 201 || r.status == 202, "{}", r.text);
-            let id = id_of(&r);
-            if col == 9 {
-                let given_up = cancel(b, &id, None).await;
-                assert_eq!(given_up.status, 200, "{}", given_up.text);
-            }
-            (i, col, id)
-        }
-    })
-    .buffer_unordered(6)
-    .collect()
-    .await;
     let mut per_buyer: Vec<Vec<String>> = vec![vec![String::new(); 10]; buyers.len()];
     for (i, col, id) in made {
         per_buyer[i][col as usize - 1] = id;
@@ -823,9 +893,14 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
         (Some(200), Some(120), Some(120), Some(40), Some(0)),
         "{progress}"
     );
-    assert_eq!(progress["refundedAmount"], 120 * 150_000);
+    // 6 paid a buyer: rows 1-10 VIP (150,000), rows 11-20 R (90,000).
+    assert_eq!(progress["refundedAmount"], 6 * (10 * 150_000 + 10 * 90_000));
     let map = seat_map(&performance, &show).await;
-    assert_eq!((map["sold"].as_u64(), map["held"].as_u64()), (Some(0), Some(0)), "{map}");
+    assert_eq!(
+        (map["sold"].as_u64(), map["held"].as_u64()),
+        (Some(0), Some(0)),
+        "{map}"
+    );
     // No seat sells again on a cancelled showtime.
     reserve(&buyers[0], &show, &[(1, 1)], None, None)
         .await
@@ -842,7 +917,11 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
     assert_eq!(again.status, 202, "{}", again.text);
     let rerun = sweep_done(&organizer, &performance, &show, 2).await;
     assert_eq!(
-        (rerun["cancelled"].as_u64(), rerun["refunded"].as_u64(), rerun["released"].as_u64()),
+        (
+            rerun["cancelled"].as_u64(),
+            rerun["refunded"].as_u64(),
+            rerun["released"].as_u64()
+        ),
         (Some(120), Some(120), Some(40)),
         "{rerun}"
     );
@@ -881,7 +960,8 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
                 6 | 7 => {
                     assert_eq!(r["status"], "CANCELLED", "{r}");
                     assert_eq!(r["failureReason"], "showtime_cancelled", "{r}");
-                    tap.expect(id, &["ReservationHeld", "ReservationCancelled"]).await;
+                    tap.expect(id, &["ReservationHeld", "ReservationCancelled"])
+                        .await;
                 }
                 8 => assert_eq!(r["failureReason"], "cancelled_by_buyer", "{r}"),
                 _ => assert_eq!(r["status"], "FAILED", "{r}"),
@@ -889,7 +969,10 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
         }
     }
     tap.close().await;
-    let held_ids: Vec<String> = per_buyer.iter().flat_map(|ids| ids[6..9].to_vec()).collect();
+    let held_ids: Vec<String> = per_buyer
+        .iter()
+        .flat_map(|ids| ids[6..9].to_vec())
+        .collect();
     executions_ended(&held_ids).await;
     let pairs: Vec<(&Member, Vec<String>)> = buyers.iter().zip(per_buyer).collect();
     reconcile(&performance, &show, &pairs).await;
@@ -910,7 +993,11 @@ async fn sweep_done(organizer: &Member, performance: &str, show: &str, run: u64)
         if p.json["run"] == run && p.json["status"] == "DONE" {
             return p.json;
         }
-        assert!(Instant::now() < deadline, "the sweep did not finish: {}", p.text);
+        assert!(
+            Instant::now() < deadline,
+            "the sweep did not finish: {}",
+            p.text
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

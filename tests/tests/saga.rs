@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, seat_map,
-    settled, showtime, top_up, unique, wallet_balance, EventTap, Member, call,
+    call, executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, seat_map,
+    settled, showtime, top_up, unique, wallet_balance, EventTap, Member,
 };
 
 const SOLD: [&str; 3] = [

@@ -194,7 +194,9 @@ pub struct Quote {
 pub enum CancelRefusal {
     #[error("the show has started; it can no longer be cancelled")]
     Started,
-    #[error("a buyer can cancel until {last_day} day(s) before the show; it is {days} day(s) away")]
+    #[error(
+        "a buyer can cancel until {last_day} day(s) before the show; it is {days} day(s) away"
+    )]
     TooLate { days: i64, last_day: u16 },
 }
 
@@ -248,7 +250,10 @@ pub fn quote(
     };
     if let Some((changed_at, free_until)) = input.changed {
         if input.booked_at < changed_at && now <= free_until {
-            return Ok(free(FeeBasis::ShowtimeChanged, free_until.min(input.starts_at)));
+            return Ok(free(
+                FeeBasis::ShowtimeChanged,
+                free_until.min(input.starts_at),
+            ));
         }
     }
     let grace_end = input.booked_at + Duration::hours(i64::from(input.policy.grace_hours));
@@ -348,8 +353,7 @@ mod tests {
         // The boundary is the Korean midnight, not 24 hours before the show.
         let last_minute_of_day_7 = datetime!(2027-03-13 14:59 UTC);
         assert_eq!(
-            quote(input(&policy), Canceller::Buyer, last_minute_of_day_7)
-                .map(|q| q.fee_percent),
+            quote(input(&policy), Canceller::Buyer, last_minute_of_day_7).map(|q| q.fee_percent),
             Ok(10)
         );
         assert_eq!(
@@ -388,7 +392,11 @@ mod tests {
             "the grace ends at midnight here"
         );
         let q = quote(inside, Canceller::Buyer, booked + Duration::hours(24)).expect("ok");
-        assert_eq!(q.basis, FeeBasis::Schedule, "24 h later the day changed: 7 days");
+        assert_eq!(
+            q.basis,
+            FeeBasis::Schedule,
+            "24 h later the day changed: 7 days"
+        );
         assert_eq!(q.fee_percent, 10);
         // Booked 5 days before: no grace (the show is not 7 days away).
         let close = QuoteInput {
@@ -443,7 +451,10 @@ mod tests {
     fn organizers_and_waiving_admins_refund_in_full() {
         let policy = RefundPolicy::default();
         let q = quote(input(&policy), Canceller::Organizer, at_noon(0)).expect("ok");
-        assert_eq!((q.fee, q.refund, q.basis), (0, 150_000, FeeBasis::OrganizerCancelled));
+        assert_eq!(
+            (q.fee, q.refund, q.basis),
+            (0, 150_000, FeeBasis::OrganizerCancelled)
+        );
         let q = quote(
             input(&policy),
             Canceller::Admin { waive_fee: true },

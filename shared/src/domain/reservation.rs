@@ -372,7 +372,10 @@ impl Reservation {
 
     /// The seats of `wanted` (all remaining ones when `None`) as reserved, for a cancellation: each must be one
     /// of this reservation's current seats.
-    pub fn seats_to_cancel(&self, wanted: Option<&[SeatId]>) -> Result<Vec<ReservedSeat>, CancelError> {
+    pub fn seats_to_cancel(
+        &self,
+        wanted: Option<&[SeatId]>,
+    ) -> Result<Vec<ReservedSeat>, CancelError> {
         let Some(wanted) = wanted else {
             return Ok(self.seats.clone());
         };

@@ -333,6 +333,19 @@ pub static EMAIL: Pattern = Pattern::new(
     "must be an email address like name@example.com (at most 254 characters)",
 );
 
+/// Why someone cancels or changes something (an organizer's cancellation, an admin's change): 1 to 500
+/// characters, lines allowed; told to the buyers, recorded.
+pub const REASON: Text = Text {
+    max: 500,
+    required: true,
+    multiline: true,
+};
+
+/// The schema of [`REASON`], for `#[schema(schema_with = ...)]`.
+pub fn reason_schema() -> utoipa::openapi::Object {
+    REASON.schema()
+}
+
 /// `Idempotency-Key`: 1 to 255 visible ASCII characters.
 pub static IDEMPOTENCY_KEY: Pattern = Pattern::new(
     r"^[!-~]+$",

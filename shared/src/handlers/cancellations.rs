@@ -24,7 +24,7 @@ use crate::events::{Event, EventType, Publisher};
 use crate::http::{into_response, json_response, parse_json, path_param, query_param};
 use crate::runtime::AppState;
 use crate::saga::SagaClient;
-use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -51,22 +51,13 @@ impl CancelRouteState {
     }
 }
 
-fn reason_schema() -> utoipa::openapi::Object {
-    crate::domain::rules::Text {
-        max: 500,
-        required: true,
-        multiline: true,
-    }
-    .schema()
-}
-
 /// `DELETE /reservations/{reservationId}` body (optional).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CancelRequest {
     /// Why; required of an admin cancelling someone else's reservation, and recorded.
     #[serde(default)]
-    #[schema(schema_with = reason_schema)]
+    #[schema(schema_with = crate::domain::rules::reason_schema)]
     pub reason: Option<String>,
     /// Admins only: refund in full, whatever the schedule says.
     #[serde(default)]
@@ -81,7 +72,7 @@ pub struct CancelSeatsRequest {
     #[schema(schema_with = seats_schema)]
     pub seats: Vec<SeatId>,
     #[serde(default)]
-    #[schema(schema_with = reason_schema)]
+    #[schema(schema_with = crate::domain::rules::reason_schema)]
     pub reason: Option<String>,
     #[serde(default)]
     pub waive_fee: bool,
@@ -95,7 +86,7 @@ pub struct ChangeSeatsRequest {
     #[schema(schema_with = seats_schema)]
     pub seats: Vec<SeatId>,
     #[serde(default)]
-    #[schema(schema_with = reason_schema)]
+    #[schema(schema_with = crate::domain::rules::reason_schema)]
     pub reason: Option<String>,
 }
 
@@ -159,9 +150,9 @@ fn actor(
     waive_fee: bool,
 ) -> Result<(Actor, Canceller), AppError> {
     if let Some(reason) = reason {
-        if reason.trim().is_empty() || reason.chars().count() > 500 {
-            return Err(AppError::invalid("reason", "must be 1 to 500 characters"));
-        }
+        crate::domain::rules::REASON
+            .check("reason", reason)
+            .map_err(|e| AppError::Validation(vec![e]))?;
     }
     if caller.is_admin() {
         if r.member_id != caller.member_id && reason.is_none() {
@@ -173,7 +164,9 @@ fn actor(
         return Ok((Actor::Admin, Canceller::Admin { waive_fee }));
     }
     if waive_fee {
-        return Err(AppError::Forbidden("only an admin may waive the fee".into()));
+        return Err(AppError::Forbidden(
+            "only an admin may waive the fee".into(),
+        ));
     }
     Ok((Actor::Buyer, Canceller::Buyer))
 }
@@ -253,16 +246,26 @@ async fn wait_for_cancellation(
 
 /// Begins the cancellation of `seats` (all remaining when `None`) of a CONFIRMED reservation, starts its
 /// saga, and answers 200 with the outcome if it comes within `Prefer: wait`, else 202.
+/// What a cancellation asks for: which seats (all remaining when `None`), why, and (admins) a waived fee.
+struct Ask<'a> {
+    seats: Option<&'a [SeatId]>,
+    reason: Option<String>,
+    waive_fee: bool,
+}
+
 async fn cancel_confirmed(
     routes: &CancelRouteState,
     req: &Request,
     caller: &Caller,
     r: Reservation,
-    seats: Option<&[SeatId]>,
-    reason: Option<String>,
-    waive_fee: bool,
+    ask: Ask<'_>,
     id: String,
 ) -> Result<Response<Body>, AppError> {
+    let Ask {
+        seats,
+        reason,
+        waive_fee,
+    } = ask;
     let state = &routes.app;
     let (actor, who) = actor(caller, &r, &reason, waive_fee)?;
     // A retried request (same Idempotency-Key) finds its cancellation.
@@ -281,9 +284,9 @@ async fn cancel_confirmed(
         }
         other => AppError::Conflict(other.to_string()),
     })?;
-    let chosen = r.seats_to_cancel(seats).map_err(|e| {
-        AppError::Validation(vec![FieldError::rule("seats", e.to_string())])
-    })?;
+    let chosen = r
+        .seats_to_cancel(seats)
+        .map_err(|e| AppError::Validation(vec![FieldError::rule("seats", e.to_string())]))?;
     let whole = chosen.len() == r.seats.len();
     let quote = quote_now(state, &r, &chosen, who).await?;
     let now = OffsetDateTime::now_utc();
@@ -292,8 +295,7 @@ async fn cancel_confirmed(
         chosen,
         whole,
         quote,
-        &caller.member_id,
-        actor,
+        (&caller.member_id, actor),
         reason.clone(),
         now,
     );
@@ -322,10 +324,21 @@ async fn answer(
 ) -> Result<Response<Body>, AppError> {
     let wait = super::reservations::prefer_wait(req);
     let done = match wait {
-        Some(seconds) if seconds > 0 && r.pending_cancellation.as_ref().is_some_and(|p| p.id == c.id) => {
+        Some(seconds)
+            if seconds > 0
+                && r.pending_cancellation
+                    .as_ref()
+                    .is_some_and(|p| p.id == c.id) =>
+        {
             wait_for_cancellation(&routes.app, &r.id, &c.id, seconds).await?
         }
-        _ if r.pending_cancellation.as_ref().is_some_and(|p| p.id == c.id) => None,
+        _ if r
+            .pending_cancellation
+            .as_ref()
+            .is_some_and(|p| p.id == c.id) =>
+        {
+            None
+        }
         _ => Some(r.clone()),
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -353,16 +366,11 @@ async fn answer(
             },
         ),
     };
-    let mut response = json_response(status, &body);
-    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", r.id)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    if let Some(seconds) = wait {
-        if let Ok(applied) = HeaderValue::from_str(&format!("wait={seconds}")) {
-            response.headers_mut().insert("preference-applied", applied);
-        }
-    }
-    Ok(response)
+    Ok(super::reservations::located(
+        json_response(status, &body),
+        &r.id,
+        wait,
+    ))
 }
 
 /// Releases a HELD reservation as CANCELLED (nothing was paid; a payment under way finds the hold gone and
@@ -395,7 +403,10 @@ async fn release_hold(
         Ok(released) => released,
         Err(AppError::Conflict(_)) => {
             let now = state.store.get_reservation(&r.id).await?;
-            if now.as_ref().is_some_and(|n| n.status == ReservationStatus::Confirmed) {
+            if now
+                .as_ref()
+                .is_some_and(|n| n.status == ReservationStatus::Confirmed)
+            {
                 return Ok(None);
             }
             return Err(AppError::Conflict(format!(
@@ -464,9 +475,11 @@ pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
                 &req,
                 &caller,
                 r,
-                None,
-                body.reason,
-                body.waive_fee,
+                Ask {
+                    seats: None,
+                    reason: body.reason,
+                    waive_fee: body.waive_fee,
+                },
                 id,
             )
             .await
@@ -508,9 +521,11 @@ pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Bo
                 &req,
                 &caller,
                 r,
-                Some(&seats),
-                body.reason,
-                body.waive_fee,
+                Ask {
+                    seats: Some(&seats),
+                    reason: body.reason,
+                    waive_fee: body.waive_fee,
+                },
                 id,
             )
             .await
@@ -539,7 +554,12 @@ fn seats_query(req: &Request) -> Result<Option<Vec<SeatId>>, AppError> {
     let Some(raw) = query_param(req, "seats") else {
         return Ok(None);
     };
-    let bad = || AppError::invalid("seats", "must be seats as row-col, comma-separated (1-1,1-2)");
+    let bad = || {
+        AppError::invalid(
+            "seats",
+            "must be seats as row-col, comma-separated (1-1,1-2)",
+        )
+    };
     let mut seats = Vec::new();
     for part in raw.split(',') {
         let (row, col) = part.trim().split_once('-').ok_or_else(bad)?;

@@ -10,7 +10,9 @@ use crate::domain::member::Role;
 use crate::domain::payment::PaymentStatus;
 use crate::domain::performance::{format_instant, parse_instant};
 use crate::error::AppError;
-use crate::http::{cursor_param, enum_param, into_response, json_response, limit_param, query_param};
+use crate::http::{
+    cursor_param, enum_param, into_response, json_response, limit_param, query_param,
+};
 use crate::runtime::AppState;
 use crate::store::payments::PaymentListing;
 use lambda_http::http::StatusCode;
@@ -38,7 +40,9 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
             caller(&req)?.require(&[Role::Admin])?;
             let id = |name: &str| -> Result<Option<String>, AppError> {
                 query_param(&req, name)
-                    .map(|raw| parse_id(&raw).ok_or_else(|| AppError::invalid(name, "must be an id")))
+                    .map(|raw| {
+                        parse_id(&raw).ok_or_else(|| AppError::invalid(name, "must be an id"))
+                    })
                     .transpose()
             };
             let member = id("memberId")?;
@@ -81,7 +85,9 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
                 )
                 .await?;
             page.items.retain(|p| {
-                performance.as_ref().is_none_or(|id| &p.performance_id == id)
+                performance
+                    .as_ref()
+                    .is_none_or(|id| &p.performance_id == id)
             });
             Ok(json_response(StatusCode::OK, &page))
         }

@@ -344,17 +344,8 @@ async fn review(
 #[serde(deny_unknown_fields)]
 pub struct CancelPerformanceRequest {
     /// Told to every buyer.
-    #[schema(schema_with = cancel_reason_schema)]
+    #[schema(schema_with = crate::domain::rules::reason_schema)]
     pub reason: String,
-}
-
-fn cancel_reason_schema() -> utoipa::openapi::Object {
-    crate::domain::rules::Text {
-        max: 500,
-        required: true,
-        multiline: true,
-    }
-    .schema()
 }
 
 /// What cancelling a performance started: one sweep per showtime.
@@ -378,26 +369,10 @@ pub async fn cancel(
             caller.require(&PUBLISHERS)?;
             let performance = load_for_change(state, &performance_id(&req)?, &caller).await?;
             let body: CancelPerformanceRequest = parse_json(&req)?;
-            let reason = crate::domain::rules::Text {
-                max: 500,
-                required: true,
-                multiline: true,
-            }
-            .check("reason", &body.reason)
-            .map_err(|e| AppError::Validation(vec![e]))?;
-            let mut showtimes = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = state
-                    .store
-                    .list_showtimes(&performance.id, 100, cursor.as_deref())
-                    .await?;
-                showtimes.extend(page.items);
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
+            let reason = crate::domain::rules::REASON
+                .check("reason", &body.reason)
+                .map_err(|e| AppError::Validation(vec![e]))?;
+            let showtimes = state.store.all_showtimes(&performance.id).await?;
             let mut progress = Vec::with_capacity(showtimes.len());
             for showtime in showtimes {
                 match super::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {

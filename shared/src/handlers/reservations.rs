@@ -121,8 +121,12 @@ async fn saga_answer(
         Some(done) => (StatusCode::CREATED, present(done, now)),
         None => (StatusCode::ACCEPTED, present(held.clone(), now)),
     };
-    let mut response = json_response(status, &body);
-    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", held.id)) {
+    Ok(located(json_response(status, &body), &held.id, wait))
+}
+
+/// `response` with `Location: /reservations/{id}` and, when the client asked to wait, `Preference-Applied`.
+pub(crate) fn located(mut response: Response<Body>, id: &str, wait: Option<u64>) -> Response<Body> {
+    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     if let Some(seconds) = wait {
@@ -130,7 +134,7 @@ async fn saga_answer(
             response.headers_mut().insert("preference-applied", applied);
         }
     }
-    Ok(response)
+    response
 }
 
 fn seats_schema() -> utoipa::openapi::Array {
@@ -397,19 +401,7 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
             caller.require(&PUBLISHERS)?;
             let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
-            let mut showtimes = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = state
-                    .store
-                    .list_showtimes(&performance.id, 100, cursor.as_deref())
-                    .await?;
-                showtimes.extend(page.items);
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
+            let showtimes = state.store.all_showtimes(&performance.id).await?;
             let mut revenue = std::collections::HashMap::<String, u64>::new();
             let mut cursor: Option<String> = None;
             loop {

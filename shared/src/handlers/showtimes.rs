@@ -120,7 +120,10 @@ fn same_layout(a: &SeatMap, b: &SeatMap) -> bool {
 /// `PUT /performances/{performanceId}/showtimes/{showtimeId}`. A new time or venue on a showtime with sales
 /// publishes `ShowtimeChanged` listing the reservations it affects; their buyers may cancel without a fee for
 /// [`CHANGE_FREE_DAYS`](crate::domain::refund::CHANGE_FREE_DAYS) days.
-pub async fn update(routes: super::cancellations::CancelRouteState, req: Request) -> Response<Body> {
+pub async fn update(
+    routes: super::cancellations::CancelRouteState,
+    req: Request,
+) -> Response<Body> {
     let state = routes.app.clone();
     into_response(
         async {
@@ -306,17 +309,8 @@ pub async fn seats(state: AppState, req: Request) -> Response<Body> {
 #[serde(deny_unknown_fields)]
 pub struct CancelShowtimeRequest {
     /// Told to every buyer.
-    #[schema(schema_with = cancel_reason_schema)]
+    #[schema(schema_with = crate::domain::rules::reason_schema)]
     pub reason: String,
-}
-
-fn cancel_reason_schema() -> utoipa::openapi::Object {
-    crate::domain::rules::Text {
-        max: 500,
-        required: true,
-        multiline: true,
-    }
-    .schema()
 }
 
 fn progress_response(
@@ -386,7 +380,10 @@ pub(crate) async fn cancel_one(
 }
 
 /// `POST /performances/{performanceId}/showtimes/{showtimeId}/cancel`
-pub async fn cancel(routes: super::cancellations::CancelRouteState, req: Request) -> Response<Body> {
+pub async fn cancel(
+    routes: super::cancellations::CancelRouteState,
+    req: Request,
+) -> Response<Body> {
     into_response(
         async {
             let state = &routes.app;
@@ -394,16 +391,16 @@ pub async fn cancel(routes: super::cancellations::CancelRouteState, req: Request
             caller.require(&PUBLISHERS)?;
             let performance = load_for_change(state, &performance_id(&req)?, &caller).await?;
             let body: CancelShowtimeRequest = parse_json(&req)?;
-            let reason = crate::domain::rules::Text {
-                max: 500,
-                required: true,
-                multiline: true,
-            }
-            .check("reason", &body.reason)
-            .map_err(|e| AppError::Validation(vec![e]))?;
+            let reason = crate::domain::rules::REASON
+                .check("reason", &body.reason)
+                .map_err(|e| AppError::Validation(vec![e]))?;
             let showtime = path_showtime(state, &req, &performance.id).await?;
             let progress = cancel_one(&routes, &caller, showtime, &reason).await?;
-            Ok(progress_response(StatusCode::ACCEPTED, &progress, &performance.id))
+            Ok(progress_response(
+                StatusCode::ACCEPTED,
+                &progress,
+                &performance.id,
+            ))
         }
         .await,
     )
@@ -418,22 +415,30 @@ pub async fn cancellation(state: AppState, req: Request) -> Response<Body> {
             caller.require(&PUBLISHERS)?;
             let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
             let showtime = path_showtime(&state, &req, &performance.id).await?;
-            let progress = state
-                .store
-                .sweep_progress(&showtime.id)
-                .await?
-                .ok_or(AppError::NotFound {
-                    entity: "cancellation of showtime",
-                    id: showtime.id,
-                })?;
-            Ok(progress_response(StatusCode::OK, &progress, &performance.id))
+            let progress =
+                state
+                    .store
+                    .sweep_progress(&showtime.id)
+                    .await?
+                    .ok_or(AppError::NotFound {
+                        entity: "cancellation of showtime",
+                        id: showtime.id,
+                    })?;
+            Ok(progress_response(
+                StatusCode::OK,
+                &progress,
+                &performance.id,
+            ))
         }
         .await,
     )
 }
 
 /// The reservations a change of time or venue affects: every CONFIRMED one, as `{reservationId, memberId}`.
-async fn sold_reservations(state: &AppState, showtime_id: &str) -> Result<Vec<serde_json::Value>, AppError> {
+async fn sold_reservations(
+    state: &AppState,
+    showtime_id: &str,
+) -> Result<Vec<serde_json::Value>, AppError> {
     let mut affected = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

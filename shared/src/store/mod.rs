@@ -32,6 +32,9 @@
 //! | H3 | release a hold (cancel, expire, fail) | `GetItem` reservation, per seat `UpdateItem` `#status = :held AND holder = :res` → AVAILABLE (failed condition = nothing to release), then `UpdateItem` reservation `#status = :held AND version = :seen` → final status | same items |
 //! | H4 | a showtime's seat map: the seats with an item (missing = AVAILABLE) | `Query` per block partition (blocks concurrently, paginated), eventually consistent | `PK = SHOW#<showtimeId>#B#<block>` for each block of the map |
 //! | H5 | some seats' states (hold failed without reasons) | `BatchGetItem`, consistent | seat keys |
+//! | H6 | change a hold's seats | `TransactWriteItems`: Put reservation `#status = :held AND version = :seen AND holdExpiresAt >= :now` + ConditionCheck no payment item + per gained seat the H1 update + per given-up seat the H3 release | `RES#<id>`/`META`, `RES#<id>`/`PAY#pay-<id>`, seat items |
+//! | C1–C4 | cancellations and an organizer's sweep: see [`cancellations`] | | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION`, `SHOW#<showtimeId>`/`CXLFAIL#<run>#<reservationId>` |
+//! | PY1–PY7 | payments (start on the hold's version, outcome, refunds, by status / member / performance): see [`payments`] | | `RES#<id>`/`PAY#pay-<id>`; GSI1 `MEMBER#<memberId>#PAY`, GSI2 `PAYSTATUS#<STATUS>`, GSI3 `PERF#<performanceId>#PAY` |
 //! | R1 | get a reservation by id | `GetItem`, consistent | `PK = RES#<id>`, `SK = META` |
 //! | R2 | a member's reservations, newest first | `Query` GSI1, descending; optional status `FilterExpression` | `GSI1PK = MEMBER#<memberId>#RES`, `GSI1SK = <createdAt>#<id>` |
 //! | R3 | a showtime's reservations, newest first | `Query` GSI2, descending; same filter | `GSI2PK = SHOW#<showtimeId>#RES`, `GSI2SK = <createdAt>#<id>` |

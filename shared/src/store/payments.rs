@@ -176,7 +176,9 @@ impl Store {
         let (index, pk_name, sk_name, partition) = match listing {
             PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{m}#PAY")),
             PaymentListing::Performance(p) => (GSI3, GSI3PK, GSI3SK, format!("PERF#{p}#PAY")),
-            PaymentListing::Status(st) => (GSI2, GSI2PK, GSI2SK, format!("PAYSTATUS#{}", st.as_str())),
+            PaymentListing::Status(st) => {
+                (GSI2, GSI2PK, GSI2SK, format!("PAYSTATUS#{}", st.as_str()))
+            }
         };
         let start_key = cursor
             .map(|raw| cursors::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))

@@ -33,11 +33,11 @@
 //! condition then sees HELD and fails). Confirm and release fail on a missing item (a comparison with a missing
 //! attribute is false): a seat nobody holds is neither sold nor released.
 
+use super::cancellations::Counted;
 use super::reservations::{reservation_item, reservation_key};
 use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTEMPTS, TYPE};
-use super::cancellations::Counted;
 use crate::domain::reservation::{Change, Reservation, ReservationStatus};
-use crate::domain::seat::{seat_list, can_hold, SeatId, SeatState, SeatStatus};
+use crate::domain::seat::{can_hold, seat_list, SeatId, SeatState, SeatStatus};
 use crate::domain::showtime::{block_of, Showtime};
 use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -166,7 +166,6 @@ pub(crate) fn failed_seats(reasons: &[CancellationReason], seats: &[SeatId]) -> 
 fn instant(epoch_seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(epoch_seconds).unwrap_or_else(|_| OffsetDateTime::now_utc())
 }
-
 
 impl Store {
     /// The hold update of one seat, under the [`can_hold`] condition.
@@ -461,7 +460,11 @@ impl Store {
             if let Some(change) = change {
                 next.changes.push(change.clone());
             }
-            let mut sets = vec!["#status = :final", "version = :next", "updatedAt = :updatedAt"];
+            let mut sets = vec![
+                "#status = :final",
+                "version = :next",
+                "updatedAt = :updatedAt",
+            ];
             let mut update = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(reservation_key(&stored.id)))
@@ -478,19 +481,33 @@ impl Store {
             }
             if let Some(change) = change {
                 sets.push("changes = list_append(if_not_exists(changes, :none), :change)");
-                let value: aws_sdk_dynamodb::types::AttributeValue = serde_dynamo::to_attribute_value(change)
-                    .map_err(|e| AppError::Corrupt(e.to_string()))?;
+                let value: aws_sdk_dynamodb::types::AttributeValue =
+                    serde_dynamo::to_attribute_value(change)
+                        .map_err(|e| AppError::Corrupt(e.to_string()))?;
                 update = update
-                    .expression_attribute_values(":none", aws_sdk_dynamodb::types::AttributeValue::L(vec![]))
-                    .expression_attribute_values(":change", aws_sdk_dynamodb::types::AttributeValue::L(vec![value]));
+                    .expression_attribute_values(
+                        ":none",
+                        aws_sdk_dynamodb::types::AttributeValue::L(vec![]),
+                    )
+                    .expression_attribute_values(
+                        ":change",
+                        aws_sdk_dynamodb::types::AttributeValue::L(vec![value]),
+                    );
             }
-            let update = built(update.update_expression(format!("SET {}", sets.join(", "))).build())?;
+            let update = built(
+                update
+                    .update_expression(format!("SET {}", sets.join(", ")))
+                    .build(),
+            )?;
             let mut items = vec![TransactWriteItem::builder().update(update).build()];
             if let Some(counted) = progress {
                 items.push(self.progress_update(&stored.showtime_id, counted)?);
             }
             match self
-                .transact(items, "the reservation is being changed by another request; try again")
+                .transact(
+                    items,
+                    "the reservation is being changed by another request; try again",
+                )
                 .await?
             {
                 Ok(()) => return Ok(next),

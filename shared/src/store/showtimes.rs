@@ -81,6 +81,22 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
+    /// Pattern S3, every page: all the showtimes of a performance, earliest first.
+    pub async fn all_showtimes(&self, performance_id: &str) -> Result<Vec<Showtime>, AppError> {
+        let mut showtimes = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .list_showtimes(performance_id, 100, cursor.as_deref())
+                .await?;
+            showtimes.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(showtimes),
+            }
+        }
+    }
+
     /// Pattern S4: writes a changed showtime only if it is still at `previous_version` (optimistic concurrency);
     /// otherwise [`AppError::PreconditionFailed`] and nothing is written. Seat items are not touched (they carry
     /// no price; the seat map's rows and columns must not change once seats exist).
