@@ -154,6 +154,10 @@ pub enum Step {
         cursor: String,
         #[serde(default)]
         seen: u64,
+        /// Empty on the first pass (every reservation); on the second, only those created from then on
+        /// (and they are not counted again).
+        #[serde(default)]
+        since: String,
     },
     /// Showtime sweep: one reservation (released, or refunded in full and cancelled).
     CancelForShowtime {
@@ -388,22 +392,35 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             showtime_id,
             cursor,
             seen,
+            since,
         } => {
-            let page = store
-                .list_reservations(
-                    crate::store::reservations::ReservationListing::Showtime(&showtime_id),
-                    None,
-                    SWEEP_PAGE,
-                    (!cursor.is_empty()).then_some(cursor.as_str()),
-                )
-                .await?;
+            let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
+            let page = if since.is_empty() {
+                store
+                    .list_reservations(
+                        crate::store::reservations::ReservationListing::Showtime(&showtime_id),
+                        None,
+                        SWEEP_PAGE,
+                        cursor,
+                    )
+                    .await?
+            } else {
+                store
+                    .list_showtime_reservations_since(&showtime_id, &since, SWEEP_PAGE, cursor)
+                    .await?
+            };
             let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
-            let seen = seen + ids.len() as u64;
+            let seen = if since.is_empty() {
+                seen + ids.len() as u64
+            } else {
+                seen
+            };
             Ok(json!({
                 "ids": ids,
                 "cursor": page.next_cursor.clone().unwrap_or_default(),
                 "more": page.next_cursor.is_some(),
                 "seen": seen,
+                "since": since,
             }))
         }
         Step::CancelForShowtime {
@@ -803,7 +820,17 @@ impl SagaClient {
             self.sweep_arn.as_deref(),
             "SWEEP_STATE_MACHINE_ARN",
             &format!("{showtime_id}-{run}"),
-            json!({"showtimeId": showtime_id, "run": run, "reason": reason, "page": {"cursor": "", "seen": 0}}),
+            json!({
+                "showtimeId": showtime_id,
+                "run": run,
+                "reason": reason,
+                "page": {"cursor": "", "seen": 0, "since": ""},
+                // The second pass looks at reservations made from 10 s before the showtime was
+                // cancelled on (the index is eventually consistent).
+                "recheckSince": crate::domain::performance::format_instant(
+                    OffsetDateTime::now_utc() - time::Duration::seconds(10)
+                ),
+            }),
         )
         .await
     }
@@ -903,6 +930,77 @@ mod tests {
             serde_json::from_value::<PaymentInput>(json!({"method": "WALLET", "x": 1})).is_err()
         );
         assert!(serde_json::from_value::<PaymentInput>(json!({"method": "CASH"})).is_err());
+    }
+
+    /// Every Task of the three state machines sends a payload this function reads as a step, and every error
+    /// of ours they retry or catch is one a step raises.
+    #[test]
+    fn every_task_of_the_state_machines_is_a_step() {
+        fn sample(key: &str) -> Value {
+            match key {
+                "seen" | "run" | "total" => json!(1),
+                "payment" => json!({"method": "WALLET"}),
+                "status" => json!("EXPIRED"),
+                "error" => json!({"Error": "HoldEnded", "Cause": "x"}),
+                _ => json!("x"),
+            }
+        }
+        fn walk(v: &Value, steps: &mut Vec<Value>, errors: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::Object(payload)) = map.get("Payload") {
+                        let concrete: serde_json::Map<String, Value> = payload
+                            .iter()
+                            .map(|(k, v)| match k.strip_suffix(".$") {
+                                Some(name) => (name.to_string(), sample(name)),
+                                None => (k.clone(), v.clone()),
+                            })
+                            .collect();
+                        steps.push(Value::Object(concrete));
+                    }
+                    if let Some(Value::Array(names)) = map.get("ErrorEquals") {
+                        errors.extend(names.iter().filter_map(|n| n.as_str().map(str::to_string)));
+                    }
+                    map.values().for_each(|v| walk(v, steps, errors));
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, steps, errors)),
+                _ => {}
+            }
+        }
+        let ours = [
+            "HoldEnded",
+            "PaymentDeclined",
+            "InsufficientPoints",
+            "PaymentTransient",
+            "Transient",
+            "Invalid",
+        ];
+        for file in [
+            "reservation.asl.json",
+            "cancellation.asl.json",
+            "showtime-cancellation.asl.json",
+        ] {
+            let path = format!("{}/../statemachines/{file}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("the state machine");
+            let doc: Value = serde_json::from_str(&text).expect("JSON");
+            let (mut steps, mut errors) = (Vec::new(), Vec::new());
+            walk(&doc, &mut steps, &mut errors);
+            assert!(!steps.is_empty(), "{file}");
+            for step in steps {
+                assert!(
+                    serde_json::from_value::<Step>(step.clone()).is_ok(),
+                    "{file}: {step} is not a step"
+                );
+            }
+            for e in errors {
+                assert!(
+                    ours.contains(&e.as_str())
+                        || e.starts_with("States.")
+                        || e.starts_with("Lambda."),
+                    "{file}: {e} is no error a step raises"
+                );
+            }
+        }
     }
 
     #[test]

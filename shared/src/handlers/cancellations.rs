@@ -580,7 +580,11 @@ pub async fn quote(state: AppState, req: Request) -> Response<Body> {
         async {
             let caller = caller(&req)?;
             let seats = seats_query(&req)?;
-            let waive = query_param(&req, "waiveFee").as_deref() == Some("true");
+            let waive = match query_param(&req, "waiveFee").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(AppError::invalid("waiveFee", "must be true or false")),
+            };
             let r = path_reservation(&state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) != ReservationStatus::Confirmed {

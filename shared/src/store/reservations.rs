@@ -165,6 +165,46 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Pattern R3 from an instant on: one page of a showtime's reservations created at or after `since`
+    /// (RFC 3339, compared as the sort key's prefix), oldest first. The organizer's sweep looks again at the
+    /// last moments before the showtime was cancelled, which the index may not have shown yet the first time.
+    pub async fn list_showtime_reservations_since(
+        &self,
+        showtime_id: &str,
+        since: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Reservation>, AppError> {
+        let partition = format!("SHOW#{showtime_id}#RES");
+        let start_key = cursor
+            .map(|raw| cursor::decode(raw, &[PK, SK, GSI2PK, GSI2SK], GSI2PK, &partition))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("#pk = :pk AND #sk >= :since")
+            .expression_attribute_names("#pk", GSI2PK)
+            .expression_attribute_names("#sk", GSI2SK)
+            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":since", s(since))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor::encode);
+        Ok(Page { items, next_cursor })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
