@@ -440,8 +440,9 @@ pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
         async {
             let state = &routes.app;
             let caller = caller(&req)?;
+            // The body is optional: none, or JSON `null`, is no reason and no waiver.
             let body: CancelRequest = if has_body(&req) {
-                parse_json(&req)?
+                parse_json::<Option<CancelRequest>>(&req)?.unwrap_or_default()
             } else {
                 CancelRequest::default()
             };
