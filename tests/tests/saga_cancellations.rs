@@ -28,16 +28,19 @@ fn id_of(reply: &Reply) -> String {
         .to_string()
 }
 
-/// `DELETE /reservations/{id}` with `Prefer: wait=10` and an optional body.
+/// `DELETE /reservations/{id}` with `Prefer: wait=10` and an optional body; a 202 (the refund took longer
+/// than the wait, on a loaded machine) is followed until the cancellation is done and answered as the 200
+/// would have been.
 async fn cancel(who: &Member, id: &str, body: Option<&Value>) -> Reply {
     let auth = who.auth();
-    call(
+    let reply = call(
         Method::DELETE,
         &format!("/reservations/{id}"),
         body,
         &[("authorization", auth.as_str()), ("prefer", "wait=10")],
     )
-    .await
+    .await;
+    finished(who, reply).await
 }
 
 async fn cancel_seats(who: &Member, id: &str, seats: &[(u32, u32)]) -> Reply {
@@ -46,13 +49,56 @@ async fn cancel_seats(who: &Member, id: &str, seats: &[(u32, u32)]) -> Reply {
         .map(|(row, col)| json!({"row": row, "col": col}))
         .collect();
     let auth = who.auth();
-    call(
+    let reply = call(
         Method::POST,
         &format!("/reservations/{id}/cancellations"),
         Some(&json!({"seats": seats})),
         &[("authorization", auth.as_str()), ("prefer", "wait=10")],
     )
-    .await
+    .await;
+    finished(who, reply).await
+}
+
+/// A 202 cancellation followed to its end: 200 with the reservation and the finished cancellation.
+async fn finished(who: &Member, reply: Reply) -> Reply {
+    if reply.status != 202 {
+        return reply;
+    }
+    let id = reply.json["reservation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let cancellation = reply.json["cancellation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = who
+            .call(Method::GET, &format!("/reservations/{id}"), None)
+            .await;
+        let done = r.json["cancellations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["id"] == cancellation.as_str())
+            .cloned();
+        if let Some(c) = done {
+            let body = json!({"reservation": r.json, "cancellation": c});
+            return Reply {
+                status: 200,
+                text: body.to_string(),
+                json: body,
+                ..r
+            };
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cancellation {cancellation} did not finish: {}",
+            r.text
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 async fn quote(who: &Member, id: &str, query: &str) -> Reply {
