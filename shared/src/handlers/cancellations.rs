@@ -13,7 +13,7 @@
 
 use crate::auth::{caller, Caller};
 use crate::cancellation::{begin, new_cancellation, publish_hold_cancelled, quote_for};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::new_id;
 use crate::domain::refund::{Canceller, Quote};
 use crate::domain::reservation::{
     Actor, Cancellation, Change, Reservation, ReservationStatus, ReservationView, ReservedSeat,
@@ -21,7 +21,7 @@ use crate::domain::reservation::{
 use crate::domain::seat::{validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::{AppError, FieldError};
 use crate::events::{Event, EventType, Publisher};
-use crate::http::{into_response, json_response, parse_json, path_param, query_param};
+use crate::http::{into_response, json_response, parse_json, query_param};
 use crate::runtime::AppState;
 use crate::saga::SagaClient;
 use lambda_http::http::StatusCode;
@@ -124,21 +124,6 @@ fn not_found(id: &str) -> AppError {
         entity: "reservation",
         id: id.to_string(),
     }
-}
-
-async fn path_reservation(
-    state: &AppState,
-    req: &Request,
-    caller: &Caller,
-) -> Result<Reservation, AppError> {
-    let raw = path_param(req, "reservationId")?;
-    let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
-    state
-        .store
-        .get_reservation(&id)
-        .await?
-        .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
-        .ok_or_else(|| not_found(&id))
 }
 
 /// Who is acting, and the rules that follow: an admin on someone else's reservation must say why; only
@@ -447,7 +432,7 @@ pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
                 CancelRequest::default()
             };
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
-            let mut r = path_reservation(state, &req, &caller).await?;
+            let mut r = super::reservations::own_reservation(state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             let (actor_kind, _) = actor(&caller, &r, &body.reason, body.waive_fee)?;
             if r.effective_status(now) == ReservationStatus::Held {
@@ -508,7 +493,7 @@ pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
             let body: CancelSeatsRequest = parse_json(&req)?;
             let seats = unique_seats(&body.seats)?;
-            let r = path_reservation(state, &req, &caller).await?;
+            let r = super::reservations::own_reservation(state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) == ReservationStatus::Held {
                 return Err(AppError::Conflict(format!(
@@ -586,7 +571,7 @@ pub async fn quote(state: AppState, req: Request) -> Response<Body> {
                 Some("true") => true,
                 Some(_) => return Err(AppError::invalid("waiveFee", "must be true or false")),
             };
-            let r = path_reservation(&state, &req, &caller).await?;
+            let r = super::reservations::own_reservation(&state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) != ReservationStatus::Confirmed {
                 return Err(match r.effective_status(now) {
@@ -624,7 +609,7 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let state = &routes.app;
             let caller = caller(&req)?;
             let body: ChangeSeatsRequest = parse_json(&req)?;
-            let r = path_reservation(state, &req, &caller).await?;
+            let r = super::reservations::own_reservation(state, &req, &caller).await?;
             let (actor_kind, _) = actor(&caller, &r, &body.reason, false)?;
             let now = OffsetDateTime::now_utc();
             match r.effective_status(now.unix_timestamp()) {

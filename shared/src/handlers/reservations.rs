@@ -256,7 +256,7 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
 }
 
 /// The reservation of the path, if the caller made it or is an admin; anybody else learns nothing (404).
-async fn own_reservation(
+pub(crate) async fn own_reservation(
     state: &AppState,
     req: &Request,
     caller: &crate::auth::Caller,
