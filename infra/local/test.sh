@@ -52,6 +52,12 @@ RESULTS="$STATE/cargo-test.log"
 status=0
 TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
   cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
+if [ "$status" -ne 0 ]; then
+  # What the stack saw while the tests failed: CI keeps only this output, not the state directory.
+  say "Tests failed: the gateway's and LocalStack's last errors"
+  grep -E ' (ERROR|WARN) ' "$STATE/gateway.log" | tail -n 40 || true
+  grep -E 'ERROR|Exception|Traceback' "$STATE/localstack.log" | tail -n 40 || true
+fi
 
 # The contract: schemathesis holds every route of the OpenAPI document to it (every check; coverage, fuzzing
 # and stateful phases), as a USER, an ORGANIZER and an ADMIN, on the same stack, bounded in time.

@@ -62,6 +62,30 @@ def faster_lambda_shutdown() -> None:
     LambdaService.stop = stop  # type: ignore[method-assign]
 
 
+@hooks.on_infra_start()
+def cached_jsonpath_parsing() -> None:
+    """Step Functions evaluates every JSONPath (``$.reservationId``, ``$$.Map.Item.Value``...) with
+    ``jsonpath_ng``'s ``parse``, which builds a new PLY parser, and so its LALR tables, on every call
+    (jsonpath_ng.ext.parser.ExtentedJsonPathParser.__init__ -> ply.yacc.yacc, tens of ms each). Sampled with
+    py-spy during the saga tests, that was over a third of LocalStack's CPU on 2 cores. A parsed path is an
+    immutable expression tree (``find`` only reads it), so parsing each distinct path once is safe across
+    threads and executions; the state machines here use a few hundred distinct paths."""
+    import functools
+
+    import jsonpath_ng
+    import jsonpath_ng.ext
+
+    from localstack.services.stepfunctions.asl.component.common.path import result_path
+    from localstack.services.stepfunctions.asl.utils import json_path
+
+    for module, parse in ((json_path, jsonpath_ng.ext.parse), (result_path, jsonpath_ng.parse)):
+        if getattr(module.parse, "_ticketing_patched", False):
+            continue
+        cached = functools.lru_cache(maxsize=4096)(parse)
+        cached._ticketing_patched = True  # type: ignore[attr-defined]
+        module.parse = cached  # type: ignore[attr-defined]
+
+
 @hooks.on_infra_shutdown()
 def kill_function_processes() -> None:
     """Belt and braces: LocalStack stops every execution environment at shutdown, which kills the function
