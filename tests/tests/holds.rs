@@ -153,9 +153,11 @@ async fn a_retried_hold_with_the_same_idempotency_key_is_one_reservation() {
     assert_eq!(map["held"], 1);
 }
 
-/// Requests in flight at once in the contention tests. 200 simultaneous cold starts of a debug binary on a
-/// 2-core machine time out in LocalStack; 64 at a time still races every request against dozens of others.
-const IN_FLIGHT: usize = 64;
+/// Requests in flight at once in the contention tests. Each needs two function environments (authorizer and
+/// handler), and LocalStack starts one per concurrent invocation: 64 at a time on a loaded 2-core CI machine
+/// left some cold starts past the gateway's 30 s integration timeout. 24 at a time still races every request
+/// against a couple of dozen others for the same four seats.
+const IN_FLIGHT: usize = 24;
 
 /// Hundreds of buyers, four seats: each seat goes to exactly one buyer, every loser hears which seat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
