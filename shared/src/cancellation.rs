@@ -16,7 +16,7 @@ use crate::domain::reservation::{
 use crate::domain::showtime::Showtime;
 use crate::domain::wallet::LedgerKind;
 use crate::error::AppError;
-use crate::events::{Event, EventType, Publisher};
+use crate::events::{Event, EventType};
 use crate::payments::test_mode::TestModeProvider;
 use crate::payments::{PaymentProvider, ProviderError, RefundRequest};
 use crate::saga::{SagaState, StepError};
@@ -58,6 +58,7 @@ pub async fn issue_refund(
     reservation_id: &str,
     refund_id: &str,
     amount: u64,
+    events: &(dyn Fn(&Payment, u64) -> Vec<Event> + Sync),
 ) -> Result<Option<Payment>, StepError> {
     for _ in 0..3 {
         let Some(mut payment) = store.get_payment(reservation_id).await? else {
@@ -108,7 +109,10 @@ pub async fn issue_refund(
         payment
             .refund(refund_id, amount, &now)
             .map_err(|e| StepError::Invalid(e.to_string()))?;
-        match store.replace_payment(&payment, seen).await {
+        match store
+            .replace_payment(&payment, seen, &events(&payment, amount))
+            .await
+        {
             Ok(()) => return Ok(Some(payment)),
             // Another refund of this payment was recorded meanwhile: read it again (the money of this one
             // moved once; its ledger line or provider key stops a second move).
@@ -174,6 +178,8 @@ pub async fn refund_step(
         reservation_id,
         &refund_id(cancellation_id),
         c.quote.refund,
+        // RefundIssued follows ReservationCancelled, from the publish step.
+        &|_, _| vec![],
     )
     .await?;
     Ok(json!({"refunded": c.quote.refund}))
@@ -251,10 +257,8 @@ pub async fn publish_step(
             json!({"refundId": refund_id(cancellation_id), "amount": c.quote.refund, "payment": crate::saga::payment_data(&p)}),
         ));
     }
-    // One after the other: consumers see the cancellation before its refund.
-    for event in &events {
-        state.publisher.publish(std::slice::from_ref(event)).await?;
-    }
+    // Recorded again on a retry: the same ids, so the same events (the publisher takes new items only).
+    state.store.record_events(&events).await?;
     Ok(json!({"published": events.len()}))
 }
 
@@ -377,12 +381,12 @@ pub async fn cancel_for_showtime(
                         released: 1,
                         ..Counted::default()
                     }),
+                    &|next| vec![hold_cancelled_event(next)],
                 )
                 .await;
             match released {
                 Ok(released) => {
                     if released.status == ReservationStatus::Cancelled {
-                        publish_hold_cancelled(&state.publisher, &released).await?;
                         if let Some(token) = store.payment_task(&released.id).await? {
                             if let Some(saga) = &state.saga {
                                 saga.end_wait(&token).await?;
@@ -459,27 +463,21 @@ pub fn organizer_cancellation_id(reservation_id: &str) -> String {
     format!("org-{reservation_id}")
 }
 
-/// `ReservationCancelled` for a hold given up before payment.
-pub async fn publish_hold_cancelled(
-    publisher: &Publisher,
-    r: &Reservation,
-) -> Result<(), AppError> {
-    publisher
-        .publish(&[Event::new(
-            EventType::ReservationCancelled,
-            &r.id,
-            &r.member_id,
-            &r.updated_at,
-            json!({
-                "reservation": crate::saga::summary(r),
-                "seats": r.seats,
-                "whole": true,
-                "fee": 0,
-                "refund": 0,
-                "actor": r.changes.last().map(|c| c.actor),
-                "reason": r.failure_reason,
-            }),
-        )])
-        .await?;
-    Ok(())
+/// `ReservationCancelled` for a hold given up before payment, recorded with the release.
+pub fn hold_cancelled_event(r: &Reservation) -> Event {
+    Event::new(
+        EventType::ReservationCancelled,
+        &r.id,
+        &r.member_id,
+        &r.updated_at,
+        json!({
+            "reservation": crate::saga::summary(r),
+            "seats": r.seats,
+            "whole": true,
+            "fee": 0,
+            "refund": 0,
+            "actor": r.changes.last().map(|c| c.actor),
+            "reason": r.failure_reason,
+        }),
+    )
 }

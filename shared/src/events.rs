@@ -1,10 +1,15 @@
 //! Domain events on the EventBridge bus: versioned JSON, one `detail-type` per event, the reservation id as
 //! the correlation id of everything that happens to it. Schemas: `docs/events.md`.
 //!
-//! An event is published by the saga step whose change it reports, after that change committed; a step that
-//! fails to publish fails and is retried by Step Functions, and its change is idempotent, so the event goes
-//! out at least once. Its `eventId` is derived from what happened (`<reservationId>:<type>`), so consumers
-//! drop duplicates by id.
+//! # Delivery: a transactional outbox
+//!
+//! An event is never sent by the code that makes its change. It is written as an item of the table
+//! ([`crate::store::outbox`]) in the same transaction as the change it reports, so it exists if and only if
+//! the change committed. The table's stream carries each new event item to the publisher function
+//! ([`crate::outbox`]), which puts it on the bus; a publisher that fails or crashes is given the same stream
+//! records again (the stream keeps them for 24 hours), so every event goes out at least once, whatever
+//! happens between the write and the publish. Its `eventId` is derived from what happened
+//! (`<reservationId>:<type>`), so consumers drop duplicates by id.
 
 use crate::error::AppError;
 use serde::Serialize;
@@ -101,6 +106,24 @@ impl Event {
     }
 }
 
+impl Event {
+    /// The table partition its item lives in: the aggregate it belongs to (a reservation, or a showtime for
+    /// the showtime events), so an aggregate's history reads back with one query.
+    pub fn partition(&self) -> String {
+        match self.kind {
+            EventType::ShowtimeCancelled | EventType::ShowtimeChanged => {
+                format!("SHOW#{}", self.correlation_id)
+            }
+            _ => format!("RES#{}", self.correlation_id),
+        }
+    }
+
+    /// The `detail` as it goes on the bus.
+    pub fn detail(&self) -> Result<String, AppError> {
+        serde_json::to_string(self).map_err(|e| AppError::Corrupt(e.to_string()))
+    }
+}
+
 /// Publishes to one bus.
 #[derive(Clone, Debug)]
 pub struct Publisher {
@@ -116,45 +139,51 @@ impl Publisher {
         }
     }
 
-    /// Publishes every event in one `PutEvents` (at most 10); any entry refused is an error (retried by the
-    /// saga step that publishes).
-    pub async fn publish(&self, events: &[Event]) -> Result<(), AppError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        if events.len() > 10 {
-            for chunk in events.chunks(10) {
-                Box::pin(self.publish(chunk)).await?;
+    /// Puts events given as (`detail-type`, `detail`) on the bus, in order, ten to a `PutEvents`. `Ok(n)` when
+    /// all `n` went out; `Err((i, why))` when entry `i` (and maybe some after it) was refused or the call
+    /// failed: the entries before `i` are on the bus.
+    pub async fn put(&self, entries: &[(&str, &str)]) -> Result<usize, (usize, AppError)> {
+        for (chunk_index, chunk) in entries.chunks(10).enumerate() {
+            let offset = chunk_index * 10;
+            let mut request = self.client.put_events();
+            for (detail_type, detail) in chunk {
+                request = request.entries(
+                    aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus)
+                        .source(SOURCE)
+                        .detail_type(*detail_type)
+                        .detail(*detail)
+                        .build(),
+                );
             }
-            return Ok(());
+            let out = request
+                .send()
+                .await
+                .map_err(|e| (offset, AppError::Dependency(format!("PutEvents: {e:?}"))))?;
+            if out.failed_entry_count() > 0 {
+                let first = out
+                    .entries()
+                    .iter()
+                    .position(|e| e.error_code().is_some())
+                    .unwrap_or(0);
+                let why = out.entries().get(first).map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.error_code().unwrap_or_default(),
+                        e.error_message().unwrap_or_default()
+                    )
+                });
+                return Err((
+                    offset + first,
+                    AppError::Dependency(format!(
+                        "PutEvents refused {} of {} events ({})",
+                        out.failed_entry_count(),
+                        chunk.len(),
+                        why.unwrap_or_default()
+                    )),
+                ));
+            }
         }
-        let mut request = self.client.put_events();
-        for event in events {
-            let detail =
-                serde_json::to_string(event).map_err(|e| AppError::Corrupt(e.to_string()))?;
-            request = request.entries(
-                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-                    .event_bus_name(&self.bus)
-                    .source(SOURCE)
-                    .detail_type(event.kind.as_str())
-                    .detail(detail)
-                    .build(),
-            );
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| AppError::Dependency(format!("PutEvents: {e:?}")))?;
-        if out.failed_entry_count() > 0 {
-            return Err(AppError::Dependency(format!(
-                "PutEvents refused {} of {} events",
-                out.failed_entry_count(),
-                events.len()
-            )));
-        }
-        for event in events {
-            tracing::info!(event_id = %event.event_id, event_type = event.kind.as_str(), correlation_id = %event.correlation_id, "event published");
-        }
-        Ok(())
+        Ok(entries.len())
     }
 }

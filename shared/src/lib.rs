@@ -15,6 +15,7 @@ pub mod events;
 pub mod handlers;
 pub mod http;
 pub mod openapi;
+pub mod outbox;
 pub mod payments;
 pub mod runtime;
 pub mod saga;

@@ -10,7 +10,7 @@ use crate::domain::performance::format_instant;
 use crate::domain::reservation::{Reservation, ReservationStatus};
 use crate::domain::wallet::{LedgerKind, WalletError};
 use crate::error::AppError;
-use crate::events::{Event, EventType, Publisher};
+use crate::events::{Event, EventType};
 use crate::payments::test_mode::TestModeProvider;
 use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::store::Store;
@@ -240,7 +240,6 @@ impl From<AppError> for StepError {
 #[derive(Clone, Debug)]
 pub struct SagaState {
     pub store: Store,
-    pub publisher: Publisher,
     /// Ends a pay-later wait when its hold is cancelled.
     pub saga: Option<SagaClient>,
 }
@@ -283,6 +282,17 @@ pub(crate) fn payment_data(p: &Payment) -> Value {
     })
 }
 
+/// `ReservationHeld`, recorded in the hold's own transaction.
+pub fn held_event(r: &Reservation) -> Event {
+    Event::new(
+        EventType::ReservationHeld,
+        &r.id,
+        &r.member_id,
+        &r.created_at,
+        json!({"reservation": summary(r), "holdExpiresAt": crate::domain::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
+    )
+}
+
 /// Runs one step; its output becomes the state's result.
 pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
     let store = &state.store;
@@ -297,16 +307,7 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                     r.effective_status(now)
                 )));
             }
-            state
-                .publisher
-                .publish(&[Event::new(
-                    EventType::ReservationHeld,
-                    &r.id,
-                    &r.member_id,
-                    &r.created_at,
-                    json!({"reservation": summary(&r), "holdExpiresAt": crate::domain::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
-                )])
-                .await?;
+            // ReservationHeld was recorded with the hold itself.
             // The pay-later wait lasts exactly as long as the hold.
             Ok(json!({"holdSeconds": (r.hold_expires_at - now).max(1)}))
         }
@@ -344,24 +345,25 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 )));
             }
             let now = OffsetDateTime::now_utc().unix_timestamp();
-            let confirmed = match store.confirm_seats(&r, now).await {
+            let confirmed = match store
+                .confirm_seats(&r, now, |c| {
+                    vec![Event::new(
+                        EventType::ReservationConfirmed,
+                        &c.id,
+                        &c.member_id,
+                        &c.updated_at,
+                        json!({"reservation": summary(c)}),
+                    )]
+                })
+                .await
+            {
                 Ok(c) => c,
                 Err(AppError::Conflict(why)) if !why.contains("try again") => {
                     return Err(StepError::HoldEnded(why))
                 }
                 Err(e) => return Err(e.into()),
             };
-            state
-                .publisher
-                .publish(&[Event::new(
-                    EventType::ReservationConfirmed,
-                    &confirmed.id,
-                    &confirmed.member_id,
-                    &confirmed.updated_at,
-                    json!({"reservation": summary(&confirmed)}),
-                )])
-                .await?;
-            Ok(json!({"status": "CONFIRMED"}))
+            Ok(json!({"status": confirmed.status}))
         }
         Step::Refund { reservation_id } => refund_in_full(state, &reservation_id).await,
         Step::RefundCancellation {
@@ -468,29 +470,22 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 }),
             };
             let r = reservation(store, &reservation_id).await?;
-            let released = store.release_seats(&r, status, Some(&reason)).await?;
-            let kind = match released.status {
-                ReservationStatus::Expired => EventType::ReservationExpired,
-                // Cancelled by its buyer (or the organizer) while the saga was under way: the canceller
-                // published it; this is the same event again, which consumers drop by its id.
-                ReservationStatus::Cancelled => {
-                    crate::cancellation::publish_hold_cancelled(&state.publisher, &released)
-                        .await?;
-                    return Ok(
-                        json!({"status": released.status, "reason": released.failure_reason}),
-                    );
-                }
-                _ => EventType::ReservationFailed,
-            };
-            state
-                .publisher
-                .publish(&[Event::new(
-                    kind,
-                    &released.id,
-                    &released.member_id,
-                    &released.updated_at,
-                    json!({"reservation": summary(&released), "reason": released.failure_reason}),
-                )])
+            // A hold cancelled by its buyer (or the organizer) while the saga was under way is returned as
+            // it is: the canceller recorded ReservationCancelled with it.
+            let released = store
+                .release_seats(&r, status, Some(&reason), &|next| {
+                    let kind = match next.status {
+                        ReservationStatus::Expired => EventType::ReservationExpired,
+                        _ => EventType::ReservationFailed,
+                    };
+                    vec![Event::new(
+                        kind,
+                        &next.id,
+                        &next.member_id,
+                        &next.updated_at,
+                        json!({"reservation": summary(next), "reason": next.failure_reason}),
+                    )]
+                })
                 .await?;
             Ok(json!({"status": released.status, "reason": released.failure_reason}))
         }
@@ -596,39 +591,29 @@ async fn pay(
                 }
             }
         };
-    let event = match outcome {
+    let kind = match outcome {
         Ok((reference, card)) => {
             payment
                 .complete(reference, card, &now)
                 .map_err(|e| StepError::Invalid(e.to_string()))?;
-            store.replace_payment(&payment, seen).await?;
-            Event::new(
-                EventType::PaymentCompleted,
-                &r.id,
-                &r.member_id,
-                &now,
-                payment_data(&payment),
-            )
+            Ok(EventType::PaymentCompleted)
         }
         Err(err) => {
             payment
                 .fail(err.reason(), &now)
                 .map_err(|e| StepError::Invalid(e.to_string()))?;
-            store.replace_payment(&payment, seen).await?;
-            state
-                .publisher
-                .publish(&[Event::new(
-                    EventType::PaymentFailed,
-                    &r.id,
-                    &r.member_id,
-                    &now,
-                    payment_data(&payment),
-                )])
-                .await?;
-            return Err(err);
+            Err(err)
         }
     };
-    state.publisher.publish(&[event]).await?;
+    let event = Event::new(
+        *kind.as_ref().unwrap_or(&EventType::PaymentFailed),
+        &r.id,
+        &r.member_id,
+        &now,
+        payment_data(&payment),
+    );
+    store.replace_payment(&payment, seen, &[event]).await?;
+    kind?;
     Ok(json!({"paymentStatus": payment.status}))
 }
 
@@ -641,33 +626,32 @@ async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value
     if payment.kept() == 0 || payment.refund_ids.contains(&refund_id) {
         return Ok(json!({"refunded": 0}));
     }
-    let Some(payment) =
-        cancellation::issue_refund(&state.store, reservation_id, &refund_id, amount).await?
-    else {
-        return Ok(json!({"refunded": 0}));
-    };
-    state
-        .publisher
-        .publish(&[Event::new(
+    let refunded = |p: &Payment, amount: u64| {
+        vec![Event::new(
             EventType::RefundIssued,
             reservation_id,
-            &payment.member_id,
-            &payment.updated_at,
-            json!({"refundId": refund_id, "amount": amount, "payment": payment_data(&payment)}),
-        )])
-        .await?;
+            &p.member_id,
+            &p.updated_at,
+            json!({"refundId": refund_id, "amount": amount, "payment": payment_data(p)}),
+        )]
+    };
+    if cancellation::issue_refund(&state.store, reservation_id, &refund_id, amount, &refunded)
+        .await?
+        .is_none()
+    {
+        return Ok(json!({"refunded": 0}));
+    }
     Ok(json!({"refunded": amount}))
 }
 
 impl SagaState {
-    /// Reads `TABLE_NAME` and `EVENT_BUS_NAME` and builds the clients. No network I/O.
+    /// Reads `TABLE_NAME` and builds the clients. No network I/O. (Events are recorded in the table, the
+    /// outbox; the publisher puts them on the bus.)
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-        let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| "EVENT_BUS_NAME is not set")?;
         let config = crate::aws::sdk_config().await;
         Ok(SagaState {
             store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
-            publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
             saga: Some(SagaClient::from_env().await),
         })
     }

@@ -635,6 +635,13 @@ impl EventTap {
         }
     }
 
+    /// How many copies of the `kind` event of `reservation_id` arrived so far (delivery is at least once).
+    pub fn copies(&self, reservation_id: &str, kind: &str) -> usize {
+        self.seen.get(reservation_id).map_or(0, |events| {
+            events.iter().filter(|e| e["type"] == kind).count()
+        })
+    }
+
     /// Waits (up to 30 s) for an event of `kind` about showtime `showtime_id` (correlated by it) that
     /// `matches`, valid against its schema; returns it.
     pub async fn expect_showtime(

@@ -297,7 +297,10 @@ async fn an_expired_hold_is_taken_by_the_next_buyer() {
         .expect("read")
         .expect("exists");
     assert!(
-        store.confirm_seats(&ada_res, now).await.is_err(),
+        store
+            .confirm_seats(&ada_res, now, |_| Vec::new())
+            .await
+            .is_err(),
         "the old holder cannot confirm"
     );
     let bob_res: Reservation = store
@@ -306,7 +309,7 @@ async fn an_expired_hold_is_taken_by_the_next_buyer() {
         .expect("read")
         .expect("exists");
     let confirmed = store
-        .confirm_seats(&bob_res, now)
+        .confirm_seats(&bob_res, now, |_| Vec::new())
         .await
         .expect("the new holder confirms");
     assert_eq!(confirmed.status.as_str(), "CONFIRMED");
@@ -386,7 +389,7 @@ async fn bad_holds_are_clear_4xx() {
     showtime.details.starts_at = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
     showtime.version += 1;
     store
-        .replace_showtime(&showtime, previous)
+        .replace_showtime(&showtime, previous, &[])
         .await
         .expect("move it into the past");
     hold(&ada, &show, &[(1, 1)])
@@ -398,7 +401,7 @@ async fn bad_holds_are_clear_4xx() {
         .cancel(time::OffsetDateTime::now_utc())
         .expect("cancel");
     store
-        .replace_showtime(&showtime, previous)
+        .replace_showtime(&showtime, previous, &[])
         .await
         .expect("cancel it");
     hold(&ada, &show, &[(1, 1)])

@@ -12,7 +12,7 @@
 //! that.
 
 use crate::auth::{caller, Caller};
-use crate::cancellation::{begin, new_cancellation, publish_hold_cancelled, quote_for};
+use crate::cancellation::{begin, hold_cancelled_event, new_cancellation, quote_for};
 use crate::domain::ids::new_id;
 use crate::domain::refund::{Canceller, Quote};
 use crate::domain::reservation::{
@@ -20,7 +20,7 @@ use crate::domain::reservation::{
 };
 use crate::domain::seat::{validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::{AppError, FieldError};
-use crate::events::{Event, EventType, Publisher};
+use crate::events::{Event, EventType};
 use crate::http::{into_response, json_response, parse_json, query_param};
 use crate::runtime::AppState;
 use crate::saga::SagaClient;
@@ -31,22 +31,18 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
-/// What the cancellation routes need: the table, the sagas, the bus.
+/// What the cancellation routes need: the table and the sagas.
 #[derive(Clone, Debug)]
 pub struct CancelRouteState {
     pub app: AppState,
     pub saga: SagaClient,
-    pub publisher: Publisher,
 }
 
 impl CancelRouteState {
     pub async fn from_env() -> Result<Self, crate::runtime::Error> {
-        let bus = std::env::var("EVENT_BUS_NAME").map_err(|_| "EVENT_BUS_NAME is not set")?;
-        let config = crate::aws::sdk_config().await;
         Ok(CancelRouteState {
             app: AppState::from_env().await?,
             saga: SagaClient::from_env().await,
-            publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
         })
     }
 }
@@ -381,6 +377,7 @@ async fn release_hold(
             Some(why),
             Some(&change(caller, actor, "HOLD_CANCELLED", reason)),
             None,
+            &|next| vec![hold_cancelled_event(next)],
         )
         .instrument(span.clone())
         .await
@@ -406,11 +403,6 @@ async fn release_hold(
             &released,
             OffsetDateTime::now_utc().unix_timestamp(),
         ));
-    }
-    if released.version == r.version + 1 {
-        publish_hold_cancelled(&routes.publisher, &released)
-            .instrument(span.clone())
-            .await?;
     }
     if let Some(token) = state.store.payment_task(&released.id).await? {
         routes.saga.end_wait(&token).instrument(span).await?;
@@ -653,30 +645,24 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             next.changes
                 .push(change(&caller, actor_kind, "SEATS_CHANGED", body.reason));
             let span = tracing::info_span!("change_seats", correlation_id = %r.id);
+            let changed_event = Event::keyed(
+                EventType::ReservationChanged,
+                &next.id,
+                &next.version.to_string(),
+                &next.member_id,
+                &next.updated_at,
+                json!({"reservation": crate::saga::summary(&next), "previousSeats": r.seats}),
+            );
             match state
                 .store
-                .change_hold(&r, &next, now.unix_timestamp())
-                .instrument(span.clone())
+                .change_hold(&r, &next, now.unix_timestamp(), &[changed_event])
+                .instrument(span)
                 .await?
             {
-                crate::store::seats::HoldOutcome::Held(changed) => {
-                    routes
-                        .publisher
-                        .publish(&[Event::keyed(
-                            EventType::ReservationChanged,
-                            &changed.id,
-                            &changed.version.to_string(),
-                            &changed.member_id,
-                            &changed.updated_at,
-                            json!({"reservation": crate::saga::summary(&changed), "previousSeats": r.seats}),
-                        )])
-                        .instrument(span)
-                        .await?;
-                    Ok(json_response(
-                        StatusCode::OK,
-                        &changed.view(now.unix_timestamp()),
-                    ))
-                }
+                crate::store::seats::HoldOutcome::Held(changed) => Ok(json_response(
+                    StatusCode::OK,
+                    &changed.view(now.unix_timestamp()),
+                )),
                 crate::store::seats::HoldOutcome::Unavailable(taken) => {
                     Err(AppError::SeatsUnavailable(taken))
                 }

@@ -217,7 +217,11 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
     let span = tracing::info_span!("hold", correlation_id = %reservation.id);
     let outcome = state
         .store
-        .hold_seats(&reservation, now.unix_timestamp())
+        .hold_seats(
+            &reservation,
+            now.unix_timestamp(),
+            &[crate::saga::held_event(&reservation)],
+        )
         .instrument(span.clone())
         .await?;
     let _entered = span.enter();

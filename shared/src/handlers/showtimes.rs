@@ -165,7 +165,6 @@ pub async fn update(
                     now + time::Duration::days(crate::domain::refund::CHANGE_FREE_DAYS),
                 ));
             }
-            state.store.replace_showtime(&showtime, previous).await?;
             // One event per 500 reservations keeps each well under EventBridge's 256 KB.
             let events: Vec<_> = affected
                 .chunks(500)
@@ -189,7 +188,7 @@ pub async fn update(
                     )
                 })
                 .collect();
-            routes.publisher.publish(&events).await?;
+            state.store.replace_showtime(&showtime, previous, &events).await?;
             Ok(showtime_response(StatusCode::OK, &showtime))
         }
         .await,
@@ -344,21 +343,21 @@ pub(crate) async fn cancel_one(
         let previous = showtime.version;
         if showtime.cancel(now).is_ok() {
             showtime.cancellation_reason = Some(reason.to_string());
-            state.store.replace_showtime(&showtime, previous).await?;
-            routes
-                .publisher
-                .publish(&[crate::events::Event::new(
-                    crate::events::EventType::ShowtimeCancelled,
-                    &showtime.id,
-                    &caller.member_id,
-                    &showtime.updated_at,
-                    serde_json::json!({
-                        "showtimeId": showtime.id,
-                        "performanceId": showtime.performance_id,
-                        "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
-                        "reason": reason,
-                    }),
-                )])
+            let cancelled = crate::events::Event::new(
+                crate::events::EventType::ShowtimeCancelled,
+                &showtime.id,
+                &caller.member_id,
+                &showtime.updated_at,
+                serde_json::json!({
+                    "showtimeId": showtime.id,
+                    "performanceId": showtime.performance_id,
+                    "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
+                    "reason": reason,
+                }),
+            );
+            state
+                .store
+                .replace_showtime(&showtime, previous, &[cancelled])
                 .await?;
         }
     }

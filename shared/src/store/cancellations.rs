@@ -98,8 +98,13 @@ impl Store {
 
     /// C1: stores `next` (the whole reservation) if the stored version is still `seen`.
     pub async fn replace_reservation(&self, next: &Reservation, seen: u64) -> Result<(), AppError> {
-        self.put_if_version(reservation_item(next)?, seen, "reservation", &next.id)
-            .await
+        self.put_if_version(
+            reservation_item(next)?,
+            seen,
+            ("reservation", &next.id),
+            &[],
+        )
+        .await
     }
 
     /// C2: gives back `seats` (SOLD to `stored`) and stores `next` (the reservation after the cancellation), in

@@ -34,6 +34,7 @@
 //! | H5 | some seats' states (hold failed without reasons) | `BatchGetItem`, consistent | seat keys |
 //! | H6 | change a hold's seats | `TransactWriteItems`: Put reservation `#status = :held AND version = :seen AND holdExpiresAt >= :now` + ConditionCheck no payment item + per gained seat the H1 update + per given-up seat the H3 release | `RES#<id>`/`META`, `RES#<id>`/`PAY#pay-<id>`, seat items |
 //! | C1–C4 | cancellations and an organizer's sweep: see [`cancellations`] | | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION`, `SHOW#<showtimeId>`/`CXLFAIL#<run>#<reservationId>` |
+//! | E1–E3 | events: recorded in the transaction of the change they report, published from the table's stream, a member's history: see [`outbox`] | | `<aggregate>`/`EVT#<eventId>`; GSI1 `MEMBER#<memberId>#EVT` |
 //! | PY1–PY7 | payments (start on the hold's version, outcome, refunds, by status / member / performance): see [`payments`] | | `RES#<id>`/`PAY#pay-<id>`; GSI1 `MEMBER#<memberId>#PAY`, GSI2 `PAYSTATUS#<STATUS>`, GSI3 `PERF#<performanceId>#PAY` |
 //! | R1 | get a reservation by id | `GetItem`, consistent | `PK = RES#<id>`, `SK = META` |
 //! | R2 | a member's reservations, newest first | `Query` GSI1, descending; optional status `FilterExpression` | `GSI1PK = MEMBER#<memberId>#RES`, `GSI1SK = <createdAt>#<id>` |
@@ -54,6 +55,7 @@
 pub mod cancellations;
 pub mod cursor;
 pub mod members;
+pub mod outbox;
 pub mod payments;
 pub mod performances;
 pub mod psp;
@@ -130,14 +132,39 @@ impl Store {
     }
 
     /// Replaces an item only if its stored `version` is still `previous_version` (optimistic concurrency);
-    /// otherwise [`AppError::PreconditionFailed`] and nothing is written.
+    /// otherwise [`AppError::PreconditionFailed`] and nothing is written. With `events`, the put and the
+    /// events' items are one transaction (E1).
     pub(crate) async fn put_if_version(
         &self,
         item: Item,
         previous_version: u64,
-        entity: &'static str,
-        id: &str,
+        (entity, id): (&'static str, &str),
+        events: &[crate::events::Event],
     ) -> Result<(), AppError> {
+        let stale = || AppError::PreconditionFailed {
+            entity,
+            id: id.to_string(),
+            expected: previous_version,
+        };
+        if !events.is_empty() {
+            let put = built(
+                aws_sdk_dynamodb::types::Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("version = :previous")
+                    .expression_attribute_values(":previous", n(previous_version))
+                    .build(),
+            )?;
+            // A transaction takes 100 items: events beyond 99 (a showtime change touching more than 49,500
+            // reservations) are recorded right after it.
+            let (now, later) = events.split_at(events.len().min(99));
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            items.extend(self.event_puts(now)?);
+            self.transact(items, &format!("{entity} {id} is being changed; try again"))
+                .await?
+                .map_err(|_| stale())?;
+            return self.record_events(later).await;
+        }
         self.client
             .put_item()
             .table_name(&self.table)
@@ -150,11 +177,7 @@ impl Store {
             .send()
             .await
             .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => AppError::PreconditionFailed {
-                    entity,
-                    id: id.to_string(),
-                    expected: previous_version,
-                },
+                e if e.is_conditional_check_failed_exception() => stale(),
                 e => AppError::Dependency(format!("{e:?}")),
             })?;
         Ok(())

@@ -101,13 +101,15 @@ impl Store {
         }
     }
 
-    /// PY3: stores `p` if the stored version is still `previous_version`.
+    /// PY3: stores `p` if the stored version is still `previous_version`, with the events that report the
+    /// change (E1, one transaction; a plain conditional put when there are none).
     pub async fn replace_payment(
         &self,
         p: &Payment,
         previous_version: u64,
+        events: &[crate::events::Event],
     ) -> Result<(), AppError> {
-        self.put_if_version(item(p)?, previous_version, "payment", &p.id)
+        self.put_if_version(item(p)?, previous_version, ("payment", &p.id), events)
             .await
     }
 }

@@ -118,7 +118,7 @@ impl Store {
         p: &Performance,
         previous_version: u64,
     ) -> Result<(), AppError> {
-        self.put_if_version(to_item(p)?, previous_version, ENTITY, &p.id)
+        self.put_if_version(to_item(p)?, previous_version, (ENTITY, &p.id), &[])
             .await
     }
 

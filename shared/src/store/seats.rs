@@ -201,7 +201,12 @@ impl Store {
     /// reservation is returned as [`HoldOutcome::Held`] when it is the same hold (same member, showtime and
     /// seats; its status may have moved on since, so callers look at it), otherwise [`AppError::Conflict`].
     /// Collisions with other transactions (`TransactionConflict`) are retried with backoff.
-    pub async fn hold_seats(&self, r: &Reservation, now: i64) -> Result<HoldOutcome, AppError> {
+    pub async fn hold_seats(
+        &self,
+        r: &Reservation,
+        now: i64,
+        events: &[crate::events::Event],
+    ) -> Result<HoldOutcome, AppError> {
         let seats = r.seat_ids();
         let reservation = built(
             Put::builder()
@@ -221,6 +226,8 @@ impl Store {
                     .build(),
             );
         }
+        // After the seats, so that reason `i + 1` is still seat `i`.
+        items.extend(self.event_puts(events)?);
         let reasons = match self
             .transact_detailed(
                 items,
@@ -276,6 +283,7 @@ impl Store {
         stored: &Reservation,
         next: &Reservation,
         now: i64,
+        events: &[crate::events::Event],
     ) -> Result<HoldOutcome, AppError> {
         let old = stored.seat_ids();
         let new = next.seat_ids();
@@ -346,6 +354,8 @@ impl Store {
                     .build(),
             );
         }
+        // Last, so that the flags of the items before keep their places.
+        items.extend(self.event_puts(events)?);
         let failed = match self
             .transact(items, "these seats are in demand right now; try again")
             .await?
@@ -416,8 +426,10 @@ impl Store {
         r: &Reservation,
         final_status: ReservationStatus,
         reason: Option<&str>,
+        events: &(dyn Fn(&Reservation) -> Vec<crate::events::Event> + Sync),
     ) -> Result<Reservation, AppError> {
-        self.release_hold(r, final_status, reason, None, None).await
+        self.release_hold(r, final_status, reason, None, None, events)
+            .await
     }
 
     /// [`Store::release_seats`] that also records who released it and why (`change`), and counts the release in
@@ -430,6 +442,7 @@ impl Store {
         reason: Option<&str>,
         change: Option<&Change>,
         progress: Option<Counted>,
+        events: &(dyn Fn(&Reservation) -> Vec<crate::events::Event> + Sync),
     ) -> Result<Reservation, AppError> {
         if !final_status.is_release() {
             return Err(AppError::Conflict(format!(
@@ -503,6 +516,7 @@ impl Store {
             if let Some(counted) = progress {
                 items.push(self.progress_update(&stored.showtime_id, counted)?);
             }
+            items.extend(self.event_puts(&events(&next))?);
             match self
                 .transact(
                     items,
@@ -567,7 +581,12 @@ impl Store {
     /// A reservation already CONFIRMED (a retried confirm) → `Ok(stored)`. A stale `r` (older version, still
     /// HELD) is retried with the stored one. Released (CANCELLED / EXPIRED / FAILED) → Conflict; missing →
     /// NotFound.
-    pub async fn confirm_seats(&self, r: &Reservation, now: i64) -> Result<Reservation, AppError> {
+    pub async fn confirm_seats(
+        &self,
+        r: &Reservation,
+        now: i64,
+        events: impl Fn(&Reservation) -> Vec<crate::events::Event>,
+    ) -> Result<Reservation, AppError> {
         let mut current = r.clone();
         for _ in 0..TX_ATTEMPTS {
             let next = current.with_status(ReservationStatus::Confirmed, instant(now));
@@ -610,6 +629,7 @@ impl Store {
                 )?;
                 items.push(TransactWriteItem::builder().update(update).build());
             }
+            items.extend(self.event_puts(&events(&next))?);
             let reasons = match self
                 .transact_detailed(
                     items,

@@ -104,8 +104,9 @@ impl Store {
         &self,
         st: &Showtime,
         previous_version: u64,
+        events: &[crate::events::Event],
     ) -> Result<(), AppError> {
-        self.put_if_version(to_item(st)?, previous_version, ENTITY, &st.id)
+        self.put_if_version(to_item(st)?, previous_version, (ENTITY, &st.id), events)
             .await
     }
 }

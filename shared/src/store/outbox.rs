@@ -1,0 +1,99 @@
+//! The transactional outbox: every domain event is an item of the table, written in the same transaction as
+//! the change it reports (patterns E1–E3 in the [module docs](super)).
+//!
+//! # Items
+//!
+//! | item | PK | SK | attributes |
+//! |---|---|---|---|
+//! | event | the aggregate's partition ([`Event::partition`]: `RES#<reservationId>`, `SHOW#<showtimeId>`) | `EVT#<eventId>` | `type = Event`, `eventType`, `detail` (the JSON put on the bus), `occurredAt`, `memberId`; `GSI1PK = MEMBER#<memberId>#EVT`, `GSI1SK = <occurredAt>#<eventId>` |
+//! | fault | `FAULT#<function>` | `<memberId>` | `remaining` (N): test stacks only, see [`crate::outbox`] |
+//!
+//! | # | access pattern | operation | key condition |
+//! |---|---|---|---|
+//! | E1 | record an event with its change | a `Put` in the change's `TransactWriteItems` (no condition: the same event id written again is the same event, and its stream record is a MODIFY, which the publisher skips) | `<aggregate>`/`EVT#<eventId>` |
+//! | E2 | publish | the table's stream (`NEW_IMAGE`) → the publisher, filtered on INSERTs of `type = Event` | |
+//! | E3 | a member's event history, oldest first (rebuilding a read model) | `Query` GSI1 | `GSI1PK = MEMBER#<memberId>#EVT` |
+//!
+//! Event items stay: they are the reservations' history (a handful each), read back by E3 and by an
+//! aggregate's own partition.
+
+use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, PK, SK, TYPE};
+use crate::error::AppError;
+use crate::events::Event;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+/// The `type` of event items (the stream filter matches it).
+pub const EVENT_TYPE: &str = "Event";
+
+/// The item of an event.
+pub fn event_item(event: &Event) -> Result<Item, AppError> {
+    Ok(Item::from([
+        (PK.into(), s(event.partition())),
+        (SK.into(), s(format!("EVT#{}", event.event_id))),
+        (TYPE.into(), s(EVENT_TYPE)),
+        ("eventType".into(), s(event.kind.as_str())),
+        ("detail".into(), s(event.detail()?)),
+        ("occurredAt".into(), s(&event.occurred_at)),
+        ("memberId".into(), s(&event.member_id)),
+        (GSI1PK.into(), s(format!("MEMBER#{}#EVT", event.member_id))),
+        (
+            GSI1SK.into(),
+            s(format!("{}#{}", event.occurred_at, event.event_id)),
+        ),
+    ]))
+}
+
+impl Store {
+    /// E1: the `Put`s that record `events` in a change's transaction.
+    pub(crate) fn event_puts(&self, events: &[Event]) -> Result<Vec<TransactWriteItem>, AppError> {
+        events
+            .iter()
+            .map(|event| {
+                Ok(TransactWriteItem::builder()
+                    .put(built(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(event_item(event)?))
+                            .build(),
+                    )?)
+                    .build())
+            })
+            .collect()
+    }
+
+    /// E1 for events whose change is already stored (or is the event itself): the event items alone, in one
+    /// transaction (at most 100).
+    pub async fn record_events(&self, events: &[Event]) -> Result<(), AppError> {
+        for chunk in events.chunks(100) {
+            let items = self.event_puts(chunk)?;
+            self.transact(items, "busy recording events; try again")
+                .await?
+                .map_err(|_| AppError::Dependency("recording events failed".into()))?;
+        }
+        Ok(())
+    }
+
+    /// A test stack's injected fault for `function` on the events of `member_id`: takes one of its remaining
+    /// occurrences; `true` when there was one to take.
+    pub async fn take_fault(&self, function: &str, member_id: &str) -> Result<bool, AppError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("FAULT#{function}")))
+            .key(SK, s(member_id))
+            .update_expression("ADD remaining :minus")
+            .condition_expression("remaining > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => Ok(false),
+                e => Err(AppError::Dependency(format!("{e:?}"))),
+            },
+        }
+    }
+}
