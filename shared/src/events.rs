@@ -12,7 +12,7 @@
 //! (`<reservationId>:<type>`), so consumers drop duplicates by id.
 
 use crate::error::AppError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The `source` of every event of ours.
@@ -21,7 +21,7 @@ pub const SOURCE: &str = "ticketing.reservations";
 pub const VERSION: u32 = 1;
 
 /// The event types the saga publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
     ReservationHeld,
     PaymentCompleted,
@@ -55,7 +55,7 @@ impl EventType {
 }
 
 /// The `detail` of an event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     pub event_id: String,
@@ -104,6 +104,52 @@ impl Event {
             ..Event::new(kind, reservation_id, member_id, occurred_at, data)
         }
     }
+}
+
+impl EventType {
+    /// Every event type, for consumers that route by `detail-type`.
+    pub const ALL: [EventType; 11] = [
+        EventType::ReservationHeld,
+        EventType::PaymentCompleted,
+        EventType::PaymentFailed,
+        EventType::ReservationConfirmed,
+        EventType::ReservationFailed,
+        EventType::ReservationExpired,
+        EventType::RefundIssued,
+        EventType::ReservationCancelled,
+        EventType::ReservationChanged,
+        EventType::ShowtimeCancelled,
+        EventType::ShowtimeChanged,
+    ];
+
+    pub fn parse(raw: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// Where the type stands in a reservation's life: held, paid (or not), decided, then changed, cancelled
+    /// and refunded. Events of one aggregate written at the same instant are ordered by it.
+    pub fn stage(self) -> u8 {
+        match self {
+            EventType::ReservationHeld => 0,
+            EventType::PaymentCompleted | EventType::PaymentFailed => 1,
+            EventType::ReservationConfirmed
+            | EventType::ReservationFailed
+            | EventType::ReservationExpired => 2,
+            EventType::ShowtimeChanged | EventType::ReservationChanged => 3,
+            EventType::ShowtimeCancelled | EventType::ReservationCancelled => 4,
+            EventType::RefundIssued => 5,
+        }
+    }
+}
+
+/// The order of an aggregate's events, whatever order the bus delivered them in (EventBridge promises none):
+/// when they happened (`occurredAt`, RFC 3339 with any precision), then their [`EventType::stage`]. Unknown
+/// types and unreadable instants sort first.
+pub fn order_key(occurred_at: &str, kind: &str) -> (i128, u8) {
+    let at = time::OffsetDateTime::parse(occurred_at, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp_nanos())
+        .unwrap_or(i128::MIN);
+    (at, EventType::parse(kind).map_or(0, EventType::stage))
 }
 
 impl Event {

@@ -606,9 +606,10 @@ impl EventTap {
                 self.seen.entry(id).or_default().push(detail);
             }
         }
-        // Delivery is at least once (a retried step publishes again): one event per id, first arrival first.
+        // Delivery is at least once (a retried step publishes again) and in no promised order: one event per
+        // id, in the order the events themselves state (`occurredAt`, then stage).
         let mut ids = std::collections::HashSet::new();
-        let got: Vec<Value> = self
+        let mut got: Vec<Value> = self
             .seen
             .get(reservation_id)
             .cloned()
@@ -616,6 +617,12 @@ impl EventTap {
             .into_iter()
             .filter(|e| ids.insert(e["eventId"].to_string()))
             .collect();
+        got.sort_by_key(|e| {
+            ticketing::events::order_key(
+                e["occurredAt"].as_str().unwrap_or_default(),
+                e["type"].as_str().unwrap_or_default(),
+            )
+        });
         let types: Vec<&str> = got.iter().filter_map(|e| e["type"].as_str()).collect();
         assert_eq!(types, kinds, "the events of {reservation_id}, in order");
         for event in &got {

@@ -82,6 +82,7 @@ async fn main() -> ExitCode {
         password,
         name: cmd.name.clone().unwrap_or_else(|| "Administrator".into()),
         role: Some(Role::Admin.as_str().into()),
+        locale: None,
     };
     let new = match input.validate(&[Role::Admin]) {
         Ok(new) => new,
@@ -144,6 +145,7 @@ async fn existing(store: &Store, email: &str, promote: bool) -> ExitCode {
     }
     let update = ProfileUpdate {
         role: Some(Role::Admin),
+        locale: None,
         ..ProfileUpdate::default()
     };
     let now = ticketing::domain::performance::format_instant(time::OffsetDateTime::now_utc());

@@ -112,6 +112,9 @@ pub struct Member {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The language of notifications and mail: `ko` (default) or `en`.
+    #[serde(default)]
+    pub locale: crate::domain::notification::Locale,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -154,6 +157,9 @@ pub struct SignupInput {
     #[serde(default)]
     #[schema(schema_with = signup_role_schema)]
     pub role: Option<String>,
+    /// The language of notifications and mail: `ko` (default) or `en`.
+    #[serde(default)]
+    pub locale: Option<crate::domain::notification::Locale>,
 }
 
 /// A validated signup: normalised email and name, the role, and the plain password (still to be hashed).
@@ -162,6 +168,7 @@ pub struct NewMember {
     pub email: String,
     pub name: String,
     pub role: Role,
+    pub locale: crate::domain::notification::Locale,
     pub password: String,
 }
 
@@ -208,6 +215,7 @@ impl SignupInput {
             email,
             name,
             role,
+            locale: self.locale.unwrap_or_default(),
             password: self.password,
         })
     }
@@ -272,6 +280,9 @@ pub struct UpdateMemberInput {
     #[serde(default)]
     #[schema(schema_with = any_role_schema)]
     pub role: Option<String>,
+    /// `ko` or `en`.
+    #[serde(default)]
+    pub locale: Option<crate::domain::notification::Locale>,
 }
 
 /// A validated change. `None` fields stay as they are.
@@ -283,6 +294,7 @@ pub struct MemberChange {
     pub password: Option<String>,
     pub current_password: Option<String>,
     pub role: Option<Role>,
+    pub locale: Option<crate::domain::notification::Locale>,
 }
 
 impl std::fmt::Debug for MemberChange {
@@ -305,10 +317,11 @@ impl UpdateMemberInput {
             && self.email.is_none()
             && self.password.is_none()
             && self.role.is_none()
+            && self.locale.is_none()
         {
             errors.push(FieldError::rule(
                 "body",
-                "must change at least one of name, email, password, role",
+                "must change at least one of name, email, password, role, locale",
             ));
             return Err(errors);
         }
@@ -353,6 +366,7 @@ impl UpdateMemberInput {
             password: self.password,
             current_password: self.current_password,
             role,
+            locale: self.locale,
         })
     }
 }
@@ -528,6 +542,7 @@ mod tests {
                 email: "a@b.co".into(),
                 name: "A".into(),
                 role: Role::User,
+                locale: Default::default(),
                 created_at: "t".into(),
                 updated_at: "t".into(),
             },

@@ -2,6 +2,8 @@
 
 pub mod ids;
 pub mod member;
+pub mod my_page;
+pub mod notification;
 pub mod payment;
 pub mod performance;
 pub mod refund;

@@ -125,6 +125,7 @@ pub async fn register(store: &Store, new: NewMember) -> Result<Member, AppError>
             email: new.email,
             name: new.name,
             role: new.role,
+            locale: new.locale,
             created_at: now.clone(),
             updated_at: now,
         },
@@ -287,6 +288,7 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
                 tokens_valid_after: password_hash.as_ref().map(|_| now.unix_timestamp()),
                 password_hash,
                 role: change.role,
+                locale: change.locale,
             };
             let updated = state
                 .store

@@ -115,6 +115,7 @@ pub struct ProfileUpdate {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub role: Option<Role>,
+    pub locale: Option<crate::domain::notification::Locale>,
     /// Refuse tokens issued before this instant (epoch seconds); set with a password change.
     pub tokens_valid_after: Option<i64>,
 }
@@ -148,6 +149,9 @@ impl ProfileUpdate {
         }
         if let Some(role) = self.role {
             next.member.role = role;
+        }
+        if let Some(locale) = self.locale {
+            next.member.locale = locale;
         }
         if let Some(t) = self.tokens_valid_after {
             next.tokens_valid_after = Some(t);
@@ -275,6 +279,11 @@ impl Store {
             sets.push("#role = :role");
             names.insert("#role".into(), "role".into());
             values.insert(":role".into(), s(role.as_str()));
+        }
+        if let Some(locale) = update.locale {
+            sets.push("#locale = :locale");
+            names.insert("#locale".into(), "locale".into());
+            values.insert(":locale".into(), s(locale.as_str()));
         }
         if let Some(t) = update.tokens_valid_after {
             sets.push("#tokensValidAfter = :tokensValidAfter");
@@ -464,6 +473,7 @@ mod tests {
                 email: "a@example.com".into(),
                 name: "A".into(),
                 role: Role::Organizer,
+                locale: Default::default(),
                 created_at: "2026-11-23T10:00:00Z".into(),
                 updated_at: "2026-11-23T10:00:00Z".into(),
             },
@@ -507,6 +517,7 @@ mod tests {
             name: Some("B".into()),
             email: Some("b@example.com".into()),
             role: Some(Role::Admin),
+            locale: None,
             ..ProfileUpdate::default()
         }
         .apply(&m, "2026-11-24T00:00:00Z");

@@ -62,6 +62,7 @@ pub mod psp;
 pub mod reservations;
 pub mod seats;
 pub mod showtimes;
+pub mod views;
 pub mod wallets;
 
 use crate::error::AppError;

@@ -163,10 +163,6 @@ pub(crate) fn failed_seats(reasons: &[CancellationReason], seats: &[SeatId]) -> 
         .collect()
 }
 
-fn instant(epoch_seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(epoch_seconds).unwrap_or_else(|_| OffsetDateTime::now_utc())
-}
-
 impl Store {
     /// The hold update of one seat, under the [`can_hold`] condition.
     fn hold_update(&self, r: &Reservation, seat: SeatId, now: i64) -> Result<Update, AppError> {
@@ -589,7 +585,7 @@ impl Store {
     ) -> Result<Reservation, AppError> {
         let mut current = r.clone();
         for _ in 0..TX_ATTEMPTS {
-            let next = current.with_status(ReservationStatus::Confirmed, instant(now));
+            let next = current.with_status(ReservationStatus::Confirmed, OffsetDateTime::now_utc());
             let seats = current.seat_ids();
             let reservation = built(
                 Update::builder()
