@@ -253,7 +253,8 @@ pub async fn publish_step(
             &r.id,
             cancellation_id,
             &r.member_id,
-            &p.updated_at,
+            // Announced with the cancellation it belongs to (the refund itself is `payment.updatedAt`).
+            &r.updated_at,
             json!({"refundId": refund_id(cancellation_id), "amount": c.quote.refund, "payment": crate::saga::payment_data(&p)}),
         ));
     }

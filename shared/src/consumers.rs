@@ -78,7 +78,9 @@ impl Mailer {
             )
             .send()
             .await
-            .map_err(|e| AppError::Dependency(format!("SES SendEmail: {:?}", e.into_service_error())))?;
+            .map_err(|e| {
+                AppError::Dependency(format!("SES SendEmail: {:?}", e.into_service_error()))
+            })?;
         Ok(out.message_id)
     }
 }
@@ -154,11 +156,19 @@ pub fn targets(event: &Event) -> Vec<(String, String)> {
 }
 
 /// The performance and showtime of a reservation, named in its events or read from the reservation.
-async fn show_info(store: &Store, event: &Event, reservation_id: &str) -> Result<ShowInfo, AppError> {
+async fn show_info(
+    store: &Store,
+    event: &Event,
+    reservation_id: &str,
+) -> Result<ShowInfo, AppError> {
     let r = &event.data["reservation"];
     let (performance_id, showtime_id) = match (
-        r["performanceId"].as_str().or(event.data["performanceId"].as_str()),
-        r["showtimeId"].as_str().or(event.data["showtimeId"].as_str()),
+        r["performanceId"]
+            .as_str()
+            .or(event.data["performanceId"].as_str()),
+        r["showtimeId"]
+            .as_str()
+            .or(event.data["showtimeId"].as_str()),
     ) {
         (Some(p), Some(s)) => (p.to_string(), s.to_string()),
         _ => match store.get_reservation(reservation_id).await? {
@@ -191,7 +201,12 @@ pub fn notification_id(event: &Event, reservation_id: &str) -> String {
     }
 }
 
-async fn notify(state: &ConsumerState, event: &Event, member_id: &str, reservation_id: &str) -> Result<(), AppError> {
+async fn notify(
+    state: &ConsumerState,
+    event: &Event,
+    member_id: &str,
+    reservation_id: &str,
+) -> Result<(), AppError> {
     let store = &state.store;
     let Some(member) = store.get_member(member_id).await? else {
         tracing::info!(member_id, "member no longer exists; no notification");
@@ -216,16 +231,28 @@ async fn notify(state: &ConsumerState, event: &Event, member_id: &str, reservati
         occurred_at: event.occurred_at.clone(),
         read_at: None,
     };
-    let mail = state.mailer.as_ref().filter(|_| !member.member.email.is_empty());
+    let mail = state
+        .mailer
+        .as_ref()
+        .filter(|_| !member.member.email.is_empty());
     let recorded = store
         .record_notification(member_id, &notification, mail.is_some())
         .await?;
-    let send = matches!(recorded, Recorded::New | Recorded::Seen { mail_pending: true });
+    let send = matches!(
+        recorded,
+        Recorded::New | Recorded::Seen { mail_pending: true }
+    );
     if let (Some(mailer), true) = (mail, send) {
         let message_id = mailer
-            .send(&member.member.email, &notification.subject, &notification.body)
+            .send(
+                &member.member.email,
+                &notification.subject,
+                &notification.body,
+            )
             .await?;
-        store.mail_sent(member_id, &notification.id, &message_id).await?;
+        store
+            .mail_sent(member_id, &notification.id, &message_id)
+            .await?;
         tracing::info!(notification_id = %notification.id, message_id, "mail sent");
     }
     Ok(())
@@ -236,7 +263,8 @@ pub async fn apply(state: &ConsumerState, event: &Event) -> Result<(), AppError>
     let store = &state.store;
     match state.kind {
         ConsumerKind::Audit => {
-            let keep = time::OffsetDateTime::now_utc().unix_timestamp() + state.retention_days * 86_400;
+            let keep =
+                time::OffsetDateTime::now_utc().unix_timestamp() + state.retention_days * 86_400;
             if !store.record_audit(event, keep).await? {
                 tracing::info!(event_id = %event.event_id, "audit entry already recorded");
             }
@@ -305,7 +333,12 @@ pub async fn handle(state: &ConsumerState, batch: SqsEvent) -> SqsBatchResponse 
     }
     println!(
         "{}",
-        emf(state.kind.name(), &lags, batch.records.len(), response.batch_item_failures.len())
+        emf(
+            state.kind.name(),
+            &lags,
+            batch.records.len(),
+            response.batch_item_failures.len()
+        )
     );
     response
 }
@@ -346,7 +379,10 @@ pub async fn serve(state: ConsumerState) -> Result<(), lambda_runtime::Error> {
 pub async fn rebuild_my_page(store: &Store, member_id: &str) -> Result<usize, AppError> {
     let mut by_reservation: std::collections::BTreeMap<String, Vec<Event>> = Default::default();
     for event in store.member_events(member_id).await? {
-        if !matches!(event.kind, EventType::ShowtimeChanged | EventType::ShowtimeCancelled) {
+        if !matches!(
+            event.kind,
+            EventType::ShowtimeChanged | EventType::ShowtimeCancelled
+        ) {
             by_reservation
                 .entry(event.correlation_id.clone())
                 .or_default()
@@ -355,13 +391,17 @@ pub async fn rebuild_my_page(store: &Store, member_id: &str) -> Result<usize, Ap
     }
     let mut written = 0;
     for (reservation_id, mut events) in by_reservation {
-        let Some(showtime_id) = events
-            .iter()
-            .find_map(|e| e.data["reservation"]["showtimeId"].as_str().map(str::to_string))
-        else {
+        let Some(showtime_id) = events.iter().find_map(|e| {
+            e.data["reservation"]["showtimeId"]
+                .as_str()
+                .map(str::to_string)
+        }) else {
             continue;
         };
-        for e in store.aggregate_events(&format!("SHOW#{showtime_id}")).await? {
+        for e in store
+            .aggregate_events(&format!("SHOW#{showtime_id}"))
+            .await?
+        {
             if targets(&e).iter().any(|(_, r)| r == &reservation_id) {
                 events.push(e);
             }
@@ -395,14 +435,26 @@ mod tests {
         );
         assert_ne!(notification_id(&e, "r1"), notification_id(&e, "r2"));
         assert_eq!(notification_id(&e, "r1"), notification_id(&e, "r1"));
-        let held = Event::new(EventType::ReservationHeld, "r1", "m1", "2026-12-01T10:00:00Z", json!({}));
+        let held = Event::new(
+            EventType::ReservationHeld,
+            "r1",
+            "m1",
+            "2026-12-01T10:00:00Z",
+            json!({}),
+        );
         assert_eq!(targets(&held), vec![("m1".into(), "r1".into())]);
         assert_eq!(notification_id(&held, "r1"), "r1:ReservationHeld");
     }
 
     #[test]
     fn an_envelope_gives_its_detail() {
-        let e = Event::new(EventType::ReservationHeld, "r1", "m1", "2026-12-01T10:00:00Z", json!({"x": 1}));
+        let e = Event::new(
+            EventType::ReservationHeld,
+            "r1",
+            "m1",
+            "2026-12-01T10:00:00Z",
+            json!({"x": 1}),
+        );
         let mut message = SqsMessage::default();
         message.body = Some(json!({"detail-type": "ReservationHeld", "detail": e}).to_string());
         assert_eq!(event_of(&message).expect("event"), e);
@@ -415,6 +467,9 @@ mod tests {
         let line = emf("audit", &[5, 7], 2, 0);
         assert_eq!(line["Consumer"], "audit");
         assert_eq!(line["EventLagMs"], json!([5, 7]));
-        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "EventLagMs");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "EventLagMs"
+        );
     }
 }

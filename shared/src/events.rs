@@ -21,7 +21,7 @@ pub const SOURCE: &str = "ticketing.reservations";
 pub const VERSION: u32 = 1;
 
 /// The event types the saga publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum EventType {
     ReservationHeld,
     PaymentCompleted,
@@ -55,7 +55,7 @@ impl EventType {
 }
 
 /// The `detail` of an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     pub event_id: String,
@@ -66,7 +66,10 @@ pub struct Event {
     pub correlation_id: String,
     /// The member whose reservation it is (consumers route by it: notifications, my page).
     pub member_id: String,
+    #[schema(format = DateTime)]
     pub occurred_at: String,
+    /// The event type's fields: docs/events.md.
+    #[schema(value_type = Object)]
     pub data: Value,
 }
 
@@ -146,9 +149,10 @@ impl EventType {
 /// when they happened (`occurredAt`, RFC 3339 with any precision), then their [`EventType::stage`]. Unknown
 /// types and unreadable instants sort first.
 pub fn order_key(occurred_at: &str, kind: &str) -> (i128, u8) {
-    let at = time::OffsetDateTime::parse(occurred_at, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp_nanos())
-        .unwrap_or(i128::MIN);
+    let at =
+        time::OffsetDateTime::parse(occurred_at, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp_nanos())
+            .unwrap_or(i128::MIN);
     (at, EventType::parse(kind).map_or(0, EventType::stage))
 }
 

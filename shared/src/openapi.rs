@@ -3,6 +3,8 @@
 //! (`tests/tests/openapi.rs`) fails when the two disagree.
 
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
+use crate::domain::my_page::{MyReservation, TimelineEntry};
+use crate::domain::notification::Locale;
 use crate::domain::payment::{CardSummary, Payment, PaymentMethod, PaymentStatus};
 use crate::domain::performance::{
     AgeRating, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest, Venue,
@@ -17,6 +19,7 @@ use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::domain::wallet::{LedgerKind, LedgerLine};
 use crate::error::FieldError;
+use crate::events::{Event, EventType};
 use crate::handlers::cancellations::{
     CancelRequest, CancelSeatsRequest, CancellationQuote, CancellationResult, ChangeSeatsRequest,
 };
@@ -27,11 +30,13 @@ use crate::handlers::reservations::{
 };
 use crate::handlers::showtimes::CancelShowtimeRequest;
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
+use crate::handlers::views::NotificationPage;
 use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;
 use crate::store::cancellations::CancellationProgress;
 use crate::store::performances::Page;
+use crate::store::views::Notification;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -53,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         get_wallet, charge_wallet, pay_reservation, get_payment,
         cancel_reservation, change_reservation, cancel_seats, cancellation_quote,
         cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments,
+        list_notifications, read_notification, my_reservations, my_reservation, admin_audit,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
@@ -65,6 +71,7 @@ use utoipa::{Modify, OpenApi};
         RefundPolicy, FeeTier, Quote, FeeBasis, Cancellation, CancellationStatus, Change, Actor,
         CancelRequest, CancelSeatsRequest, ChangeSeatsRequest, CancellationResult, CancellationQuote,
         CancellationProgress, CancelShowtimeRequest, CancelPerformanceRequest, PerformanceCancellation, Page<Payment>,
+        Notification, NotificationPage, MyReservation, TimelineEntry, Page<MyReservation>, Event, EventType, Page<Event>, Locale,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -73,6 +80,8 @@ use utoipa::{Modify, OpenApi};
         (name = "showtimes", description = "Showtimes of a performance and their seat maps"),
         (name = "reservations", description = "Seat holds and reservations"),
         (name = "wallet", description = "Points: balance, ledger, top-ups by card"),
+        (name = "me", description = "What the events told a member: notifications and my page"),
+        (name = "audit", description = "Every reservation and payment event, for admins"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -863,6 +872,67 @@ fn cancel_performance() {}
 )]
 #[allow(dead_code)]
 fn admin_list_payments() {}
+
+#[utoipa::path(
+    get, path = "/notifications", tag = "me",
+    description = "The caller's notifications (one per reservation, payment, expiry, cancellation, refund and organizer \
+                   change of their shows), newest first, in their language (`locale`), and how many are unread.",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = NotificationPage)),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn list_notifications() {}
+
+#[utoipa::path(
+    post, path = "/notifications/{notificationId}/read", tag = "me",
+    description = "Mark one of the caller's notifications read (once; again changes nothing). Answers it.",
+    params(("notificationId" = String, Path, description = "letters, digits, '-', ':', '_'; at most 200")),
+    responses((status = 200, body = Notification), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn read_notification() {}
+
+#[utoipa::path(
+    get, path = "/me/reservations", tag = "me",
+    description = "My page: the caller's reservations, newest first, each with its show, seats, amounts and progress \
+                   timeline, as the events told them (a read model: a step appears within moments of happening).",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<MyReservation>)),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn my_reservations() {}
+
+#[utoipa::path(
+    get, path = "/me/reservations/{reservationId}", tag = "me",
+    params(("reservationId" = String, Path)),
+    responses((status = 200, body = MyReservation), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn my_reservation() {}
+
+#[utoipa::path(
+    get, path = "/admin/audit", tag = "audit",
+    description = "ADMIN: the audit log of one reservation (`reservationId`) or one member (`memberId`; with both, the \
+                   reservation's entries of that member), every reservation and payment event within `from`..`to` \
+                   (default: all kept), oldest first. Entries are kept for the operator's retention (`AuditRetentionDays`).",
+    params(
+        ("reservationId" = Option<String>, Query), ("memberId" = Option<String>, Query),
+        ("from" = Option<String>, Query, format = DateTime), ("to" = Option<String>, Query, format = DateTime),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Event>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "neither reservationId nor memberId, or `from` after `to`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn admin_audit() {}
 
 /// The document is exact, not loose: every request input it describes is bounded the way the handlers bound
 /// it, every refusal the platform can give is declared, and every id a create returns leads somewhere. A new

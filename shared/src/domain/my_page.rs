@@ -90,7 +90,12 @@ impl MyReservation {
                 sorted.push(e);
             }
         }
-        sorted.sort_by_key(|e| (order_key(&e.occurred_at, e.kind.as_str()), e.event_id.clone()));
+        sorted.sort_by_key(|e| {
+            (
+                order_key(&e.occurred_at, e.kind.as_str()),
+                e.event_id.clone(),
+            )
+        });
         let first = sorted
             .iter()
             .find(|e| e.data.get("reservation").is_some_and(Value::is_object))?;
@@ -165,7 +170,10 @@ impl MyReservation {
                     "reservation failed"
                 };
                 (
-                    format!("{what}: {}", self.failure_reason.clone().unwrap_or_default()),
+                    format!(
+                        "{what}: {}",
+                        self.failure_reason.clone().unwrap_or_default()
+                    ),
                     None,
                 )
             }
@@ -287,9 +295,15 @@ mod tests {
         shuffled.reverse();
         shuffled.push(events()[2].clone());
         shuffled.insert(0, events()[0].clone());
-        assert_eq!(MyReservation::fold(&shuffled, &show), Some(in_order.clone()));
+        assert_eq!(
+            MyReservation::fold(&shuffled, &show),
+            Some(in_order.clone())
+        );
         assert_eq!(in_order.status, "CANCELLED");
-        assert_eq!((in_order.paid, in_order.refunded, in_order.fees), (200, 180, 20));
+        assert_eq!(
+            (in_order.paid, in_order.refunded, in_order.fees),
+            (200, 180, 20)
+        );
         assert_eq!(in_order.cancelled_seats.len(), 2);
         let kinds: Vec<&str> = in_order.timeline.iter().map(|t| t.kind.as_str()).collect();
         assert_eq!(

@@ -173,7 +173,11 @@ mod tests {
             let e = Event::new(kind, "r1", "m1", "2026-12-01T10:00:00Z", json!({}));
             let ko = render(&e, Locale::Ko, "햄릿");
             let en = render(&e, Locale::En, "Hamlet");
-            assert_eq!(ko.is_some(), kind != EventType::ShowtimeCancelled, "{kind:?}");
+            assert_eq!(
+                ko.is_some(),
+                kind != EventType::ShowtimeCancelled,
+                "{kind:?}"
+            );
             assert_eq!(ko.is_some(), en.is_some());
             if let (Some(ko), Some(en)) = (ko, en) {
                 assert!(ko.subject.starts_with("[햄릿]"), "{ko:?}");
@@ -197,6 +201,9 @@ mod tests {
         let en = render(&e, Locale::En, "Hamlet").expect("message");
         assert_eq!(en.body, "The organizer cancelled 2 seat(s). Fee: 3000 KRW.");
         let ko = render(&e, Locale::Ko, "햄릿").expect("message");
-        assert_eq!(ko.body, "주최자가 좌석 2석을 취소했습니다. 수수료: 3000 KRW.");
+        assert_eq!(
+            ko.body,
+            "주최자가 좌석 2석을 취소했습니다. 수수료: 3000 KRW."
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod payments;
 pub mod performances;
 pub mod reservations;
 pub mod showtimes;
+pub mod views;
 pub mod wallet;
 
 use crate::auth::Caller;

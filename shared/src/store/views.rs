@@ -64,7 +64,9 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
 
 fn json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<Option<T>, AppError> {
     text_attr(item, name)
-        .map(|raw| serde_json::from_str(&raw).map_err(|e| AppError::Corrupt(format!("{name}: {e}"))))
+        .map(|raw| {
+            serde_json::from_str(&raw).map_err(|e| AppError::Corrupt(format!("{name}: {e}")))
+        })
         .transpose()
 }
 
@@ -164,7 +166,14 @@ impl Store {
             events.push(event.clone());
             let view = MyReservation::fold(&events, &info);
             match self
-                .put_view(member_id, reservation_id, &events, &info, view.as_ref(), version)
+                .put_view(
+                    member_id,
+                    reservation_id,
+                    &events,
+                    &info,
+                    view.as_ref(),
+                    version,
+                )
                 .await
             {
                 Ok(()) => return Ok(view),
@@ -194,19 +203,25 @@ impl Store {
         if let Some(v) = view {
             item.insert("view".into(), to_json(v)?);
         }
-        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
         put = if version == 0 {
             put.condition_expression("attribute_not_exists(PK)")
         } else {
             put.condition_expression("version = :seen")
                 .expression_attribute_values(":seen", n(version))
         };
-        put.send().await.map_err(|err| match err.into_service_error() {
-            e if e.is_conditional_check_failed_exception() => {
-                AppError::Conflict("the view changed meanwhile".into())
-            }
-            e => AppError::Dependency(format!("{e:?}")),
-        })?;
+        put.send()
+            .await
+            .map_err(|err| match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => {
+                    AppError::Conflict("the view changed meanwhile".into())
+                }
+                e => AppError::Dependency(format!("{e:?}")),
+            })?;
         Ok(())
     }
 
@@ -245,7 +260,10 @@ impl Store {
         member_id: &str,
         reservation_id: &str,
     ) -> Result<Option<MyReservation>, AppError> {
-        match self.get_consistent(view_key(member_id, reservation_id)).await? {
+        match self
+            .get_consistent(view_key(member_id, reservation_id))
+            .await?
+        {
             Some(item) => json(&item, "view"),
             None => Ok(None),
         }
@@ -347,7 +365,12 @@ impl Store {
     }
 
     /// N4.
-    pub async fn mail_sent(&self, member_id: &str, id: &str, message_id: &str) -> Result<(), AppError> {
+    pub async fn mail_sent(
+        &self,
+        member_id: &str,
+        id: &str,
+        message_id: &str,
+    ) -> Result<(), AppError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -450,7 +473,10 @@ impl Store {
             (TYPE.into(), s("Audit")),
             ("event".into(), to_json(event)?),
             ("expiresAt".into(), n(expires_at)),
-            (GSI1PK.into(), s(format!("AUDIT#MEMBER#{}", event.member_id))),
+            (
+                GSI1PK.into(),
+                s(format!("AUDIT#MEMBER#{}", event.member_id)),
+            ),
             (GSI1SK.into(), s(&sk)),
         ]);
         let result = self

@@ -1,0 +1,9 @@
+//! Event consumer: the audit log (shared/src/consumers.rs).
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ticketing::telemetry::init();
+    let state =
+        ticketing::consumers::ConsumerState::from_env(ticketing::consumers::ConsumerKind::Audit)
+            .await?;
+    ticketing::consumers::serve(state).await
+}
