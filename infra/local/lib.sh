@@ -55,7 +55,7 @@ stop_stack() {
 deploy_stack() {
   say "Deploying infra/template.yaml as stack $3 (functions from ${BIN_DIR#"$ROOT"/})"
   "$PY" "$STACK_PY" deploy --state-dir "$1" --endpoint "http://127.0.0.1:$2" --stack-name "$3" \
-    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=on"
+    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=on" "MailFrom=tickets@ticketing.local" "ConsumerVisibilitySeconds=2"
 }
 
 # start_gateway STATE_DIR PORT API_PORT: the local HTTP API in the background; sets GATEWAY_PID.
