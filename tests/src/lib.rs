@@ -88,6 +88,11 @@ impl Stack {
             .build()
     }
 
+    /// LocalStack's endpoint (for its `/_aws/...` inspection routes).
+    pub fn endpoint(&self) -> &str {
+        &self.outputs.endpoint
+    }
+
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.sdk_config())
     }
