@@ -53,9 +53,17 @@ stop_stack() {
 
 # deploy_stack STATE_DIR PORT STACK_NAME STAGE: creates every resource from infra/template.yaml.
 deploy_stack() {
+  verify_mail_sender "$2"
   say "Deploying infra/template.yaml as stack $3 (functions from ${BIN_DIR#"$ROOT"/})"
   "$PY" "$STACK_PY" deploy --state-dir "$1" --endpoint "http://127.0.0.1:$2" --stack-name "$3" \
-    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=on" "MailFrom=tickets@ticketing.local" "ConsumerVisibilitySeconds=2"
+    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=on" "MailFrom=tickets@ticketing.local" "MailSenderIdentity=existing" "ConsumerVisibilitySeconds=2"
+}
+
+# verify_mail_sender PORT: verifies the notifier's sender in LocalStack's SES before the stack is deployed
+# (LocalStack has no provider for AWS::SES::EmailIdentity; its SES refuses unverified senders).
+verify_mail_sender() {
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "$PY" -c 'import sys, boto3
+boto3.client("ses", endpoint_url=sys.argv[1], region_name="us-east-1").verify_email_identity(EmailAddress="tickets@ticketing.local")' "http://127.0.0.1:$1"
 }
 
 # start_gateway STATE_DIR PORT API_PORT: the local HTTP API in the background; sets GATEWAY_PID.
