@@ -204,8 +204,8 @@ pub fn notification_id(event: &Event, reservation_id: &str) -> String {
 async fn notify(
     state: &ConsumerState,
     event: &Event,
-    member_id: &str,
-    reservation_id: &str,
+    (member_id, reservation_id): (&str, &str),
+    title: &str,
 ) -> Result<(), AppError> {
     let store = &state.store;
     let Some(member) = store.get_member(member_id).await? else {
@@ -213,11 +213,7 @@ async fn notify(
         return Ok(());
     };
     let locale = member.member.locale;
-    let title = show_info(store, event, reservation_id)
-        .await?
-        .performance_title
-        .unwrap_or_default();
-    let Some(message) = render(event, locale, &title) else {
+    let Some(message) = render(event, locale, title) else {
         return Ok(());
     };
     let notification = Notification {
@@ -279,8 +275,17 @@ pub async fn apply(state: &ConsumerState, event: &Event) -> Result<(), AppError>
             }
         }
         ConsumerKind::Notifier => {
-            for (member_id, reservation_id) in targets(event) {
-                notify(state, event, &member_id, &reservation_id).await?;
+            let targets = targets(event);
+            let Some((_, first)) = targets.first() else {
+                return Ok(());
+            };
+            // One show for every target: a showtime's change names it in its data.
+            let title = show_info(store, event, first)
+                .await?
+                .performance_title
+                .unwrap_or_default();
+            for (member_id, reservation_id) in &targets {
+                notify(state, event, (member_id, reservation_id), &title).await?;
             }
         }
     }
@@ -295,17 +300,13 @@ async fn handle_one(state: &ConsumerState, message: &SqsMessage) -> Result<Event
             .chain(targets(&event).into_iter().map(|(m, _)| m))
             .collect();
         for member in members {
-            if store_fault(&state.store, name, &member).await? {
+            if state.store.take_fault(name, &member).await? {
                 return Err(AppError::Dependency(format!("injected fault in {name}")));
             }
         }
     }
     apply(state, &event).await?;
     Ok(event)
-}
-
-async fn store_fault(store: &Store, name: &str, member: &str) -> Result<bool, AppError> {
-    store.take_fault(name, member).await
 }
 
 /// Handles a batch: every message on its own; the failed ones are reported to come back.

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 /// The longest period one listing covers.
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
-fn instant_param(req: &Request, name: &str) -> Result<Option<OffsetDateTime>, AppError> {
+pub(crate) fn instant_param(req: &Request, name: &str) -> Result<Option<OffsetDateTime>, AppError> {
     query_param(req, name)
         .map(|raw| {
             parse_instant(&raw)

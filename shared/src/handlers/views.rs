@@ -12,8 +12,9 @@
 use crate::auth::caller;
 use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
-use crate::domain::performance::{format_instant, parse_instant};
+use crate::domain::performance::format_instant;
 use crate::error::AppError;
+use crate::handlers::payments::instant_param;
 use crate::http::{
     cursor_param, into_response, json_response, limit_param, path_param, query_param,
 };
@@ -134,15 +135,6 @@ pub async fn my_reservation(state: AppState, req: Request) -> Response<Body> {
         }
         .await,
     )
-}
-
-fn instant_param(req: &Request, name: &str) -> Result<Option<OffsetDateTime>, AppError> {
-    query_param(req, name)
-        .map(|raw| {
-            parse_instant(&raw)
-                .ok_or_else(|| AppError::invalid(name, "must be an RFC 3339 date-time"))
-        })
-        .transpose()
 }
 
 /// `GET /admin/audit`: one reservation's or one member's events within `from`..`to` (default: all time up

@@ -187,10 +187,34 @@ impl Store {
     /// One page of a secondary index's partition, in sort-key order, resuming at a cursor this listing gave.
     pub(crate) async fn index_page(
         &self,
+        index: (&str, &str, &str),
+        partition: String,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+        self.index_page_in(index, partition, limit, cursor, true)
+            .await
+    }
+
+    /// [`Store::index_page`], highest sort key first.
+    pub(crate) async fn index_page_desc(
+        &self,
+        index: (&str, &str, &str),
+        partition: String,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+        self.index_page_in(index, partition, limit, cursor, false)
+            .await
+    }
+
+    async fn index_page_in(
+        &self,
         (index, pk_name, sk_name): (&str, &str, &str),
         partition: String,
         limit: u32,
         cursor: Option<&str>,
+        forward: bool,
     ) -> Result<(Vec<Item>, Option<String>), AppError> {
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
@@ -203,6 +227,7 @@ impl Store {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", pk_name)
             .expression_attribute_values(":pk", s(partition))
+            .scan_index_forward(forward)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start_key)
             .send()

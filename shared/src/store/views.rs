@@ -83,6 +83,26 @@ fn view_key(member_id: &str, reservation_id: &str) -> Item {
     ])
 }
 
+/// The stored view of one reservation: the view, the events it folds and the show it was read with.
+fn view_item(
+    member_id: &str,
+    reservation_id: &str,
+    events: &[Event],
+    show: &ShowInfo,
+    view: Option<&MyReservation>,
+    version: u64,
+) -> Result<Item, AppError> {
+    let mut item = view_key(member_id, reservation_id);
+    item.insert(TYPE.into(), s("MyReservation"));
+    item.insert("events".into(), to_json(&events)?);
+    item.insert("show".into(), to_json(show)?);
+    item.insert("version".into(), n(version));
+    if let Some(v) = view {
+        item.insert("view".into(), to_json(v)?);
+    }
+    Ok(item)
+}
+
 /// A notification, as `GET /notifications` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -195,14 +215,7 @@ impl Store {
         view: Option<&MyReservation>,
         version: u64,
     ) -> Result<(), AppError> {
-        let mut item = view_key(member_id, reservation_id);
-        item.insert(TYPE.into(), s("MyReservation"));
-        item.insert("events".into(), to_json(&events)?);
-        item.insert("show".into(), to_json(show)?);
-        item.insert("version".into(), n(version + 1));
-        if let Some(v) = view {
-            item.insert("view".into(), to_json(v)?);
-        }
+        let item = view_item(member_id, reservation_id, events, show, view, version + 1)?;
         let mut put = self
             .client
             .put_item()
@@ -234,17 +247,16 @@ impl Store {
         show: &ShowInfo,
     ) -> Result<Option<MyReservation>, AppError> {
         let view = MyReservation::fold(events, show);
-        let mut item = view_key(member_id, reservation_id);
-        item.insert(TYPE.into(), s("MyReservation"));
-        item.insert("events".into(), to_json(&events)?);
-        item.insert("show".into(), to_json(show)?);
-        item.insert(
-            "version".into(),
-            n(time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64),
-        );
-        if let Some(v) = &view {
-            item.insert("view".into(), to_json(v)?);
-        }
+        // A version no live write holds, so a projector's write in flight retries on top of the rebuild.
+        let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+        let item = view_item(
+            member_id,
+            reservation_id,
+            events,
+            show,
+            view.as_ref(),
+            version,
+        )?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -541,36 +553,6 @@ impl Store {
             items,
             next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
         })
-    }
-
-    /// One page of a secondary index's partition, newest (highest sort key) first.
-    pub(crate) async fn index_page_desc(
-        &self,
-        (index, pk_name, sk_name): (&str, &str, &str),
-        partition: String,
-        limit: u32,
-        cursor_raw: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), AppError> {
-        let start_key = cursor_raw
-            .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", s(partition))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start_key)
-            .send()
-            .await?;
-        Ok((
-            out.items.unwrap_or_default(),
-            out.last_evaluated_key.as_ref().and_then(cursor::encode),
-        ))
     }
 
     /// E3 and the aggregate partitions: every recorded event of a member (oldest first), for a rebuild.
