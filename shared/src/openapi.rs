@@ -367,6 +367,18 @@ const LINKS: &[LinkSpec] = &[
         SHOWTIME_IDS,
     ),
     link("create_performance", "201", "cancel_performance", PERF_ID),
+    link(
+        "create_reservation",
+        "201",
+        "my_reservation",
+        RESERVATION_ID,
+    ),
+    link(
+        "list_notifications",
+        "200",
+        "read_notification",
+        &[("notificationId", "$response.body#/items/0/id")],
+    ),
 ];
 
 fn add_link(doc: &mut Value, spec: &LinkSpec) {

@@ -5,7 +5,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing_tests::{admin, call, member, on_sale, reserve, showtime, stack, top_up, Member};
+use ticketing_tests::{
+    admin, call, member, on_sale, reconcile, reserve, showtime, stack, top_up, Member,
+};
 
 /// Polls `f` every 200 ms until it returns `Some`, for up to 60 s.
 async fn eventually<T, F, Fut>(what: &str, f: F) -> T
@@ -98,7 +100,12 @@ async fn a_sale_then_a_cancellation_agree_on_my_page_notifications_mail_and_audi
     ];
     // My page: the whole timeline, in order, and the amounts.
     let view = eventually("my page", || async {
-        let v = get(&buyer, &format!("/me/reservations/{id}")).await;
+        // 404 until the projector has seen a reservation event.
+        let r = buyer
+            .call(Method::GET, &format!("/me/reservations/{id}"), None)
+            .await;
+        assert!(r.status == 200 || r.status == 404, "{}", r.text);
+        let v = r.json;
         (v["timeline"].as_array().map_or(0, Vec::len) == kinds.len()).then_some(v)
     })
     .await;
@@ -210,4 +217,5 @@ async fn a_sale_then_a_cancellation_agree_on_my_page_notifications_mail_and_audi
         )
         .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
+    reconcile(&performance, &show, &[(&buyer, vec![id.clone()])]).await;
 }
