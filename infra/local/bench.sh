@@ -5,6 +5,8 @@
 #   infra/local/bench.sh saga --reservations 200 --concurrency 8  confirmed reservations/s end to end, p50/p99
 #                                                                 of POST with Prefer: wait, transitions per
 #                                                                 reservation (tests/src/bin/bench_saga.rs)
+#   infra/local/bench.sh events --reservations 300 [--pay]        event -> my-page lag p50/p99 under a burst
+#                                                                 (tests/src/bin/bench_events.rs)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -12,6 +14,7 @@ cd "$ROOT"
 BENCH=bench-holds
 case "${1:-}" in
   saga) BENCH=bench-saga; shift ;;
+  events) BENCH=bench-events; shift ;;
   holds) shift ;;
 esac
 
@@ -40,5 +43,5 @@ export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/
 if [ "$BENCH" = bench-holds ]; then
   "$BIN_DIR/bench-holds" --localstack-log "$STATE/localstack.log" "$@"
 else
-  "$BIN_DIR/bench-saga" "$@"
+  "$BIN_DIR/$BENCH" "$@"
 fi

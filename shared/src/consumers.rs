@@ -126,7 +126,11 @@ impl ConsumerState {
 
 /// The event an SQS message carries: the EventBridge envelope's `detail`.
 pub fn event_of(message: &SqsMessage) -> Result<Event, AppError> {
-    let body = message.body.as_deref().unwrap_or_default();
+    event_of_body(message.body.as_deref().unwrap_or_default())
+}
+
+/// The event in an SQS message body (an EventBridge envelope).
+pub fn event_of_body(body: &str) -> Result<Event, AppError> {
     let envelope: Value =
         serde_json::from_str(body).map_err(|e| AppError::Corrupt(format!("message body: {e}")))?;
     serde_json::from_value(envelope["detail"].clone())

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod aws;
 pub mod cancellation;
 pub mod consumers;
+pub mod dlq;
 pub mod domain;
 pub mod error;
 pub mod events;

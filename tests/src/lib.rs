@@ -63,6 +63,15 @@ impl Stack {
             .unwrap_or_else(|| panic!("the deploy outputs name no table: {:?}", self.outputs))
     }
 
+    /// The deploy output `name` (panics naming the outputs when there is none).
+    pub fn output(&self, name: &str) -> String {
+        self.outputs
+            .outputs
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("the deploy outputs have no {name}: {:?}", self.outputs))
+    }
+
     /// The name of the deployed event bus.
     pub fn event_bus_name(&self) -> String {
         self.outputs
@@ -277,6 +286,30 @@ pub async fn publish(organizer: &Member, body: &Value) -> Reply {
     approved
 }
 
+/// Runs the operator tool `ticketing-admin` (the debug build, or `TICKETING_ADMIN_BIN`) against the local
+/// stack with `args` and the extra environment `env`; its output.
+pub async fn ticketing_admin(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let binary = std::env::var("TICKETING_ADMIN_BIN").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/debug/ticketing-admin"
+        )
+        .to_string()
+    });
+    tokio::process::Command::new(&binary)
+        .args(args)
+        .envs(env.iter().copied())
+        .env("AWS_ENDPOINT_URL", &stack().outputs.endpoint)
+        // Local credentials, and never the instance-metadata endpoint: everything stays on loopback.
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"))
+}
+
 /// An admin, made once per test binary the documented way: the `ticketing-admin create-admin` bootstrap.
 pub async fn admin() -> Member {
     static ADMIN: tokio::sync::OnceCell<(String, String)> = tokio::sync::OnceCell::const_new();
@@ -284,32 +317,17 @@ pub async fn admin() -> Member {
         .get_or_init(|| async {
             let email = format!("admin-{}@example.com", unique());
             let password = format!("pw-{}", unique());
-            let stack = stack();
-            let binary = std::env::var("TICKETING_ADMIN_BIN").unwrap_or_else(|_| {
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../target/debug/ticketing-admin"
-                )
-                .to_string()
-            });
-            let output = tokio::process::Command::new(&binary)
-                .args([
+            let output = ticketing_admin(
+                &[
                     "create-admin",
                     "--table",
-                    &stack.table_name(),
+                    &stack().table_name(),
                     "--email",
                     &email,
-                ])
-                .env("TICKETING_ADMIN_PASSWORD", &password)
-                .env("AWS_ENDPOINT_URL", &stack.outputs.endpoint)
-                // Local credentials, and never the instance-metadata endpoint: everything stays on loopback.
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_EC2_METADATA_DISABLED", "true")
-                .output()
-                .await
-                .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
+                ],
+                &[("TICKETING_ADMIN_PASSWORD", &password)],
+            )
+            .await;
             assert!(
                 output.status.success(),
                 "create-admin failed: {}",
@@ -327,6 +345,46 @@ pub async fn admin() -> Member {
         password,
         role: "ADMIN".into(),
         token,
+    }
+}
+
+/// Makes the next `times` attempts of `function` (`publisher`, `notifier`, `my-page`, `audit`) at `who`'s
+/// events fail (test stacks run with `FaultInjection=on`); `0` clears the fault.
+pub async fn inject_fault(function: &str, who: &Member, times: u32) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    stack()
+        .dynamodb()
+        .await
+        .put_item()
+        .table_name(stack().table_name())
+        .item("PK", AttributeValue::S(format!("FAULT#{function}")))
+        .item("SK", AttributeValue::S(who.id.clone()))
+        .item("type", AttributeValue::S("Fault".into()))
+        .item("remaining", AttributeValue::N(times.to_string()))
+        .send()
+        .await
+        .expect("inject the fault");
+}
+
+/// How many more attempts the fault of `function` at `who` fails.
+pub async fn fault_remaining(function: &str, who: &Member) -> u64 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let item = stack()
+        .dynamodb()
+        .await
+        .get_item()
+        .table_name(stack().table_name())
+        .key("PK", AttributeValue::S(format!("FAULT#{function}")))
+        .key("SK", AttributeValue::S(who.id.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read the fault")
+        .item
+        .expect("the fault item");
+    match item.get("remaining") {
+        Some(AttributeValue::N(n)) => n.parse().expect("a number"),
+        other => panic!("remaining is {other:?}"),
     }
 }
 
@@ -613,21 +671,7 @@ impl EventTap {
         }
         // Delivery is at least once (a retried step publishes again) and in no promised order: one event per
         // id, in the order the events themselves state (`occurredAt`, then stage).
-        let mut ids = std::collections::HashSet::new();
-        let mut got: Vec<Value> = self
-            .seen
-            .get(reservation_id)
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| ids.insert(e["eventId"].to_string()))
-            .collect();
-        got.sort_by_key(|e| {
-            ticketing::events::order_key(
-                e["occurredAt"].as_str().unwrap_or_default(),
-                e["type"].as_str().unwrap_or_default(),
-            )
-        });
+        let got = self.events(reservation_id);
         let types: Vec<&str> = got.iter().filter_map(|e| e["type"].as_str()).collect();
         assert_eq!(types, kinds, "the events of {reservation_id}, in order");
         for event in &got {
@@ -645,6 +689,26 @@ impl EventTap {
             );
             assert_eq!(event["correlationId"], reservation_id);
         }
+    }
+
+    /// The distinct events of `reservation_id` read so far, in the order they state.
+    pub fn events(&self, reservation_id: &str) -> Vec<Value> {
+        let mut ids = std::collections::HashSet::new();
+        let mut got: Vec<Value> = self
+            .seen
+            .get(reservation_id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| ids.insert(e["eventId"].to_string()))
+            .collect();
+        got.sort_by_key(|e| {
+            ticketing::events::order_key(
+                e["occurredAt"].as_str().unwrap_or_default(),
+                e["type"].as_str().unwrap_or_default(),
+            )
+        });
+        got
     }
 
     /// How many copies of the `kind` event of `reservation_id` arrived so far (delivery is at least once).
@@ -926,5 +990,30 @@ pub async fn executions_of_ended(output: &str, ids: &[String]) {
             );
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
+    }
+}
+
+/// Helpers of the benchmark binaries (`tests/src/bin/bench_*.rs`).
+pub mod bench {
+    use std::time::Duration;
+
+    /// The value of `--name N` on the command line, `default` when absent, clamped to 1..=`max`.
+    pub fn arg(name: &str, default: usize, max: usize) -> usize {
+        let args: Vec<String> = std::env::args().collect();
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .clamp(1, max)
+    }
+
+    /// The `p`th percentile (nearest rank) of sorted durations; zero for none.
+    pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+        sorted[rank.min(sorted.len() - 1)]
     }
 }

@@ -2,18 +2,30 @@
 //!
 //! ```text
 //! TICKETING_ADMIN_PASSWORD='…' ticketing-admin create-admin --table NAME --email EMAIL [--name NAME] [--promote-existing]
+//! ticketing-admin rebuild-my-page --table NAME --member MEMBER_ID
+//! ticketing-admin dlq --queue NAME_OR_URL [--max N]
+//! ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
 //! ```
 //!
 //! `create-admin` bootstraps the first admin (signup never grants ADMIN): it writes the same two items as
 //! `POST /signup` (profile + email claim, one transaction) through the same code, with role ADMIN. The
-//! password comes from the environment so it stays out of shell history and `ps`. AWS settings come from
-//! the usual environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for LocalStack).
+//! password comes from the environment so it stays out of shell history and `ps`.
 //!
-//! Exit status: 0 created, or the email already belongs to an admin (or was promoted with
-//! `--promote-existing`); 2 usage or invalid input; 3 the email belongs to a non-admin member; 1 other
-//! failures.
+//! `rebuild-my-page` replaces every my-page view of a member by the fold of the recorded events (after a
+//! projector bug, or to backfill a new field). `dlq` lists what a consumer's dead-letter queue holds, without
+//! taking it; `redrive` moves it all back to the consumer's queue (SQS `StartMessageMoveTask`) and, unless
+//! `--no-wait`, waits for the move to finish. The queues are `ticketing-<stage>-<consumer>-dlq`
+//! (notifier, my-page, audit). docs/events.md has the runbook.
+//!
+//! AWS settings come from the usual environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for
+//! LocalStack).
+//!
+//! Exit status: 0 done (for `create-admin` also: the email already belongs to an admin, or was promoted
+//! with `--promote-existing`); 2 usage or invalid input; 3 the email belongs to a non-admin member; 4 a
+//! redrive that ended in failure; 1 other failures.
 
 use std::process::ExitCode;
+use std::time::Duration;
 use ticketing::domain::member::{Role, SignupInput};
 use ticketing::handlers::members::register;
 use ticketing::store::members::ProfileUpdate;
@@ -21,43 +33,100 @@ use ticketing::store::Store;
 use ticketing::AppError;
 
 const PASSWORD_ENV: &str = "TICKETING_ADMIN_PASSWORD";
-const USAGE: &str = "usage: TICKETING_ADMIN_PASSWORD=... ticketing-admin create-admin --table NAME --email EMAIL [--name NAME] [--promote-existing]";
+const USAGE: &str = "usage:
+  TICKETING_ADMIN_PASSWORD=... ticketing-admin create-admin --table NAME --email EMAIL [--name NAME] [--promote-existing]
+  ticketing-admin rebuild-my-page --table NAME --member MEMBER_ID
+  ticketing-admin dlq --queue NAME_OR_URL [--max N]
+  ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]";
 
-#[derive(Debug, Default)]
-struct CreateAdmin {
-    table: String,
-    email: String,
-    name: Option<String>,
-    promote_existing: bool,
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    CreateAdmin {
+        table: String,
+        email: String,
+        name: Option<String>,
+        promote_existing: bool,
+    },
+    RebuildMyPage {
+        table: String,
+        member: String,
+    },
+    Dlq {
+        queue: String,
+        max: usize,
+    },
+    Redrive {
+        queue: String,
+        per_second: Option<i32>,
+        wait: bool,
+    },
 }
 
-fn parse_args(args: &[String]) -> Result<CreateAdmin, String> {
+fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut iter = args.iter();
-    match iter.next().map(String::as_str) {
-        Some("create-admin") => {}
+    let command = match iter.next().map(String::as_str) {
+        Some(c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive")) => c,
+        Some("-h" | "--help") => return Err(String::new()),
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command given".into()),
-    }
-    let mut out = CreateAdmin::default();
+    };
+    let mut flags: std::collections::BTreeMap<&str, String> = Default::default();
     while let Some(flag) = iter.next() {
-        let mut value = |name: &str| {
+        let takes_value = match (command, flag.as_str()) {
+            (_, "-h" | "--help") => return Err(String::new()),
+            ("create-admin", "--table" | "--email" | "--name")
+            | ("rebuild-my-page", "--table" | "--member")
+            | ("dlq", "--queue" | "--max")
+            | ("redrive", "--queue" | "--per-second") => true,
+            ("create-admin", "--promote-existing") | ("redrive", "--no-wait") => false,
+            (_, other) => return Err(format!("unknown option {other:?} for {command}")),
+        };
+        let value = if takes_value {
             iter.next()
                 .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
+                .ok_or_else(|| format!("{flag} needs a value"))?
+        } else {
+            String::new()
         };
-        match flag.as_str() {
-            "--table" => out.table = value("--table")?,
-            "--email" => out.email = value("--email")?,
-            "--name" => out.name = Some(value("--name")?),
-            "--promote-existing" => out.promote_existing = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown option {other:?}")),
-        }
+        flags.insert(flag.as_str(), value);
     }
-    if out.table.is_empty() || out.email.is_empty() {
-        return Err("--table and --email are required".into());
-    }
-    Ok(out)
+    let required = |name: &str| match flags.get(name) {
+        Some(v) if !v.is_empty() => Ok(v.clone()),
+        _ => Err(format!("{name} is required for {command}")),
+    };
+    let number = |name: &str| -> Result<Option<u32>, String> {
+        flags
+            .get(name)
+            .map(|v| {
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{name} must be a positive whole number, not {v:?}"))
+            })
+            .transpose()
+    };
+    Ok(match command {
+        "create-admin" => Command::CreateAdmin {
+            table: required("--table")?,
+            email: required("--email")?,
+            name: flags.get("--name").cloned(),
+            promote_existing: flags.contains_key("--promote-existing"),
+        },
+        "rebuild-my-page" => Command::RebuildMyPage {
+            table: required("--table")?,
+            member: required("--member")?,
+        },
+        "dlq" => Command::Dlq {
+            queue: required("--queue")?,
+            max: number("--max")?.unwrap_or(100) as usize,
+        },
+        _ => Command::Redrive {
+            queue: required("--queue")?,
+            per_second: number("--per-second")?
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            wait: !flags.contains_key("--no-wait"),
+        },
+    })
 }
 
 #[tokio::main]
@@ -73,14 +142,121 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let result = match cmd {
+        Command::CreateAdmin {
+            table,
+            email,
+            name,
+            promote_existing,
+        } => return create_admin(&table, &email, name, promote_existing).await,
+        Command::RebuildMyPage { table, member } => rebuild_my_page(&table, &member).await,
+        Command::Dlq { queue, max } => dlq(&queue, max).await,
+        Command::Redrive {
+            queue,
+            per_second,
+            wait,
+        } => return redrive(&queue, per_second, wait).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ticketing-admin: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn store(table: &str) -> Store {
+    let config = ticketing::aws::sdk_config().await;
+    Store::new(aws_sdk_dynamodb::Client::new(&config), table.to_string())
+}
+
+async fn sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&ticketing::aws::sdk_config().await)
+}
+
+async fn rebuild_my_page(table: &str, member: &str) -> Result<(), AppError> {
+    let written = ticketing::consumers::rebuild_my_page(&store(table).await, member).await?;
+    println!("rebuilt {written} my-page view(s) of member {member} from the event history");
+    Ok(())
+}
+
+async fn dlq(queue: &str, max: usize) -> Result<(), AppError> {
+    let sqs = sqs().await;
+    let url = ticketing::dlq::queue_url(&sqs, queue).await?;
+    let (_, count) = ticketing::dlq::queue_facts(&sqs, &url).await?;
+    println!("{url}: about {count} message(s)");
+    for d in ticketing::dlq::peek(&sqs, &url, max).await? {
+        match d.event {
+            Some((event_id, kind, reservation, member)) => println!(
+                "{}\treceives={}\t{kind}\tevent={event_id}\treservation={reservation}\tmember={member}",
+                d.message_id, d.receive_count
+            ),
+            None => println!(
+                "{}\treceives={}\tnot an event: {}",
+                d.message_id, d.receive_count, d.body
+            ),
+        }
+    }
+    Ok(())
+}
+
+async fn redrive(queue: &str, per_second: Option<i32>, wait: bool) -> ExitCode {
+    let outcome = async {
+        let sqs = sqs().await;
+        let url = ticketing::dlq::queue_url(&sqs, queue).await?;
+        let (arn, count) = ticketing::dlq::queue_facts(&sqs, &url).await?;
+        let handle = ticketing::dlq::redrive(&sqs, &arn, per_second).await?;
+        println!("moving about {count} message(s) from {arn} back to their source queue (task {handle})");
+        if !wait {
+            return Ok(None);
+        }
+        loop {
+            if let Some(task) = ticketing::dlq::move_task(&sqs, &arn).await? {
+                if task.finished() {
+                    return Ok(Some(task));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    .await;
+    match outcome {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(task)) if task.status == "COMPLETED" => {
+            println!("moved {} message(s)", task.moved);
+            ExitCode::SUCCESS
+        }
+        Ok(Some(task)) => {
+            eprintln!(
+                "ticketing-admin: the move task ended {} after {} message(s): {}",
+                task.status,
+                task.moved,
+                task.failure.unwrap_or_default()
+            );
+            ExitCode::from(4)
+        }
+        Err(err) => {
+            eprintln!("ticketing-admin: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn create_admin(
+    table: &str,
+    email: &str,
+    name: Option<String>,
+    promote_existing: bool,
+) -> ExitCode {
     let Ok(password) = std::env::var(PASSWORD_ENV) else {
         eprintln!("ticketing-admin: {PASSWORD_ENV} is not set\n{USAGE}");
         return ExitCode::from(2);
     };
     let input = SignupInput {
-        email: cmd.email.clone(),
+        email: email.to_string(),
         password,
-        name: cmd.name.clone().unwrap_or_else(|| "Administrator".into()),
+        name: name.unwrap_or_else(|| "Administrator".into()),
         role: Some(Role::Admin.as_str().into()),
         locale: None,
     };
@@ -99,18 +275,16 @@ async fn main() -> ExitCode {
         }
     };
     let email = new.email.clone();
-    let config = ticketing::aws::sdk_config().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&config), cmd.table.clone());
-
+    let store = store(table).await;
     match register(&store, new).await {
         Ok(member) => {
             println!(
-                "created admin {} <{}> in table {}",
-                member.id, member.email, cmd.table
+                "created admin {} <{}> in table {table}",
+                member.id, member.email
             );
             ExitCode::SUCCESS
         }
-        Err(AppError::Conflict(_)) => existing(&store, &email, cmd.promote_existing).await,
+        Err(AppError::Conflict(_)) => existing(&store, &email, promote_existing).await,
         Err(err) => {
             eprintln!("ticketing-admin: {err}");
             ExitCode::FAILURE
@@ -170,22 +344,61 @@ mod tests {
     }
 
     #[test]
-    fn parses_create_admin() {
-        let cmd = parse_args(&args(&[
-            "create-admin",
-            "--table",
-            "T",
-            "--email",
-            "root@example.com",
-            "--promote-existing",
-        ]))
-        .expect("parses");
-        assert_eq!(cmd.table, "T");
-        assert_eq!(cmd.email, "root@example.com");
-        assert!(cmd.promote_existing);
-        assert!(parse_args(&args(&["create-admin", "--table", "T"])).is_err());
-        assert!(parse_args(&args(&["create-admin", "--table"])).is_err());
-        assert!(parse_args(&args(&["drop-table"])).is_err());
-        assert!(parse_args(&args(&[])).is_err());
+    fn parses_each_command() {
+        assert_eq!(
+            parse_args(&args(&[
+                "create-admin",
+                "--table",
+                "T",
+                "--email",
+                "root@example.com",
+                "--promote-existing",
+            ])),
+            Ok(Command::CreateAdmin {
+                table: "T".into(),
+                email: "root@example.com".into(),
+                name: None,
+                promote_existing: true,
+            })
+        );
+        assert_eq!(
+            parse_args(&args(&["rebuild-my-page", "--member", "m-1", "--table", "T"])),
+            Ok(Command::RebuildMyPage {
+                table: "T".into(),
+                member: "m-1".into(),
+            })
+        );
+        assert_eq!(
+            parse_args(&args(&["dlq", "--queue", "q"])),
+            Ok(Command::Dlq {
+                queue: "q".into(),
+                max: 100
+            })
+        );
+        assert_eq!(
+            parse_args(&args(&["redrive", "--queue", "q", "--per-second", "5", "--no-wait"])),
+            Ok(Command::Redrive {
+                queue: "q".into(),
+                per_second: Some(5),
+                wait: false,
+            })
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_run() {
+        for bad in [
+            &["create-admin", "--table", "T"][..],
+            &["create-admin", "--table"],
+            &["rebuild-my-page", "--table", "T"],
+            &["dlq", "--queue", "q", "--max", "0"],
+            &["dlq", "--queue", "q", "--max", "many"],
+            &["redrive", "--queue", "q", "--promote-existing"],
+            &["dlq", "--queue", "q", "--member", "m"],
+            &["drop-table"],
+            &[],
+        ] {
+            assert!(parse_args(&args(bad)).is_err(), "{bad:?}");
+        }
     }
 }

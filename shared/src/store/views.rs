@@ -5,7 +5,7 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | my-page view | `MYPAGE#<memberId>` | `RES#<reservationId>` | `view` (the [`MyReservation`] as JSON, absent until a reservation event arrived), `events` (every event folded in, JSON), `show` ([`ShowInfo`]), `version` |
+//! | my-page view | `MYPAGE#<memberId>` | `RES#<reservationId>` | `view` (the [`MyReservation`] as JSON, absent until a reservation event arrived), `events` (every event folded in, JSON), `show` ([`ShowInfo`]), `version`, `projectedAtMs` (when it was written) |
 //! | notification | `MEMBER#<memberId>#NOTIF` | `NOTIF#<notificationId>` | `notification` (JSON), `readAt`, `mail` (`PENDING`/`SENT`/`NONE`); `GSI1PK = MEMBER#<memberId>#NOTIF`, `GSI1SK = <occurredAt, sortable>#<notificationId>` |
 //! | unread count | `MEMBER#<memberId>#NOTIF` | `UNREAD` | `unread` (N) |
 //! | audit entry | `AUDIT#<reservationId>` | `<occurredAt, sortable>#<eventId>` | `event` (JSON), `expiresAt` (TTL); `GSI1PK = AUDIT#MEMBER#<memberId>`, `GSI1SK` = the SK |
@@ -97,6 +97,11 @@ fn view_item(
     item.insert("events".into(), to_json(&events)?);
     item.insert("show".into(), to_json(show)?);
     item.insert("version".into(), n(version));
+    // When the projection was written: its staleness, and the lag benchmark's end point.
+    item.insert(
+        "projectedAtMs".into(),
+        n(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000),
+    );
     if let Some(v) = view {
         item.insert("view".into(), to_json(v)?);
     }

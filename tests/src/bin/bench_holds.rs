@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use ticketing_tests::bench::percentile;
 use ticketing_tests::{member, publish, unique, Member};
 
 struct Options {
@@ -71,13 +72,6 @@ fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
     calls
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(usize, usize)]) -> (u16, Duration) {
     let seats: Vec<_> = seats

@@ -11,25 +11,10 @@ use futures::stream::{self, StreamExt};
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
+use ticketing_tests::bench::{arg, percentile};
 use ticketing_tests::{call, member, on_sale, showtime, stack, Member};
 
-fn arg(name: &str, default: usize, max: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-        .clamp(1, max)
-}
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 async fn reserve(buyer: &Member, show: &str, row: usize, col: usize) -> (u16, String, Duration) {
     let body = json!({"showtimeId": show, "seats": [{"row": row, "col": col}],
