@@ -195,6 +195,11 @@ def localstack_env(state_dir: Path, port: int) -> dict[str, str]:
             # SQS event source mappings back off up to 10 s on empty polls: messages then wait seconds
             # before the function sees them. 1 s keeps tests snappy at the cost of one poll/s per mapping.
             "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "1",
+            # Each poll of the table's stream reads at most BatchSize (100) records, of every item change
+            # (LocalStack filters after reading, AWS before), once per interval (1 s by default): 100 records/s,
+            # which a showtime's sweep beside the consumers' own writes outruns, so events waited tens of
+            # seconds for the publisher. Every 0.2 s: 500 records/s.
+            "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.2",
             "TICKETING_LAMBDA_LOG_DIR": str(state_dir / "lambda-logs"),
             MARKER_ENV: str(state_dir),
             "PYTHONUNBUFFERED": "1",
