@@ -372,7 +372,10 @@ async fn card(buyer: &Member, show: &str, seat: (u32, u32), token: &str) -> (Str
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["id"].as_str().expect("id").to_string();
-    (id, r.json["status"].as_str().unwrap_or_default().to_string())
+    (
+        id,
+        r.json["status"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 #[tokio::test]
@@ -667,10 +670,8 @@ async fn a_duplicate_is_applied_once_and_a_confirmation_before_its_hold_ends_rig
     .await;
     let real_view = get(&ann, &format!("/me/reservations/{real}")).await;
     let boss = admin().await;
-    let expected: BTreeSet<(String, String)> = SOLD
-        .iter()
-        .map(|k| (id.clone(), k.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String)> =
+        SOLD.iter().map(|k| (id.clone(), k.to_string())).collect();
     eventually("Ben's notifications", || async {
         (notified(&ben).await == expected).then_some(())
     })
@@ -685,13 +686,23 @@ async fn a_duplicate_is_applied_once_and_a_confirmation_before_its_hold_ends_rig
         drained(queue).await;
     }
     let view_after = get(&ben, &format!("/me/reservations/{id}")).await;
-    assert_eq!(view_after, view, "nothing changed once the copies were handled");
+    assert_eq!(
+        view_after, view,
+        "nothing changed once the copies were handled"
+    );
     assert_eq!(timeline(&ben, &id).await, SOLD, "{view}");
     for field in ["status", "paid", "seats", "totalPrice", "performanceTitle"] {
-        assert_eq!(view[field], real_view[field], "{field}: {view} vs {real_view}");
+        assert_eq!(
+            view[field], real_view[field],
+            "{field}: {view} vs {real_view}"
+        );
     }
     let notes = get(&ben, "/notifications?limit=100").await;
-    assert_eq!(notes["items"].as_array().map_or(0, Vec::len), SOLD.len(), "{notes}");
+    assert_eq!(
+        notes["items"].as_array().map_or(0, Vec::len),
+        SOLD.len(),
+        "{notes}"
+    );
     assert_eq!(notes["unread"], SOLD.len(), "{notes}");
     let mut audit = audited(&boss, &ben).await;
     audit.sort();
@@ -700,7 +711,11 @@ async fn a_duplicate_is_applied_once_and_a_confirmation_before_its_hold_ends_rig
         expected.iter().cloned().collect::<Vec<_>>(),
         "one audit entry per event"
     );
-    assert_eq!(mails_to(&ben.email).await.len(), SOLD.len(), "one mail per event");
+    assert_eq!(
+        mails_to(&ben.email).await.len(),
+        SOLD.len(),
+        "one mail per event"
+    );
     reconcile(&performance, &show, &[(&ann, vec![real])]).await;
 }
 
@@ -727,7 +742,10 @@ async fn a_failing_notifier_dead_letters_its_events_and_a_redrive_delivers_them_
     // The notifier fails at every attempt at Cy's events (as with a broken mail provider).
     inject_fault("notifier", &cy, 1000).await;
     let (id, status) = card(&cy, &show, (1, 1), "tok_visa").await;
-    assert_eq!(status, "CONFIRMED", "the sale does not wait for its notifications");
+    assert_eq!(
+        status, "CONFIRMED",
+        "the sale does not wait for its notifications"
+    );
 
     // Retried (maxReceiveCount 3), then dead-lettered: all three events.
     let parked = eventually("the notifier's dead letters", || async {
@@ -784,10 +802,8 @@ async fn a_failing_notifier_dead_letters_its_events_and_a_redrive_delivers_them_
         String::from_utf8_lossy(&redriven.stderr)
     );
     assert!(out.contains("moved "), "{out}");
-    let expected: BTreeSet<(String, String)> = SOLD
-        .iter()
-        .map(|k| (id.clone(), k.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String)> =
+        SOLD.iter().map(|k| (id.clone(), k.to_string())).collect();
     eventually("the redriven notifications", || async {
         (notified(&cy).await == expected).then_some(())
     })
@@ -795,6 +811,8 @@ async fn a_failing_notifier_dead_letters_its_events_and_a_redrive_delivers_them_
     drained("NotifierQueueName").await;
     assert_eq!(notified(&cy).await, expected);
     assert_eq!(mails_to(&cy.email).await.len(), SOLD.len(), "one mail each");
-    assert!(dead_letters("NotifierDeadLetterQueueName", &id).await.is_empty());
+    assert!(dead_letters("NotifierDeadLetterQueueName", &id)
+        .await
+        .is_empty());
     reconcile(&performance, &show, &[(&cy, vec![id])]).await;
 }

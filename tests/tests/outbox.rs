@@ -1,7 +1,9 @@
 //! The transactional outbox: an event is written with its change and reaches the bus through the table's
 //! stream and the publisher, even when the publisher crashes after the write and before the publish.
 
-use ticketing_tests::{fault_remaining, inject_fault, member, on_sale, reserve, showtime, EventTap};
+use ticketing_tests::{
+    fault_remaining, inject_fault, member, on_sale, reserve, showtime, EventTap,
+};
 
 #[tokio::test]
 async fn a_publisher_crash_between_the_write_and_the_publish_still_delivers_the_event() {

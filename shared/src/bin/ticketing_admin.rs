@@ -122,8 +122,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         },
         _ => Command::Redrive {
             queue: required("--queue")?,
-            per_second: number("--per-second")?
-                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            per_second: number("--per-second")?.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
             wait: !flags.contains_key("--no-wait"),
         },
     })
@@ -202,12 +201,14 @@ async fn dlq(queue: &str, max: usize) -> Result<(), AppError> {
 }
 
 async fn redrive(queue: &str, per_second: Option<i32>, wait: bool) -> ExitCode {
-    let outcome = async {
+    let outcome: Result<Option<ticketing::dlq::MoveTask>, AppError> = async {
         let sqs = sqs().await;
         let url = ticketing::dlq::queue_url(&sqs, queue).await?;
         let (arn, count) = ticketing::dlq::queue_facts(&sqs, &url).await?;
         let handle = ticketing::dlq::redrive(&sqs, &arn, per_second).await?;
-        println!("moving about {count} message(s) from {arn} back to their source queue (task {handle})");
+        println!(
+            "moving about {count} message(s) from {arn} back to their source queue (task {handle})"
+        );
         if !wait {
             return Ok(None);
         }
@@ -362,7 +363,13 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_args(&args(&["rebuild-my-page", "--member", "m-1", "--table", "T"])),
+            parse_args(&args(&[
+                "rebuild-my-page",
+                "--member",
+                "m-1",
+                "--table",
+                "T"
+            ])),
             Ok(Command::RebuildMyPage {
                 table: "T".into(),
                 member: "m-1".into(),
@@ -376,7 +383,14 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_args(&args(&["redrive", "--queue", "q", "--per-second", "5", "--no-wait"])),
+            parse_args(&args(&[
+                "redrive",
+                "--queue",
+                "q",
+                "--per-second",
+                "5",
+                "--no-wait"
+            ])),
             Ok(Command::Redrive {
                 queue: "q".into(),
                 per_second: Some(5),

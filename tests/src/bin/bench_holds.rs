@@ -72,7 +72,6 @@ fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
     calls
 }
 
-
 async fn hold(buyer: &Member, showtime: &str, seats: &[(usize, usize)]) -> (u16, Duration) {
     let seats: Vec<_> = seats
         .iter()

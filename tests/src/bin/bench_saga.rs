@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 use ticketing_tests::bench::{arg, percentile};
 use ticketing_tests::{call, member, on_sale, showtime, stack, Member};
 
-
-
 async fn reserve(buyer: &Member, show: &str, row: usize, col: usize) -> (u16, String, Duration) {
     let body = json!({"showtimeId": show, "seats": [{"row": row, "col": col}],
                       "payment": {"method": "CARD", "token": "tok_visa"}});
