@@ -35,6 +35,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# bench-holds counts DynamoDB calls from LocalStack's request log lines.
+export LS_LOG="${LS_LOG:-info}"
 start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-bench bench
 start_gateway "$STATE" "$PORT" "$API_PORT"

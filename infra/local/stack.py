@@ -195,16 +195,22 @@ def localstack_env(state_dir: Path, port: int) -> dict[str, str]:
             # SQS event source mappings back off up to 10 s on empty polls: messages then wait seconds
             # before the function sees them. 1 s keeps tests snappy at the cost of one poll/s per mapping.
             "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "1",
-            # Each poll of the table's stream reads at most BatchSize (100) records, of every item change
-            # (LocalStack filters after reading, AWS before), once per interval (1 s by default): 100 records/s,
-            # which a showtime's sweep beside the consumers' own writes outruns, so events waited tens of
-            # seconds for the publisher. Every 0.2 s: 500 records/s.
+            # After a poll that found records, the next comes 1 s later by default: each hop of an event
+            # (stream -> publisher, queue -> consumer) waited up to a second. 0.2 s.
             "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.2",
+            # Only what the template uses. Without CloudWatch, LocalStack stops putting a metric (a whole
+            # internal request and a SQLite write) for every Lambda invocation and SQS batch: about a tenth
+            # of its single Python process under load, which every event's hops wait behind.
+            "SERVICES": ",".join(REQUIRED_SERVICES + ("dynamodbstreams", "ses")),
             "TICKETING_LAMBDA_LOG_DIR": str(state_dir / "lambda-logs"),
             MARKER_ENV: str(state_dir),
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # One log line per request costs LocalStack's one Python process a few percent under load; warnings and
+    # errors are kept. LS_LOG=info in the caller's environment brings the request lines back (bench.sh
+    # counts DynamoDB calls from them).
+    env.setdefault("LS_LOG", "warn")
     return env
 
 

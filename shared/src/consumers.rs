@@ -96,7 +96,18 @@ pub struct ConsumerState {
     pub retention_days: i64,
     /// Injected faults are honoured (test stacks only).
     pub faults: bool,
+    /// The notifier's performance titles, per container, each for [`TITLE_TTL`].
+    pub titles: TitleCache,
 }
+
+/// How long the notifier names a performance by the title it read: a title edited meanwhile shows in
+/// notifications at most this much later (the events of a showtime's change carry what changed).
+pub const TITLE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Performance id -> (title, when it was read).
+pub type TitleCache = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
+>;
 
 impl ConsumerState {
     /// Reads `TABLE_NAME`, `MAIL_FROM` (notifier), `AUDIT_RETENTION_DAYS` (audit, default 400) and
@@ -120,7 +131,44 @@ impl ConsumerState {
             mailer,
             retention_days,
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
+            titles: TitleCache::default(),
         })
+    }
+
+    /// The title of the performance `event` is about: read once per [`TITLE_TTL`] per container.
+    async fn title(&self, event: &Event, reservation_id: &str) -> Result<String, AppError> {
+        let r = &event.data["reservation"];
+        let Some(performance_id) = r["performanceId"]
+            .as_str()
+            .or(event.data["performanceId"].as_str())
+        else {
+            return Ok(show_info(&self.store, event, reservation_id)
+                .await?
+                .performance_title
+                .unwrap_or_default());
+        };
+        let cached = self.titles.lock().ok().and_then(|titles| {
+            titles
+                .get(performance_id)
+                .filter(|(_, at)| at.elapsed() < TITLE_TTL)
+                .map(|(title, _)| title.clone())
+        });
+        if let Some(title) = cached {
+            return Ok(title);
+        }
+        let title = self
+            .store
+            .get_performance(performance_id)
+            .await?
+            .map(|p| p.details.title)
+            .unwrap_or_default();
+        if let Ok(mut titles) = self.titles.lock() {
+            titles.insert(
+                performance_id.to_string(),
+                (title.clone(), std::time::Instant::now()),
+            );
+        }
+        Ok(title)
     }
 }
 
@@ -284,10 +332,7 @@ pub async fn apply(state: &ConsumerState, event: &Event) -> Result<(), AppError>
                 return Ok(());
             };
             // One show for every target: a showtime's change names it in its data.
-            let title = show_info(store, event, first)
-                .await?
-                .performance_title
-                .unwrap_or_default();
+            let title = state.title(event, first).await?;
             for (member_id, reservation_id) in &targets {
                 notify(state, event, (member_id, reservation_id), &title).await?;
             }
@@ -313,26 +358,58 @@ async fn handle_one(state: &ConsumerState, message: &SqsMessage) -> Result<Event
     Ok(event)
 }
 
-/// Handles a batch: every message on its own; the failed ones are reported to come back.
+/// Handles a batch: every message on its own; the failed ones are reported to come back. The messages of
+/// one member are applied one after another, in arrival order; different members' side by side (a batch of
+/// ten takes about as long as its longest member's share, not the sum).
 pub async fn handle(state: &ConsumerState, batch: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     let mut lags = Vec::with_capacity(batch.records.len());
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-    for message in &batch.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        match handle_one(state, message).await {
-            Ok(event) => {
-                let (at, _) = crate::events::order_key(&event.occurred_at, event.kind.as_str());
-                if at != i128::MIN {
-                    lags.push(((now - at) / 1_000_000).max(0) as u64);
-                }
-                tracing::info!(consumer = state.kind.name(), event_id = %event.event_id, correlation_id = %event.correlation_id, "event applied");
+    let total = batch.records.len();
+    let mut by_member: std::collections::BTreeMap<String, Vec<SqsMessage>> = Default::default();
+    for message in batch.records {
+        let member = event_of(&message).map(|e| e.member_id).unwrap_or_default();
+        by_member.entry(member).or_default().push(message);
+    }
+    let mut running = Vec::with_capacity(by_member.len());
+    for messages in by_member.into_values() {
+        let ids: Vec<String> = messages
+            .iter()
+            .map(|m| m.message_id.clone().unwrap_or_default())
+            .collect();
+        let state = state.clone();
+        let task = tokio::spawn(async move {
+            let mut out = Vec::with_capacity(messages.len());
+            for message in &messages {
+                out.push(handle_one(&state, message).await);
             }
-            Err(e) => {
-                tracing::warn!(consumer = state.kind.name(), message_id = %id, error = %e, "event not applied; it comes back");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
+            out
+        });
+        running.push((ids, task));
+    }
+    for (ids, task) in running {
+        let outcomes = match task.await {
+            Ok(outcomes) => outcomes,
+            Err(e) => ids
+                .iter()
+                .map(|_| Err(AppError::Dependency(format!("consumer task failed: {e}"))))
+                .collect(),
+        };
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
+            match outcome {
+                Ok(event) => {
+                    let (at, _) = crate::events::order_key(&event.occurred_at, event.kind.as_str());
+                    if at != i128::MIN {
+                        lags.push(((now - at) / 1_000_000).max(0) as u64);
+                    }
+                    tracing::info!(consumer = state.kind.name(), event_id = %event.event_id, correlation_id = %event.correlation_id, "event applied");
+                }
+                Err(e) => {
+                    tracing::warn!(consumer = state.kind.name(), message_id = %id, error = %e, "event not applied; it comes back");
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id;
+                    response.batch_item_failures.push(failure);
+                }
             }
         }
     }
@@ -341,7 +418,7 @@ pub async fn handle(state: &ConsumerState, batch: SqsEvent) -> SqsBatchResponse 
         emf(
             state.kind.name(),
             &lags,
-            batch.records.len(),
+            total,
             response.batch_item_failures.len()
         )
     );

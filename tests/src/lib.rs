@@ -576,6 +576,12 @@ pub async fn rewind_hold(reservation_id: &str, show: &str, seats: &[(u32, u32)])
     }
 }
 
+/// How long a test waits for an event to reach the bus or a consumer. Delivery is asynchronous and, on
+/// the 2-core CI machine, queues behind LocalStack's one Python process: under the heaviest tests (a showtime
+/// sweep of 200 reservations beside the consumers) an event took up to a minute. A poll, so a delivered event
+/// ends the wait at once.
+pub const EVENT_WAIT_SECS: u64 = 90;
+
 /// Reads what the saga publishes about some members: a rule of its own on the bus (matching their
 /// `memberId`) feeding a queue of its own, so tests running at once never read each other's events.
 pub struct EventTap {
@@ -633,10 +639,10 @@ impl EventTap {
         }
     }
 
-    /// Waits (up to 30 s) until `reservation_id` has published exactly `kinds`, in that order, each event valid
+    /// Waits (up to [`EVENT_WAIT_SECS`]) until `reservation_id` has published exactly `kinds`, in that order, each event valid
     /// against its schema in docs/events/, carrying its derived id and correlation id.
     pub async fn expect(&mut self, reservation_id: &str, kinds: &[&str]) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(EVENT_WAIT_SECS);
         let sqs = stack().sqs();
         let distinct = |seen: &HashMap<String, Vec<Value>>| {
             seen.get(reservation_id).map_or(0, |events| {
@@ -718,7 +724,7 @@ impl EventTap {
         })
     }
 
-    /// Waits (up to 30 s) for an event of `kind` about showtime `showtime_id` (correlated by it) that
+    /// Waits (up to [`EVENT_WAIT_SECS`]) for an event of `kind` about showtime `showtime_id` (correlated by it) that
     /// `matches`, valid against its schema; returns it.
     pub async fn expect_showtime(
         &mut self,
@@ -726,7 +732,7 @@ impl EventTap {
         kind: &str,
         matches: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(EVENT_WAIT_SECS);
         let sqs = stack().sqs();
         loop {
             if let Some(found) = self

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
     admin, call, event_schema_errors, fault_remaining, inject_fault, member, on_sale, reconcile,
-    reserve, settled, showtime, stack, ticketing_admin, top_up, EventTap, Member,
+    reserve, settled, showtime, stack, ticketing_admin, top_up, EventTap, Member, EVENT_WAIT_SECS,
 };
 
 const SOLD: [&str; 3] = [
@@ -20,13 +20,13 @@ const SOLD: [&str; 3] = [
     "ReservationConfirmed",
 ];
 
-/// Polls `f` every 200 ms until it returns `Some`, for up to 60 s.
+/// Polls `f` every 200 ms until it returns `Some`, for up to `EVENT_WAIT_SECS`.
 async fn eventually<T, F, Fut>(what: &str, f: F) -> T
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(EVENT_WAIT_SECS);
     loop {
         if let Some(v) = f().await {
             return v;
@@ -335,7 +335,7 @@ async fn drained(queue_output: &str) {
         .expect("queue url")
         .queue_url
         .expect("url");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(EVENT_WAIT_SECS);
     let mut quiet = 0;
     while quiet < 2 {
         assert!(Instant::now() < deadline, "{queue_output} never drained");
