@@ -62,6 +62,23 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
     }
 }
 
+/// A query's page: the `attr` JSON of each item that has it, and the cursor after the last.
+fn json_page<T: serde::de::DeserializeOwned>(
+    out: aws_sdk_dynamodb::operation::query::QueryOutput,
+    attr: &str,
+) -> Result<super::performances::Page<T>, AppError> {
+    let mut items = Vec::new();
+    for item in out.items.unwrap_or_default() {
+        if let Some(value) = json(&item, attr)? {
+            items.push(value);
+        }
+    }
+    Ok(super::performances::Page {
+        items,
+        next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
+    })
+}
+
 fn json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<Option<T>, AppError> {
     text_attr(item, name)
         .map(|raw| {
@@ -309,16 +326,7 @@ impl Store {
             .set_exclusive_start_key(start_key)
             .send()
             .await?;
-        let mut items = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            if let Some(view) = json(&item, "view")? {
-                items.push(view);
-            }
-        }
-        Ok(super::performances::Page {
-            items,
-            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
-        })
+        json_page(out, "view")
     }
 
     /// N1: records a notification for `member_id` (its id names the event it is about, so a second delivery
@@ -548,16 +556,7 @@ impl Store {
             .set_exclusive_start_key(start_key)
             .send()
             .await?;
-        let mut items = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            if let Some(e) = json(&item, "event")? {
-                items.push(e);
-            }
-        }
-        Ok(super::performances::Page {
-            items,
-            next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
-        })
+        json_page(out, "event")
     }
 
     /// E3 and the aggregate partitions: every recorded event of a member (oldest first), for a rebuild.
