@@ -32,8 +32,8 @@ pub struct Claims {
 /// The HMAC key, ready for signing and verifying. `Debug` does not show it.
 #[derive(Clone)]
 pub struct TokenKey {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    pub(crate) encoding: EncodingKey,
+    pub(crate) decoding: DecodingKey,
 }
 
 impl std::fmt::Debug for TokenKey {

@@ -8,6 +8,7 @@
 //!   `{"memberId": "...", "role": "USER|ORGANIZER|ADMIN", "tokenId": "<jti>", "tokenExpiresAt": <epoch s>}`;
 //!   [`caller`] reads it back. Functions behind a public route see no caller.
 
+pub mod admission;
 pub mod caller;
 pub mod context;
 pub mod jwt;

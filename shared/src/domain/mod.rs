@@ -11,4 +11,5 @@ pub mod reservation;
 pub mod rules;
 pub mod seat;
 pub mod showtime;
+pub mod waiting_room;
 pub mod wallet;

@@ -1,0 +1,310 @@
+//! The waiting room's rules (docs/waiting-room.md): settings, the order of tickets from sharded slot
+//! counters, the pre-queue shuffle, the inlet's admission arithmetic and the poll interval. Plain Rust, no
+//! AWS types.
+
+use crate::domain::rules::Int;
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// Shard counters per slot: at 62,000 joins/s each takes 484 writes/s, under half a partition's 1,000.
+pub const SHARDS: u32 = 128;
+
+/// The shard counter a join increments: drawn at random (from a v4 UUID's 122 random bits), so joins spread
+/// evenly whatever the member ids look like.
+pub fn draw_shard() -> u32 {
+    (uuid::Uuid::new_v4().as_u128() % u128::from(SHARDS)) as u32
+}
+
+pub const ADMIT_PER_MINUTE: Int = Int::new(1, 15_000);
+/// 80/s: under the 83 pay-later sales/s of the saga's smaller-region quotas (docs/saga.md).
+pub const DEFAULT_ADMIT_PER_MINUTE: u64 = 4_800;
+pub const MAX_ACTIVE: Int = Int::new(1, 100_000);
+pub const DEFAULT_MAX_ACTIVE: u64 = 2_000;
+pub const ADMISSION_MINUTES: Int = Int::new(1, 30);
+pub const DEFAULT_ADMISSION_MINUTES: u64 = 10;
+pub const ABANDON_SECONDS: Int = Int::new(30, 600);
+pub const DEFAULT_ABANDON_SECONDS: u64 = 120;
+
+/// A showtime's waiting room, as the organizer sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub admit_per_minute: u64,
+    pub max_active: u64,
+    pub admission_minutes: u64,
+    pub abandon_seconds: u64,
+}
+
+/// The organizer's input: absent fields take their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsInput {
+    pub admit_per_minute: Option<u64>,
+    pub max_active: Option<u64>,
+    pub admission_minutes: Option<u64>,
+    pub abandon_seconds: Option<u64>,
+}
+
+impl SettingsInput {
+    /// Every wrong field, or the settings.
+    pub fn validate(&self) -> Result<Settings, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut take = |field: &str, value: Option<u64>, rule: Int, default: u64| {
+            let v = value.unwrap_or(default);
+            if let Err(e) = rule.check(field, v) {
+                errors.push(e);
+            }
+            v
+        };
+        let settings = Settings {
+            admit_per_minute: take(
+                "admitPerMinute",
+                self.admit_per_minute,
+                ADMIT_PER_MINUTE,
+                DEFAULT_ADMIT_PER_MINUTE,
+            ),
+            max_active: take("maxActive", self.max_active, MAX_ACTIVE, DEFAULT_MAX_ACTIVE),
+            admission_minutes: take(
+                "admissionMinutes",
+                self.admission_minutes,
+                ADMISSION_MINUTES,
+                DEFAULT_ADMISSION_MINUTES,
+            ),
+            abandon_seconds: take(
+                "abandonSeconds",
+                self.abandon_seconds,
+                ABANDON_SECONDS,
+                DEFAULT_ABANDON_SECONDS,
+            ),
+        };
+        if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Where a join lands: slot 0 before the sale opens (the pre-queue), else 1 + the whole seconds since the
+/// opening.
+pub fn slot_of(joined_at_ms: i64, opens_at_ms: i64) -> u64 {
+    if joined_at_ms < opens_at_ms {
+        0
+    } else {
+        1 + ((joined_at_ms - opens_at_ms) / 1000) as u64
+    }
+}
+
+/// A ticket's place in its slot: the `seq`-th (from 1) join of shard `shard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SlotTicket {
+    pub seq: u64,
+    pub shard: u32,
+}
+
+/// The dense rank (from 0) of `ticket` among its slot's tickets, ordered by `(seq, shard)`, given the slot's
+/// final shard counts: the tickets of every shard with a smaller sequence, and of the shards before it with
+/// the same.
+pub fn rank_in_slot(counts: &[u64], ticket: SlotTicket) -> u64 {
+    counts
+        .iter()
+        .enumerate()
+        .map(|(j, &c)| {
+            let before = ticket.seq.saturating_sub(1) + u64::from((j as u32) < ticket.shard);
+            c.min(before)
+        })
+        .sum()
+}
+
+/// A keyed permutation of `0..n` (a four-round Feistel network over the next even power of two, walking
+/// cycles back into range): the pre-queue's shuffle at the opening. The same seed always gives the same
+/// order; every index gets exactly one place.
+pub fn shuffled(index: u64, n: u64, seed: u64) -> u64 {
+    if n <= 1 {
+        return 0;
+    }
+    let bits = (64 - (n - 1).leading_zeros()).div_ceil(2).max(1);
+    let half_mask = (1u64 << bits) - 1;
+    let round = |r: u64, i: u64| -> u64 {
+        // SplitMix64 of (seed, round, half): well mixed and cheap.
+        let mut z = seed ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) ^ (r << 56);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) & half_mask
+    };
+    let mut x = index;
+    loop {
+        let (mut left, mut right) = (x >> bits, x & half_mask);
+        for r in 0..4 {
+            let next = left ^ round(r, right);
+            left = right;
+            right = next;
+        }
+        x = (left << bits) | right;
+        if x < n {
+            return x;
+        }
+    }
+}
+
+/// How many more positions the inlet lets in now: the rate's share of the time since its last run (at most
+/// one minute's worth, so a stalled schedule does not flood the sale), within what the cap leaves.
+pub fn to_admit(settings: &Settings, elapsed_ms: u64, active: u64, waiting: u64) -> u64 {
+    let by_rate = settings
+        .admit_per_minute
+        .saturating_mul(elapsed_ms.min(60_000))
+        / 60_000;
+    let by_cap = settings.max_active.saturating_sub(active);
+    by_rate.min(by_cap).min(waiting)
+}
+
+/// When to poll again: 2 s within a minute of the front, then longer with the distance, 60 s at the most.
+pub fn poll_after_seconds(ahead: u64, admit_per_minute: u64) -> u64 {
+    let minutes_away = ahead / admit_per_minute.max(1);
+    (2 + minutes_away * 4).min(60)
+}
+
+/// The estimated wait in seconds for a ticket with `ahead` positions before it.
+pub fn estimated_wait_seconds(ahead: u64, admit_per_minute: u64) -> u64 {
+    ahead.saturating_mul(60) / admit_per_minute.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_default_and_refuse_out_of_range() {
+        let s = SettingsInput::default().validate().expect("defaults");
+        assert_eq!(s.admit_per_minute, DEFAULT_ADMIT_PER_MINUTE);
+        assert!(
+            s.admit_per_minute / 60 <= 83,
+            "the default respects the saga quota"
+        );
+        let bad = SettingsInput {
+            admit_per_minute: Some(0),
+            max_active: Some(100_001),
+            admission_minutes: Some(31),
+            abandon_seconds: Some(10),
+        }
+        .validate()
+        .expect_err("all four wrong");
+        let fields: Vec<&str> = bad.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "admitPerMinute",
+                "maxActive",
+                "admissionMinutes",
+                "abandonSeconds"
+            ]
+        );
+    }
+
+    #[test]
+    fn slots_count_seconds_from_the_opening() {
+        assert_eq!(slot_of(999, 1_000), 0);
+        assert_eq!(slot_of(1_000, 1_000), 1);
+        assert_eq!(slot_of(1_999, 1_000), 1);
+        assert_eq!(slot_of(2_000, 1_000), 2);
+    }
+
+    #[test]
+    fn ranks_in_a_slot_are_dense_and_ordered_by_sequence_then_shard() {
+        // Uneven shards: 3, 1, 0, 2 joins.
+        let counts = [3, 1, 0, 2];
+        let mut tickets = Vec::new();
+        for (shard, &c) in counts.iter().enumerate() {
+            for seq in 1..=c {
+                tickets.push(SlotTicket {
+                    seq,
+                    shard: shard as u32,
+                });
+            }
+        }
+        let mut ranks: Vec<(u64, SlotTicket)> = tickets
+            .iter()
+            .map(|&t| (rank_in_slot(&counts, t), t))
+            .collect();
+        ranks.sort();
+        let dense: Vec<u64> = ranks.iter().map(|(r, _)| *r).collect();
+        assert_eq!(
+            dense,
+            (0..6).collect::<Vec<_>>(),
+            "one place each, none skipped"
+        );
+        let order: Vec<SlotTicket> = ranks.iter().map(|(_, t)| *t).collect();
+        let mut by_key = tickets.clone();
+        by_key.sort();
+        assert_eq!(order, by_key, "(seq, shard) order");
+    }
+
+    #[test]
+    fn the_shuffle_is_a_permutation_that_depends_on_the_seed() {
+        for n in [1u64, 2, 3, 7, 100, 1_000, 4_097] {
+            let mut seen: Vec<u64> = (0..n).map(|i| shuffled(i, n, 42)).collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "n = {n}");
+        }
+        let a: Vec<u64> = (0..1_000).map(|i| shuffled(i, 1_000, 1)).collect();
+        let b: Vec<u64> = (0..1_000).map(|i| shuffled(i, 1_000, 2)).collect();
+        assert_ne!(a, b);
+        // Shuffled, not shifted: few keep their place or their neighbour.
+        let fixed = a
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i as u64 == **p)
+            .count();
+        assert!(fixed < 20, "{fixed} of 1000 kept their place");
+        let ascending = a.windows(2).filter(|w| w[1] == w[0] + 1).count();
+        assert!(ascending < 20, "{ascending} neighbours kept");
+    }
+
+    #[test]
+    fn the_inlet_keeps_to_the_rate_the_cap_and_the_queue() {
+        let s = SettingsInput {
+            admit_per_minute: Some(600),
+            max_active: Some(100),
+            ..SettingsInput::default()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(
+            to_admit(&s, 10_000, 0, 1_000),
+            100,
+            "10 s at 600/min, under the cap"
+        );
+        assert_eq!(to_admit(&s, 5_000, 0, 1_000), 50);
+        assert_eq!(to_admit(&s, 10_000, 70, 1_000), 30, "the cap leaves 30");
+        assert_eq!(to_admit(&s, 10_000, 100, 1_000), 0, "stopped at the cap");
+        assert_eq!(to_admit(&s, 10_000, 0, 7), 7, "no more than are waiting");
+        assert_eq!(
+            to_admit(&s, 3_600_000, 0, 1_000_000),
+            100,
+            "a stalled schedule lets in one minute's worth at most (and the cap holds)"
+        );
+    }
+
+    #[test]
+    fn polls_are_short_near_the_front_and_long_at_the_back() {
+        assert_eq!(poll_after_seconds(0, 4_800), 2);
+        assert_eq!(poll_after_seconds(4_799, 4_800), 2);
+        assert_eq!(poll_after_seconds(4_800 * 5, 4_800), 22);
+        assert_eq!(poll_after_seconds(600_000, 4_800), 60);
+        assert_eq!(estimated_wait_seconds(4_800, 4_800), 60);
+    }
+
+    #[test]
+    fn random_shards_spread_joins_within_the_partition_limit() {
+        // 62,000 joins in one second over SHARDS counters: the busiest stays under 1,000 writes.
+        let mut counts = vec![0u32; SHARDS as usize];
+        for _ in 0..62_000 {
+            counts[draw_shard() as usize] += 1;
+        }
+        let busiest = counts.iter().copied().max().unwrap_or(0);
+        assert!(
+            busiest < 1_000,
+            "busiest shard took {busiest} writes in a second"
+        );
+    }
+}
