@@ -63,6 +63,7 @@ pub mod reservations;
 pub mod seats;
 pub mod showtimes;
 pub mod views;
+pub mod waiting_room;
 pub mod wallets;
 
 use crate::error::AppError;
