@@ -147,6 +147,16 @@ pub fn shuffled(index: u64, n: u64, seed: u64) -> u64 {
     }
 }
 
+/// A ticket's place in the queue (from 0) once its slot has closed: the tickets of the slots before it plus
+/// its rank in its slot, where the pre-queue (slot 0, which nothing is before) comes out shuffled by `seed`.
+pub fn position(slot: u64, rank: u64, before: u64, slot_total: u64, seed: u64) -> u64 {
+    if slot == 0 {
+        shuffled(rank, slot_total, seed)
+    } else {
+        before + rank
+    }
+}
+
 /// How many more positions the inlet lets in now: the rate's share of the time since its last run (at most
 /// one minute's worth, so a stalled schedule does not flood the sale), within what the cap leaves.
 pub fn to_admit(settings: &Settings, elapsed_ms: u64, active: u64, waiting: u64) -> u64 {
@@ -258,6 +268,21 @@ mod tests {
         assert!(fixed < 20, "{fixed} of 1000 kept their place");
         let ascending = a.windows(2).filter(|w| w[1] == w[0] + 1).count();
         assert!(ascending < 20, "{ascending} neighbours kept");
+    }
+
+    #[test]
+    fn positions_follow_slots_and_shuffle_the_pre_queue() {
+        // Pre-queue of 5, then a slot of 3.
+        let pre: Vec<u64> = (0..5).map(|r| position(0, r, 0, 5, 9)).collect();
+        let mut sorted = pre.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [0, 1, 2, 3, 4]);
+        assert_eq!(
+            position(1, 0, 5, 3, 9),
+            5,
+            "the first after the opening follows the pre-queue"
+        );
+        assert_eq!(position(1, 2, 5, 3, 9), 7);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod performances;
 pub mod reservations;
 pub mod showtimes;
 pub mod views;
+pub mod waiting_room;
 pub mod wallet;
 
 use crate::auth::Caller;

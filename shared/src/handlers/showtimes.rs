@@ -35,7 +35,7 @@ fn showtime_response(status: StatusCode, s: &Showtime) -> Response<Body> {
 }
 
 /// The showtime named in the path, which must belong to the performance named in the path.
-async fn path_showtime(
+pub(crate) async fn path_showtime(
     state: &AppState,
     req: &Request,
     performance_id: &str,

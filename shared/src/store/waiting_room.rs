@@ -17,6 +17,7 @@
 //! | W4 | join: record the sequence | `UpdateItem` `SET seq` | the ticket |
 //! | W5 | poll | `UpdateItem` `SET lastPollAtMs`, `ALL_NEW` | the ticket |
 //! | W6 | the inlet closes a slot | `BatchGetItem` of its [`SHARDS`] counters, `PutItem` of its total | `QSLOT#...`, `QTOTAL#<s>`/`SLOT#<slot>` |
+//! | W8 | first admitted | `UpdateItem` `SET admittedAtMs = if_not_exists(...)` | the ticket |
 //! | W7 | a ticket's position | `GetItem` of its slot's total, and (once per slot and container) its counters | `QTOTAL#<s>`/`SLOT#<slot>` |
 //!
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
@@ -270,6 +271,32 @@ impl Store {
             .await?;
         let previous_poll = before.last_poll_at_ms;
         Ok(Some((before, previous_poll)))
+    }
+
+    /// W8: the instant the ticket was first seen admitted (set once; later calls return the first), which
+    /// its admission's lifetime counts from: polling again does not extend it.
+    pub async fn admitted_at(
+        &self,
+        showtime_id: &str,
+        member_id: &str,
+        now_ms: i64,
+    ) -> Result<i64, AppError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(ticket_key(showtime_id, member_id)))
+            .update_expression("SET admittedAtMs = if_not_exists(admittedAtMs, :now)")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":now", n(now_ms))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|a| num(a, "admittedAtMs"))
+            .unwrap_or(now_ms))
     }
 
     /// W6: the shard counts of a slot (zero for a shard nobody joined).
