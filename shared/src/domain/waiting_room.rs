@@ -168,6 +168,31 @@ pub fn to_admit(settings: &Settings, elapsed_ms: u64, active: u64, waiting: u64)
     by_rate.min(by_cap).min(waiting)
 }
 
+/// The inlet's record of what it let in: `(at_ms, serving)` after each run within the admission lifetime.
+/// Admissions older than the lifetime have lapsed (or finished): their capacity is back.
+pub fn active(serving: u64, history: &[(i64, u64)], now_ms: i64, lifetime_ms: i64) -> u64 {
+    // The serving number as it stood when the oldest admission still alive was made.
+    let lapsed = history
+        .iter()
+        .filter(|(at, _)| *at <= now_ms - lifetime_ms)
+        .map(|(_, s)| *s)
+        .max()
+        .unwrap_or(0);
+    serving.saturating_sub(lapsed)
+}
+
+/// The history the inlet keeps: the runs inside the lifetime, and the newest one before it (it says how
+/// many had lapsed).
+pub fn trim_history(history: &mut Vec<(i64, u64)>, now_ms: i64, lifetime_ms: i64) {
+    history.sort_unstable();
+    let cutoff = now_ms - lifetime_ms;
+    let keep_from = history
+        .iter()
+        .rposition(|(at, _)| *at <= cutoff)
+        .unwrap_or(0);
+    history.drain(..keep_from);
+}
+
 /// When to poll again: 2 s within a minute of the front, then longer with the distance, 60 s at the most.
 pub fn poll_after_seconds(ahead: u64, admit_per_minute: u64) -> u64 {
     let minutes_away = ahead / admit_per_minute.max(1);
@@ -308,6 +333,27 @@ mod tests {
             100,
             "a stalled schedule lets in one minute's worth at most (and the cap holds)"
         );
+    }
+
+    #[test]
+    fn lapsed_admissions_give_their_capacity_back() {
+        let lifetime = 600_000; // 10 minutes
+                                // Runs at minutes 0, 1, 2 let in 100 each.
+        let mut history = vec![(0, 100), (60_000, 200), (120_000, 300)];
+        assert_eq!(
+            active(300, &history, 120_000, lifetime),
+            300,
+            "nothing lapsed yet"
+        );
+        assert_eq!(
+            active(300, &history, 600_000, lifetime),
+            200,
+            "the first 100 lapsed"
+        );
+        assert_eq!(active(300, &history, 720_000, lifetime), 0, "all lapsed");
+        trim_history(&mut history, 660_000, lifetime);
+        assert_eq!(history, [(60_000, 200), (120_000, 300)]);
+        assert_eq!(active(300, &history, 660_000, lifetime), 100);
     }
 
     #[test]
