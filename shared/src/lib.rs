@@ -23,5 +23,6 @@ pub mod runtime;
 pub mod saga;
 pub mod store;
 pub mod telemetry;
+pub mod waiting_room;
 
 pub use error::{AppError, FieldError};

@@ -94,12 +94,15 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
                     // Drawn now, never shown: the pre-queue's order is unknown until the opening.
                     seed: (uuid::Uuid::new_v4().as_u128() >> 64) as u64,
                     serving: 0,
-                    closed_through: 0,
+                    closed: 0,
                     positions_before: 0,
+                    history: Vec::new(),
+                    last_run_ms: 0,
                     version: 0,
                 },
             };
             state.store.put_room(&room).await?;
+            state.store.register_room(&room.showtime_id).await?;
             Ok(json_response(
                 StatusCode::OK,
                 &serde_json::json!({

@@ -4,7 +4,7 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | room | `SHOW#<showtimeId>` | `ROOM` | `settings` (JSON), `opensAtMs`, `seed` (the pre-queue shuffle's, drawn at opening), `serving` (positions let in), `closedThrough` (the last slot whose total is recorded), `positionsBefore` (tickets of slots `<= closedThrough`), `version` |
+//! | room | `SHOW#<showtimeId>` | `ROOM` | `settings` (JSON), `opensAtMs`, `seed` (the pre-queue shuffle's, drawn at opening), `serving` (positions let in), `closed` (slots `0..closed` have their totals), `positionsBefore` (their tickets), `history` (the inlet's runs in the admission lifetime), `lastRunMs`, `version`; registered under `ROOMS`/`SHOW#<showtimeId>` for the inlet |
 //! | ticket | `QUEUE#<showtimeId>#M#<memberId>` | `TICKET` | `slot`, `shard`, `seq` (absent until counted), `joinedAtMs`, `lastPollAtMs` |
 //! | shard counter | `QSLOT#<showtimeId>#<slot>#<shard>` | `COUNT` | `n` |
 //! | slot total | `QTOTAL#<showtimeId>` | `SLOT#<slot, 12 digits>` | `total`, `before` (tickets of the slots before it) |
@@ -18,6 +18,7 @@
 //! | W5 | poll | `UpdateItem` `SET lastPollAtMs`, `ALL_NEW` | the ticket |
 //! | W6 | the inlet closes a slot | `BatchGetItem` of its [`SHARDS`] counters, `PutItem` of its total | `QSLOT#...`, `QTOTAL#<s>`/`SLOT#<slot>` |
 //! | W8 | first admitted | `UpdateItem` `SET admittedAtMs = if_not_exists(...)` | the ticket |
+//! | W9 | the inlet's rooms | `PutItem` / `Query` | `ROOMS`/`SHOW#<s>` |
 //! | W7 | a ticket's position | `GetItem` of its slot's total, and (once per slot and container) its counters | `QTOTAL#<s>`/`SLOT#<slot>` |
 //!
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
@@ -70,8 +71,13 @@ pub struct Room {
     pub opens_at_ms: i64,
     pub seed: u64,
     pub serving: u64,
-    pub closed_through: u64,
+    /// Slots `0..closed` are closed: their totals are recorded.
+    pub closed: u64,
+    /// The tickets of the closed slots.
     pub positions_before: u64,
+    /// `(at_ms, serving)` after each inlet run within the admission lifetime (and the newest before it).
+    pub history: Vec<(i64, u64)>,
+    pub last_run_ms: i64,
     pub version: u64,
 }
 
@@ -125,8 +131,13 @@ fn room_of(showtime_id: &str, item: &Item) -> Result<Room, AppError> {
         opens_at_ms: num(item, "opensAtMs").ok_or_else(corrupt)?,
         seed: num(item, "seed").unwrap_or_default(),
         serving: num(item, "serving").unwrap_or_default(),
-        closed_through: num(item, "closedThrough").unwrap_or_default(),
+        closed: num(item, "closed").unwrap_or_default(),
         positions_before: num(item, "positionsBefore").unwrap_or_default(),
+        history: match item.get("history") {
+            Some(AttributeValue::S(raw)) => serde_json::from_str(raw).map_err(|_| corrupt())?,
+            _ => Vec::new(),
+        },
+        last_run_ms: num(item, "lastRunMs").unwrap_or_default(),
         version: num(item, "version").unwrap_or_default(),
     })
 }
@@ -161,8 +172,14 @@ impl Store {
         item.insert("opensAtMs".into(), n(room.opens_at_ms));
         item.insert("seed".into(), n(room.seed));
         item.insert("serving".into(), n(room.serving));
-        item.insert("closedThrough".into(), n(room.closed_through));
+        item.insert("closed".into(), n(room.closed));
         item.insert("positionsBefore".into(), n(room.positions_before));
+        item.insert(
+            "history".into(),
+            s(serde_json::to_string(&room.history)
+                .map_err(|e| AppError::Corrupt(e.to_string()))?),
+        );
+        item.insert("lastRunMs".into(), n(room.last_run_ms));
         item.insert("version".into(), n(room.version + 1));
         self.client
             .put_item()
@@ -297,6 +314,47 @@ impl Store {
             .as_ref()
             .and_then(|a| num(a, "admittedAtMs"))
             .unwrap_or(now_ms))
+    }
+
+    /// W9: registers an open room for the inlet.
+    pub async fn register_room(&self, showtime_id: &str) -> Result<(), AppError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s("ROOMS"))
+            .item(SK, s(format!("SHOW#{showtime_id}")))
+            .item(TYPE, s("WaitingRoomEntry"))
+            .item("showtimeId", s(showtime_id))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// W9: the showtimes with an open room (a handful at a time: one item each in one partition, read once
+    /// per inlet run).
+    pub async fn open_rooms(&self) -> Result<Vec<String>, AppError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :rooms")
+                .expression_attribute_values(":rooms", s("ROOMS"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(AttributeValue::S(id)) = item.get("showtimeId") {
+                    ids.push(id.clone());
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
+            }
+        }
     }
 
     /// W6: the shard counts of a slot (zero for a shard nobody joined).
