@@ -93,6 +93,12 @@ pub fn problem_for(err: &AppError) -> Problem {
             StatusCode::FORBIDDEN,
             err.to_string(),
         ),
+        AppError::AdmissionRefused(refusal) => Problem::new(
+            refusal.problem_type(),
+            refusal.title(),
+            StatusCode::FORBIDDEN,
+            err.to_string(),
+        ),
         AppError::NotFound { .. } => Problem::new(
             "not-found",
             "Not found",

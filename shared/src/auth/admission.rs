@@ -38,14 +38,25 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The problem type of the refusal.
+    /// The problem type of the refusal (under `/problems/`).
     pub fn problem_type(self) -> &'static str {
         match self {
-            Refusal::Missing => "/problems/admission-required",
-            Refusal::Invalid => "/problems/admission-invalid",
-            Refusal::Expired => "/problems/admission-expired",
-            Refusal::OtherMember => "/problems/admission-other-member",
-            Refusal::OtherShowtime => "/problems/admission-other-showtime",
+            Refusal::Missing => "admission-required",
+            Refusal::Invalid => "admission-invalid",
+            Refusal::Expired => "admission-expired",
+            Refusal::OtherMember => "admission-other-member",
+            Refusal::OtherShowtime => "admission-other-showtime",
+        }
+    }
+
+    /// The problem's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Refusal::Missing => "Admission required",
+            Refusal::Invalid => "Invalid admission",
+            Refusal::Expired => "Admission expired",
+            Refusal::OtherMember => "Another member's admission",
+            Refusal::OtherShowtime => "Admission for another showtime",
         }
     }
 }

@@ -344,6 +344,9 @@ pub struct Showtime {
     /// Why the organizer cancelled it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<String>,
+    /// A waiting room is on: a hold needs an admission token (docs/waiting-room.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting_room: bool,
 }
 
 impl Showtime {
@@ -365,6 +368,7 @@ impl Showtime {
             changed_at: None,
             fee_free_until: None,
             cancellation_reason: None,
+            waiting_room: false,
         }
     }
 

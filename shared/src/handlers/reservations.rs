@@ -45,6 +45,11 @@ pub struct HoldRequest {
     /// `POST /reservations/{reservationId}/payment` pays.
     #[serde(default)]
     pub payment: Option<PaymentInput>,
+    /// The admission token from `GET /queue/{ticketId}`: required when the showtime has a waiting room
+    /// (403 naming why when it is missing, forged, expired, another member's or another showtime's).
+    #[serde(default)]
+    #[schema(max_length = 4096)]
+    pub admission_token: Option<String>,
 }
 
 /// `POST /reservations/{reservationId}/payment` body.
@@ -185,6 +190,21 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         .await?
         .ok_or_else(unknown_showtime)?;
     let now = OffsetDateTime::now_utc();
+    if showtime.waiting_room {
+        // Checked from the token alone: no read.
+        let keys = state
+            .keys
+            .as_ref()
+            .ok_or_else(|| AppError::Dependency("no signing key configured".into()))?;
+        crate::auth::admission::check(
+            keys.get().await?,
+            body.admission_token.as_deref(),
+            &caller.member_id,
+            &showtime.id,
+            now.unix_timestamp(),
+        )
+        .map_err(AppError::AdmissionRefused)?;
+    }
     let performance = state
         .store
         .get_performance(&showtime.performance_id)

@@ -103,6 +103,7 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
             };
             state.store.put_room(&room).await?;
             state.store.register_room(&room.showtime_id).await?;
+            state.store.set_waiting_room(&room.showtime_id, true).await?;
             Ok(json_response(
                 StatusCode::OK,
                 &serde_json::json!({

@@ -19,6 +19,7 @@
 //! | W6 | the inlet closes a slot | `BatchGetItem` of its [`SHARDS`] counters, `PutItem` of its total | `QSLOT#...`, `QTOTAL#<s>`/`SLOT#<slot>` |
 //! | W8 | first admitted | `UpdateItem` `SET admittedAtMs = if_not_exists(...)` | the ticket |
 //! | W9 | the inlet's rooms | `PutItem` / `Query` | `ROOMS`/`SHOW#<s>` |
+//! | W10 | the showtime's flag | `UpdateItem` `SET waitingRoom` | `SHOW#<s>`/`META` |
 //! | W7 | a ticket's position | `GetItem` of its slot's total, and (once per slot and container) its counters | `QTOTAL#<s>`/`SLOT#<slot>` |
 //!
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
@@ -314,6 +315,22 @@ impl Store {
             .as_ref()
             .and_then(|a| num(a, "admittedAtMs"))
             .unwrap_or(now_ms))
+    }
+
+    /// W10: marks the showtime as having a waiting room, so the hold path knows from the showtime it reads
+    /// anyway.
+    pub async fn set_waiting_room(&self, showtime_id: &str, on: bool) -> Result<(), AppError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("SHOW#{showtime_id}")))
+            .key(SK, s("META"))
+            .update_expression("SET waitingRoom = :on")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":on", AttributeValue::Bool(on))
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// W9: registers an open room for the inlet.
