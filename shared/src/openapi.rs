@@ -17,6 +17,7 @@ use crate::domain::reservation::{
 use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
+use crate::domain::waiting_room::{Settings, SettingsInput};
 use crate::domain::wallet::{LedgerKind, LedgerLine};
 use crate::error::FieldError;
 use crate::events::{Event, EventType};
@@ -31,6 +32,7 @@ use crate::handlers::reservations::{
 use crate::handlers::showtimes::CancelShowtimeRequest;
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::handlers::views::NotificationPage;
+use crate::handlers::waiting_room::{TicketStatus, TicketView, WaitingRoomView};
 use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;
@@ -59,6 +61,7 @@ use utoipa::{Modify, OpenApi};
         cancel_reservation, change_reservation, cancel_seats, cancellation_quote,
         cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments,
         list_notifications, read_notification, my_reservations, my_reservation, admin_audit,
+        configure_waiting_room, join_queue, poll_queue,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
@@ -72,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         CancelRequest, CancelSeatsRequest, ChangeSeatsRequest, CancellationResult, CancellationQuote,
         CancellationProgress, CancelShowtimeRequest, CancelPerformanceRequest, PerformanceCancellation, Page<Payment>,
         Notification, NotificationPage, MyReservation, TimelineEntry, Page<MyReservation>, Event, EventType, Page<Event>, Locale,
+        SettingsInput, Settings, TicketView, TicketStatus, WaitingRoomView,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -82,6 +86,7 @@ use utoipa::{Modify, OpenApi};
         (name = "wallet", description = "Points: balance, ledger, top-ups by card"),
         (name = "me", description = "What the events told a member: notifications and my page"),
         (name = "audit", description = "Every reservation and payment event, for admins"),
+        (name = "queue", description = "The waiting room of an on-sale rush: join, poll, admission"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -378,6 +383,24 @@ const LINKS: &[LinkSpec] = &[
         "200",
         "read_notification",
         &[("notificationId", "$response.body#/items/0/id")],
+    ),
+    link(
+        "create_showtime",
+        "201",
+        "configure_waiting_room",
+        SHOWTIME_IDS,
+    ),
+    link(
+        "create_showtime",
+        "201",
+        "join_queue",
+        &[("showtimeId", "$response.body#/id")],
+    ),
+    link(
+        "join_queue",
+        "201",
+        "poll_queue",
+        &[("ticketId", "$response.body#/ticketId")],
     ),
 ];
 
@@ -687,6 +710,7 @@ fn seat_map() {}
     responses(
         (status = 201, description = "HELD (no payment), or the outcome of the payment", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 202, description = "HELD while the saga pays; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 403, description = "the showtime has a waiting room and `admissionToken` is missing (`/problems/admission-required`), forged (`admission-invalid`), expired (`admission-expired`), another member's (`admission-other-member`) or another showtime's (`admission-other-showtime`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
     ),
@@ -945,6 +969,52 @@ fn my_reservation() {}
 )]
 #[allow(dead_code)]
 fn admin_audit() {}
+
+#[utoipa::path(
+    put, path = "/performances/{performanceId}/showtimes/{showtimeId}/waiting-room", tag = "queue",
+    description = "ORGANIZER (the performance's) or ADMIN: switch the showtime's waiting room on, or change its settings. \
+                   It opens with the performance's sale; arrivals before then are shuffled at the opening. Holds then \
+                   need an admission token.",
+    params(("performanceId" = String, Path), ("showtimeId" = String, Path)),
+    request_body = SettingsInput,
+    responses(
+        (status = 200, body = WaitingRoomView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn configure_waiting_room() {}
+
+#[utoipa::path(
+    post, path = "/showtimes/{showtimeId}/queue", tag = "queue",
+    description = "Join the showtime's waiting room: a ticket with its place (201), or the one the caller holds already \
+                   (200). Whoever joined in an earlier second is ahead; within a second, arrivals interleave by shard.",
+    params(("showtimeId" = String, Path)),
+    responses(
+        (status = 201, body = TicketView),
+        (status = 200, description = "the caller's ticket from before", body = TicketView),
+        (status = 404, description = "no waiting room on this showtime", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn join_queue() {}
+
+#[utoipa::path(
+    get, path = "/queue/{ticketId}", tag = "queue",
+    description = "The caller's ticket: its place, the number being served, an estimated wait and when to poll again; \
+                   once admitted, the admission token for `POST /reservations`.",
+    params(("ticketId" = String, Path, description = "as joining answered it")),
+    responses(
+        (status = 200, body = TicketView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn poll_queue() {}
 
 /// The document is exact, not loose: every request input it describes is bounded the way the handlers bound
 /// it, every refusal the platform can give is declared, and every id a create returns leads somewhere. A new

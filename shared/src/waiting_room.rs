@@ -83,3 +83,33 @@ pub async fn run_all(store: &Store, now_ms: i64) -> Result<Vec<(String, Run)>, A
     }
     Ok(done)
 }
+
+/// Runs the inlet under the Lambda runtime: each invocation (the schedule's event, or any) is one run over
+/// every open room. Reads `TABLE_NAME`; no network I/O before the first invocation.
+pub async fn serve() -> Result<(), lambda_runtime::Error> {
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+    let config = crate::aws::sdk_config().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&config), table);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let store = store.clone();
+            async move {
+                let now =
+                    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+                let runs = run_all(&store, now).await?;
+                Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                    "rooms": runs
+                        .iter()
+                        .map(|(id, r)| serde_json::json!({
+                            "showtimeId": id,
+                            "admitted": r.admitted,
+                            "serving": r.serving,
+                            "waiting": r.waiting,
+                        }))
+                        .collect::<Vec<_>>()
+                }))
+            }
+        },
+    ))
+    .await
+}

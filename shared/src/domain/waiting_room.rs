@@ -26,7 +26,7 @@ pub const ABANDON_SECONDS: Int = Int::new(30, 600);
 pub const DEFAULT_ABANDON_SECONDS: u64 = 120;
 
 /// A showtime's waiting room, as the organizer sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub admit_per_minute: u64,
@@ -36,12 +36,20 @@ pub struct Settings {
 }
 
 /// The organizer's input: absent fields take their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsInput {
+    /// Buyers let in per minute (default 4,800: within the saga's quotas everywhere).
+    #[schema(minimum = 1, maximum = 15000)]
     pub admit_per_minute: Option<u64>,
+    /// Admitted buyers who have not finished, at most (default 2,000).
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_active: Option<u64>,
+    /// How long an admission is good for (default 10).
+    #[schema(minimum = 1, maximum = 30)]
     pub admission_minutes: Option<u64>,
+    /// A ticket that has not polled for this long loses its place (default 120).
+    #[schema(minimum = 30, maximum = 600)]
     pub abandon_seconds: Option<u64>,
 }
 

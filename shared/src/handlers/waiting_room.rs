@@ -57,6 +57,17 @@ pub struct TicketView {
     pub admission_expires_at: Option<String>,
 }
 
+/// A waiting room, as configuring it answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingRoomView {
+    pub showtime_id: String,
+    pub settings: crate::domain::waiting_room::Settings,
+    #[schema(format = DateTime)]
+    pub opens_at: String,
+    pub serving: u64,
+}
+
 fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
@@ -78,8 +89,7 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
             let performance_id = path_param(&req, "performanceId")?;
             let performance =
                 super::performances::load_for_change(&state, &performance_id, &caller).await?;
-            let showtime =
-                super::showtimes::path_showtime(&state, &req, &performance.id).await?;
+            let showtime = super::showtimes::path_showtime(&state, &req, &performance.id).await?;
             let input: SettingsInput = parse_json(&req)?;
             let settings = input.validate().map_err(AppError::Validation)?;
             let opens_at = parse_instant(&performance.details.sale_opens_at)
@@ -103,17 +113,22 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
             };
             state.store.put_room(&room).await?;
             state.store.register_room(&room.showtime_id).await?;
-            state.store.set_waiting_room(&room.showtime_id, true).await?;
+            state
+                .store
+                .set_waiting_room(&room.showtime_id, true)
+                .await?;
             Ok(json_response(
                 StatusCode::OK,
-                &serde_json::json!({
-                    "showtimeId": room.showtime_id,
-                    "settings": room.settings,
-                    "opensAt": OffsetDateTime::from_unix_timestamp_nanos(i128::from(room.opens_at_ms) * 1_000_000)
-                        .map(format_instant)
-                        .unwrap_or_default(),
-                    "serving": room.serving,
-                }),
+                &WaitingRoomView {
+                    showtime_id: room.showtime_id.clone(),
+                    settings: room.settings,
+                    opens_at: OffsetDateTime::from_unix_timestamp_nanos(
+                        i128::from(room.opens_at_ms) * 1_000_000,
+                    )
+                    .map(format_instant)
+                    .unwrap_or_default(),
+                    serving: room.serving,
+                },
             ))
         }
         .await,
