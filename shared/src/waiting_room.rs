@@ -70,7 +70,12 @@ pub async fn run_all(store: &Store, now_ms: i64) -> Result<Vec<(String, Run)>, A
         let Some(mut room) = store.get_room(&showtime_id).await? else {
             continue;
         };
-        let run = run_room(store, &mut room, now_ms).await?;
+        let run = match run_room(store, &mut room, now_ms).await {
+            Ok(run) => run,
+            // Another run (the schedule's, or a retry) moved this room meanwhile: its turn was taken.
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        };
         tracing::info!(
             showtime_id,
             admitted = run.admitted,

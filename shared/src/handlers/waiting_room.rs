@@ -100,7 +100,8 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
                 None => Room {
                     showtime_id: showtime.id.clone(),
                     settings,
-                    opens_at_ms: opens_at,
+                    // A room switched on after the sale opened opens now: its seconds count from here.
+                    opens_at_ms: opens_at.max(now_ms()),
                     // Drawn now, never shown: the pre-queue's order is unknown until the opening.
                     seed: (uuid::Uuid::new_v4().as_u128() >> 64) as u64,
                     serving: 0,
