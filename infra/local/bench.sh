@@ -7,6 +7,11 @@
 #                                                                 reservation (tests/src/bin/bench_saga.rs)
 #   infra/local/bench.sh events --reservations 300 [--pay]        event -> my-page lag p50/p99 under a burst
 #                                                                 (tests/src/bin/bench_events.rs)
+#   infra/local/bench.sh rush --buyers 200 --polls 1000 --holds 50 the waiting room: joins/s, polls/s, holds/s
+#                                                                 and DynamoDB calls of each (bench_rush.rs),
+#                                                                 then, in the same run, cold start / zip size /
+#                                                                 idle RSS of every function in release against
+#                                                                 a bare lambda_runtime binary (coldstart.py)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -15,6 +20,7 @@ BENCH=bench-holds
 case "${1:-}" in
   saga) BENCH=bench-saga; shift ;;
   events) BENCH=bench-events; shift ;;
+  rush) BENCH=bench-rush; shift ;;
   holds) shift ;;
 esac
 
@@ -42,8 +48,19 @@ deploy_stack "$STATE" "$PORT" ticketing-bench bench
 start_gateway "$STATE" "$PORT" "$API_PORT"
 say "Benchmark"
 export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json"
-if [ "$BENCH" = bench-holds ]; then
-  "$BIN_DIR/bench-holds" --localstack-log "$STATE/localstack.log" "$@"
+if [ "$BENCH" = bench-holds ] || [ "$BENCH" = bench-rush ]; then
+  "$BIN_DIR/$BENCH" --localstack-log "$STATE/localstack.log" "$@"
 else
   "$BIN_DIR/$BENCH" "$@"
+fi
+
+if [ "$BENCH" = bench-rush ]; then
+  cleanup
+  say "Cold starts: every function in release, against a bare lambda_runtime binary"
+  RELEASE_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+  cargo build --locked --release -p ticketing-functions -p bare-hello
+  mapfile -t FUNCTIONS < <(cargo metadata --format-version 1 --no-deps --offline |
+    "$PY" -c 'import json, sys; m = json.load(sys.stdin); print("\n".join(t["name"] for p in m["packages"] if p["name"] == "ticketing-functions" for t in p["targets"] if "bin" in t["kind"]))')
+  "$PY" "$ROOT/infra/local/coldstart.py" --runs "${COLDSTART_RUNS:-5}" --hello "$RELEASE_DIR/bare-hello" \
+    "${FUNCTIONS[@]/#/$RELEASE_DIR/}"
 fi

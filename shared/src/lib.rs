@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod cache;
 pub mod cancellation;
 pub mod consumers;
 pub mod dlq;

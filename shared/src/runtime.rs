@@ -1,6 +1,7 @@
 //! What every Lambda binary does: install logging, build its clients once, run the handler loop.
 
 use crate::auth::SigningKeys;
+use crate::cache::TtlCache;
 use crate::store::Store;
 pub use lambda_http::Error;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
@@ -15,9 +16,48 @@ pub struct AppState {
     /// The token key, for the public reads that show more to a signed-in viewer (their functions get
     /// `SIGNING_KEY_SECRET_ARN`); `None` elsewhere.
     pub keys: Option<SigningKeys>,
+    /// Per-container caches (each states its staleness bound).
+    pub caches: Caches,
+}
+
+/// What one container keeps between requests.
+#[derive(Clone, Debug)]
+pub struct Caches {
+    /// Waiting rooms, for joins and polls: a poll sees the serving number at most [`ROOM_TTL`] late.
+    pub rooms: TtlCache<crate::store::waiting_room::Room>,
+    /// Performances, for holds: a hold sees a change of the sale window, hold length or publication at most
+    /// [`PERFORMANCE_TTL`] late. A cancellation is seen at once: it cancels every showtime, and holds read
+    /// the showtime fresh.
+    pub performances: TtlCache<crate::domain::performance::Performance>,
+    /// Closed queue slots (total, tickets before, shard counts): they never change once closed.
+    pub slot_counts: TtlCache<crate::store::waiting_room::ClosedSlot>,
+}
+
+/// How stale a performance a hold reads may be.
+pub const PERFORMANCE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How stale a cached waiting room may be.
+pub const ROOM_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            rooms: TtlCache::new(ROOM_TTL, 256),
+            performances: TtlCache::new(PERFORMANCE_TTL, 256),
+            slot_counts: TtlCache::new(std::time::Duration::from_secs(600), 512),
+        }
+    }
 }
 
 impl AppState {
+    pub fn new(store: Store, keys: Option<SigningKeys>) -> Self {
+        AppState {
+            store,
+            keys,
+            caches: Caches::default(),
+        }
+    }
+
     /// Reads `TABLE_NAME` (and `SIGNING_KEY_SECRET_ARN` when set) and builds the clients. No network I/O
     /// happens here: the key is fetched on first use.
     pub async fn from_env() -> Result<Self, Error> {
@@ -30,10 +70,10 @@ impl AppState {
             )),
             Err(_) => None,
         };
-        Ok(AppState {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+        Ok(AppState::new(
+            Store::new(aws_sdk_dynamodb::Client::new(&config), table),
             keys,
-        })
+        ))
     }
 }
 

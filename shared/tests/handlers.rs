@@ -12,10 +12,7 @@ mod support;
 use support::{assert_problem, json_of, Event};
 
 fn state() -> AppState {
-    AppState {
-        store: support::store(),
-        keys: None,
-    }
+    AppState::new(support::store(), None)
 }
 
 /// The authorizer's context for an organizer, as API Gateway passes it to the function.

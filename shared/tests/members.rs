@@ -19,10 +19,7 @@ mod support;
 use support::{assert_problem, store, Event};
 
 fn state() -> AppState {
-    AppState {
-        store: store(),
-        keys: None,
-    }
+    AppState::new(store(), None)
 }
 
 fn keys() -> SigningKeys {

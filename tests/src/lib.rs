@@ -97,6 +97,37 @@ impl Stack {
             .build()
     }
 
+    /// Invokes the deployed function the deploy output `output` names with `payload` (Lambda's Invoke API,
+    /// synchronously); its answer.
+    pub async fn invoke(&self, output: &str, payload: &Value) -> Value {
+        let name = self.output(output);
+        let reply = reqwest::Client::new()
+            .post(format!(
+                "{}/2015-03-31/functions/{name}/invocations",
+                self.outputs.endpoint
+            ))
+            // LocalStack reads the region from the credential scope and checks no signature.
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .json(payload)
+            .send()
+            .await
+            .expect("invoke");
+        let status = reply.status();
+        let function_error = reply
+            .headers()
+            .get("x-amz-function-error")
+            .map(|v| v.to_str().unwrap_or_default().to_string());
+        let text = reply.text().await.unwrap_or_default();
+        assert!(
+            status.is_success() && function_error.is_none(),
+            "{name} answered {status} {function_error:?}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
     /// LocalStack's endpoint (for its `/_aws/...` inspection routes).
     pub fn endpoint(&self) -> &str {
         &self.outputs.endpoint
@@ -1001,7 +1032,49 @@ pub async fn executions_of_ended(output: &str, ids: &[String]) {
 
 /// Helpers of the benchmark binaries (`tests/src/bin/bench_*.rs`).
 pub mod bench {
+    use std::collections::BTreeMap;
     use std::time::Duration;
+
+    /// The length of LocalStack's log now (where a measured window starts); 0 without one.
+    pub fn log_len(log: Option<&str>) -> u64 {
+        log.and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// DynamoDB operations LocalStack logged (`LS_LOG=info` request lines) after byte `from` of `log`.
+    pub fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
+        let mut calls = BTreeMap::new();
+        let Ok(text) = std::fs::read(log) else {
+            return calls;
+        };
+        let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
+        for line in text.lines() {
+            if let Some(op) = line
+                .split("AWS dynamodb.")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                *calls.entry(op.to_string()).or_default() += 1;
+            }
+        }
+        calls
+    }
+
+    /// `calls` per `per` unit, as `total (Op n, ...)`.
+    pub fn per_unit(calls: &BTreeMap<String, usize>, per: usize) -> String {
+        let total: usize = calls.values().sum();
+        let per = per.max(1) as f64;
+        format!(
+            "{:.2} ({})",
+            total as f64 / per,
+            calls
+                .iter()
+                .map(|(op, n)| format!("{op} {:.2}", *n as f64 / per))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
 
     /// The value of `--name N` on the command line, `default` when absent, clamped to 1..=`max`.
     pub fn arg(name: &str, default: usize, max: usize) -> usize {

@@ -522,3 +522,66 @@ async fn organizers_see_their_sales_and_admins_filter_everything() {
         .await
         .assert_problem(400, "/problems/validation-error");
 }
+
+/// Holds read the performance through a per-container cache of `PERFORMANCE_TTL`: a sale closed by the
+/// organizer stops holds within that bound (and a cancellation at once: it cancels the showtimes, which
+/// holds read fresh; saga_cancellations.rs).
+#[tokio::test]
+async fn closing_the_sale_stops_holds_within_the_cache_bound() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 40).await;
+    let buyer = member("USER").await;
+    // Warm: the hold function's containers have read the performance.
+    let warm = join_all((1..=4).map(|c| {
+        let (buyer, show) = (&buyer, &show);
+        async move { hold(buyer, show, &[(1, c)]).await }
+    }))
+    .await;
+    assert!(
+        warm.iter().all(|r| r.status == 201),
+        "{:?}",
+        warm.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let closed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let body = json!({
+        "title": format!("Closed {}", unique()),
+        "category": "CONCERT",
+        "venue": {"name": "Arena", "city": "Seoul"},
+        "runningTimeMinutes": 120,
+        "ageRating": "ALL",
+        "runStartDate": "2027-03-01",
+        "runEndDate": "2027-03-31",
+        "saleOpensAt": "2026-01-01T00:00:00Z",
+        "saleClosesAt": closed_at.format(&time::format_description::well_known::Rfc3339).expect("instant"),
+        "holdMinutes": 10
+    });
+    let auth = organizer.auth();
+    let changed = call(
+        Method::PUT,
+        &format!("/performances/{performance}"),
+        Some(&body),
+        &[("if-match", "\"2\""), ("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let changed_at = std::time::Instant::now();
+    let bound = ticketing::runtime::PERFORMANCE_TTL + std::time::Duration::from_secs(1);
+    let mut col = 5;
+    loop {
+        let r = hold(&buyer, &show, &[(1, col)]).await;
+        if r.status == 409 {
+            break;
+        }
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert!(
+            changed_at.elapsed() < bound,
+            "holds still taken {:?} after the sale closed",
+            changed_at.elapsed()
+        );
+        col += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Refused for good from then on.
+    let again = hold(&buyer, &show, &[(1, 40)]).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+}

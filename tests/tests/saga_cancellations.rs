@@ -1099,6 +1099,9 @@ async fn cancelling_a_performance_cancels_every_showtime() {
         )
         .await;
     assert_eq!(started.status, 202, "{}", started.text);
+    // Holds read the showtime fresh (the performance may be cached for a few seconds): refused at once.
+    let late = reserve(&ida, &shows[0], &[(1, 2)], None, None).await;
+    assert_eq!(late.status, 409, "{}", late.text);
     assert_eq!(
         started.json["showtimes"].as_array().map(Vec::len),
         Some(2),

@@ -103,6 +103,25 @@ pub fn slot_of(joined_at_ms: i64, opens_at_ms: i64) -> u64 {
     }
 }
 
+/// How long after a second ends the inlet waits before closing it: a join counted in that second may
+/// still be on its way. A join whose count comes back later than half of this is counted again.
+pub const CLOSE_GRACE_MS: i64 = 3_000;
+
+/// When `slot` ends: the opening for the pre-queue, else the end of its second.
+pub fn slot_end_ms(slot: u64, opens_at_ms: i64) -> i64 {
+    opens_at_ms + i64::try_from(slot).unwrap_or(i64::MAX / 2_000) * 1000
+}
+
+/// How many slots (`0..n`) may be closed at `now_ms`: those that ended [`CLOSE_GRACE_MS`] ago.
+pub fn closable_slots(now_ms: i64, opens_at_ms: i64) -> u64 {
+    let since = now_ms - opens_at_ms - CLOSE_GRACE_MS;
+    if since < 0 {
+        0
+    } else {
+        1 + (since / 1000) as u64
+    }
+}
+
 /// A ticket's place in its slot: the `seq`-th (from 1) join of shard `shard`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SlotTicket {
@@ -191,6 +210,16 @@ pub fn active(serving: u64, history: &[(i64, u64)], now_ms: i64, lifetime_ms: i6
 
 /// The history the inlet keeps: the runs inside the lifetime, and the newest one before it (it says how
 /// many had lapsed).
+/// When the inlet let `place` in (the run whose serving number passed it), from the room's history; the
+/// admission's lifetime counts from there, as the inlet's capacity does. `None` if it is not in yet. A place
+/// let in before the oldest run kept is given that run's instant: long enough ago to have lapsed.
+pub fn admitted_at(place: u64, history: &[(i64, u64)]) -> Option<i64> {
+    history
+        .iter()
+        .find(|(_, serving)| *serving > place)
+        .map(|(at, _)| *at)
+}
+
 pub fn trim_history(history: &mut Vec<(i64, u64)>, now_ms: i64, lifetime_ms: i64) {
     history.sort_unstable();
     let cutoff = now_ms - lifetime_ms;
@@ -202,9 +231,13 @@ pub fn trim_history(history: &mut Vec<(i64, u64)>, now_ms: i64, lifetime_ms: i64
 }
 
 /// When to poll again: 2 s within a minute of the front, then longer with the distance, 60 s at the most.
-pub fn poll_after_seconds(ahead: u64, admit_per_minute: u64) -> u64 {
+pub fn poll_after_seconds(ahead: u64, admit_per_minute: u64, abandon_seconds: u64) -> u64 {
     let minutes_away = ahead / admit_per_minute.max(1);
-    (2 + minutes_away * 4).min(60)
+    // A third of the abandonment window at most: a buyer who polls when told never loses their place.
+    (2 + minutes_away * 4)
+        .min(60)
+        .min(abandon_seconds / 3)
+        .max(2)
 }
 
 /// The estimated wait in seconds for a ticket with `ahead` positions before it.
@@ -365,11 +398,62 @@ mod tests {
     }
 
     #[test]
+    fn an_admission_dates_from_the_run_that_let_it_in() {
+        let history = [
+            (60_000, 200),
+            (120_000, 300),
+            (180_000, 300),
+            (240_000, 450),
+        ];
+        assert_eq!(admitted_at(0, &history), Some(60_000));
+        assert_eq!(admitted_at(199, &history), Some(60_000));
+        assert_eq!(admitted_at(200, &history), Some(120_000));
+        assert_eq!(admitted_at(300, &history), Some(240_000));
+        assert_eq!(admitted_at(450, &history), None, "not in yet");
+        // The inlet's capacity and the token agree: a place counts as active exactly while its token lives.
+        let lifetime = 600_000;
+        let mut trimmed = history.to_vec();
+        trim_history(&mut trimmed, 700_000, lifetime);
+        assert_eq!(active(450, &trimmed, 700_000, lifetime), 250);
+        let alive = (0..450)
+            .filter(|p| admitted_at(*p, &trimmed).is_some_and(|at| at + lifetime > 700_000))
+            .count();
+        assert_eq!(alive, 250);
+    }
+
+    #[test]
+    fn a_slot_closes_a_grace_after_its_second() {
+        let opens = 1_000_000;
+        assert_eq!(closable_slots(opens + CLOSE_GRACE_MS - 1, opens), 0);
+        assert_eq!(
+            closable_slots(opens + CLOSE_GRACE_MS, opens),
+            1,
+            "the pre-queue"
+        );
+        assert_eq!(closable_slots(opens + CLOSE_GRACE_MS + 999, opens), 1);
+        assert_eq!(closable_slots(opens + CLOSE_GRACE_MS + 1000, opens), 2);
+        for slot in 0..5 {
+            // A join in `slot` is closable exactly a grace after the slot's end.
+            let end = slot_end_ms(slot, opens);
+            assert_eq!(closable_slots(end + CLOSE_GRACE_MS, opens), slot + 1);
+            assert_eq!(closable_slots(end + CLOSE_GRACE_MS - 1, opens), slot);
+            if slot > 0 {
+                assert_eq!(slot_of(end - 1, opens), slot);
+            }
+        }
+    }
+
+    #[test]
     fn polls_are_short_near_the_front_and_long_at_the_back() {
-        assert_eq!(poll_after_seconds(0, 4_800), 2);
-        assert_eq!(poll_after_seconds(4_799, 4_800), 2);
-        assert_eq!(poll_after_seconds(4_800 * 5, 4_800), 22);
-        assert_eq!(poll_after_seconds(600_000, 4_800), 60);
+        assert_eq!(poll_after_seconds(0, 4_800, 600), 2);
+        assert_eq!(poll_after_seconds(4_799, 4_800, 600), 2);
+        assert_eq!(poll_after_seconds(4_800 * 5, 4_800, 600), 22);
+        assert_eq!(poll_after_seconds(600_000, 4_800, 600), 60);
+        assert_eq!(
+            poll_after_seconds(600_000, 4_800, 30),
+            10,
+            "within the abandonment window"
+        );
         assert_eq!(estimated_wait_seconds(4_800, 4_800), 60);
     }
 

@@ -205,12 +205,21 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         )
         .map_err(AppError::AdmissionRefused)?;
     }
-    let performance = state
-        .store
-        .get_performance(&showtime.performance_id)
-        .await?
-        .filter(|p| p.is_public())
-        .ok_or_else(unknown_showtime)?;
+    let performance = match state.caches.performances.get(&showtime.performance_id) {
+        Some(p) => p,
+        None => {
+            let p = state
+                .store
+                .get_performance(&showtime.performance_id)
+                .await?
+                .ok_or_else(unknown_showtime)?;
+            state.caches.performances.put(&p.id, p.clone());
+            p
+        }
+    };
+    if !performance.is_public() {
+        return Err(unknown_showtime());
+    }
     showtime
         .accepts_holds(now)
         .map_err(|refusal| AppError::Conflict(format!("showtime {}: {refusal}", showtime.id)))?;

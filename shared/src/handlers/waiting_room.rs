@@ -1,4 +1,4 @@
-//! The waiting room's routes (docs/waiting-room.md). Work in progress (issue 11): not yet behind routes.
+//! The waiting room's routes (docs/waiting-room.md).
 //!
 //! | route | who |
 //! |---|---|
@@ -11,13 +11,13 @@ use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
 use crate::domain::performance::{format_instant, parse_instant};
 use crate::domain::waiting_room::{
-    draw_shard, estimated_wait_seconds, poll_after_seconds, position, rank_in_slot, slot_of,
-    SettingsInput,
+    admitted_at, draw_shard, estimated_wait_seconds, poll_after_seconds, position, rank_in_slot,
+    slot_of, SettingsInput, CLOSE_GRACE_MS,
 };
 use crate::error::AppError;
 use crate::http::{into_response, json_response, parse_json, path_param};
 use crate::runtime::AppState;
-use crate::store::waiting_room::{Joined, Room, Ticket};
+use crate::store::waiting_room::{Joined, PollOutcome, PollStatus, Room, Ticket};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -31,8 +31,10 @@ pub enum TicketStatus {
     Counting,
     Waiting,
     Admitted,
-    /// It did not poll for the room's `abandonSeconds`: join again, at the back.
+    /// It did not poll for the room's `abandonSeconds` before its admission: join again, at the back.
     Lost,
+    /// Its admission's lifetime is over: join again, at the back.
+    Expired,
 }
 
 /// A ticket, as joining and polling answer it.
@@ -95,8 +97,15 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
             let opens_at = parse_instant(&performance.details.sale_opens_at)
                 .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
                 .ok_or_else(|| AppError::Corrupt("saleOpensAt".into()))?;
+            let closes_at = parse_instant(&performance.details.sale_closes_at)
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .unwrap_or_default();
             let room = match state.store.get_room(&showtime.id).await? {
-                Some(room) => Room { settings, ..room },
+                Some(room) => Room {
+                    settings,
+                    closes_at_ms: closes_at,
+                    ..room
+                },
                 None => Room {
                     showtime_id: showtime.id.clone(),
                     settings,
@@ -109,6 +118,7 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
                     positions_before: 0,
                     history: Vec::new(),
                     last_run_ms: 0,
+                    closes_at_ms: closes_at,
                     version: 0,
                 },
             };
@@ -136,16 +146,32 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
     )
 }
 
-/// `POST /showtimes/{showtimeId}/queue`: a ticket (201), or the one the member holds already (200).
+/// The room, read at most [`crate::runtime::ROOM_TTL`] ago by this container (joins and polls come in
+/// thousands a second; the serving number moves once a second).
+async fn room_of(state: &AppState, showtime_id: &str) -> Result<Option<Room>, AppError> {
+    if let Some(room) = state.caches.rooms.get(showtime_id) {
+        return Ok(Some(room));
+    }
+    let room = state.store.get_room(showtime_id).await?;
+    if let Some(room) = &room {
+        state.caches.rooms.put(showtime_id, room.clone());
+    }
+    Ok(room)
+}
+
+fn lifetime_ms(room: &Room) -> i64 {
+    i64::try_from(room.settings.admission_minutes * 60_000).unwrap_or(i64::MAX)
+}
+
+/// `POST /showtimes/{showtimeId}/queue`: a ticket (201), or the one the member holds already (200, as a
+/// poll would answer it). A member whose ticket was lost or whose admission lapsed gets a new one.
 pub async fn join(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
             let raw = path_param(&req, "showtimeId")?;
             let showtime_id = parse_id(&raw).ok_or_else(|| no_room(&raw))?;
-            let room = state
-                .store
-                .get_room(&showtime_id)
+            let room = room_of(&state, &showtime_id)
                 .await?
                 .ok_or_else(|| no_room(&showtime_id))?;
             let now = now_ms();
@@ -154,16 +180,20 @@ pub async fn join(state: AppState, req: Request) -> Response<Body> {
                 .join_queue(
                     &showtime_id,
                     &caller.member_id,
-                    (slot_of(now, room.opens_at_ms), draw_shard()),
-                    now,
+                    (room.opens_at_ms, draw_shard()),
+                    (now, now - lifetime_ms(&room)),
                 )
                 .await?;
-            let (status, ticket) = match joined {
-                Joined::New(t) => (StatusCode::CREATED, t),
-                Joined::Existing(t) => (StatusCode::OK, t),
-            };
-            let view = view_of(&state, &room, &ticket, now, false).await?;
-            Ok(json_response(status, &view))
+            match joined {
+                Joined::New(ticket) => Ok(json_response(
+                    StatusCode::CREATED,
+                    &counting(&room, &ticket, now),
+                )),
+                Joined::Existing(ticket) => Ok(json_response(
+                    StatusCode::OK,
+                    &polled(&state, &room, ticket, now).await?,
+                )),
+            }
         }
         .await,
     )
@@ -183,100 +213,179 @@ pub async fn poll(state: AppState, req: Request) -> Response<Body> {
             if member_id != caller.member_id {
                 return Err(not_found());
             }
-            let room = state
+            let ticket = state
                 .store
-                .get_room(showtime_id)
+                .get_ticket(showtime_id, member_id)
                 .await?
                 .ok_or_else(not_found)?;
-            let now = now_ms();
-            let (ticket, previous_poll) = state
-                .store
-                .poll_ticket(showtime_id, member_id, now)
-                .await?
-                .ok_or_else(not_found)?;
-            let abandoned = now - previous_poll
-                > i64::try_from(room.settings.abandon_seconds * 1000).unwrap_or(i64::MAX);
-            let view = view_of(&state, &room, &ticket, now, abandoned).await?;
+            let room = room_of(&state, showtime_id).await?.ok_or_else(not_found)?;
+            let view = polled(&state, &room, ticket, now_ms()).await?;
             Ok(json_response(StatusCode::OK, &view))
         }
         .await,
     )
 }
 
-async fn view_of(
-    state: &AppState,
-    room: &Room,
-    ticket: &Ticket,
-    now: i64,
-    abandoned: bool,
-) -> Result<TicketView, AppError> {
-    let per_minute = room.settings.admit_per_minute;
-    let mut view = TicketView {
+/// A ticket whose place is not known yet: the pre-queue's before the opening, or one whose second has not
+/// been closed by the inlet.
+fn counting(room: &Room, ticket: &Ticket, now: i64) -> TicketView {
+    let to_opening = u64::try_from((room.opens_at_ms - now) / 1000).unwrap_or(0);
+    TicketView {
         ticket_id: ticket.id(),
         showtime_id: ticket.showtime_id.clone(),
         status: TicketStatus::Counting,
         position: None,
         serving: room.serving,
         estimated_wait_seconds: None,
-        poll_after_seconds: 2,
+        poll_after_seconds: to_opening.clamp(2, room.settings.abandon_seconds / 3),
         admission_token: None,
         admission_expires_at: None,
-    };
-    let (Some(slot_ticket), Some((total, before))) = (
-        ticket.slot_ticket(),
-        state
-            .store
-            .slot_total(&ticket.showtime_id, ticket.slot)
-            .await?,
-    ) else {
-        return Ok(view);
-    };
-    let counts = state
-        .store
-        .slot_counts(&ticket.showtime_id, ticket.slot)
-        .await?;
-    let place = position(
-        ticket.slot,
-        rank_in_slot(&counts, slot_ticket),
-        before,
-        total,
-        room.seed,
-    );
-    view.position = Some(place + 1);
-    if place < room.serving {
-        view.status = TicketStatus::Admitted;
-        let keys = state
-            .keys
-            .as_ref()
-            .ok_or_else(|| AppError::Dependency("no signing key configured".into()))?;
-        let key = keys.get().await?;
-        let ttl = i64::try_from(room.settings.admission_minutes * 60).unwrap_or(600);
-        // The lifetime runs from the first admitted poll: polling again does not extend it.
-        let admitted = state
-            .store
-            .admitted_at(&ticket.showtime_id, &ticket.member_id, now)
-            .await?
-            / 1000;
-        let token = crate::auth::admission::issue(
-            key,
-            (&ticket.member_id, &ticket.showtime_id, &ticket.id()),
-            admitted,
-            ttl,
-        )?;
-        view.admission_token = Some(token);
-        view.admission_expires_at = OffsetDateTime::from_unix_timestamp(admitted + ttl)
-            .ok()
-            .map(format_instant);
-        view.poll_after_seconds = 60;
-        return Ok(view);
     }
-    if abandoned {
+}
+
+/// The ticket's place: on the ticket once a poll recorded it, else from its closed slot's total and shard
+/// counts (kept per container: they never change); `None` while its slot is open.
+async fn place_of(state: &AppState, room: &Room, ticket: &Ticket) -> Result<Option<u64>, AppError> {
+    if ticket.position.is_some() {
+        return Ok(ticket.position);
+    }
+    let Some(slot_ticket) = ticket.slot_ticket() else {
+        return Ok(None);
+    };
+    if ticket.slot >= room.closed {
+        return Ok(None);
+    }
+    let key = format!("{}#{}", ticket.showtime_id, ticket.slot);
+    let closed = match state.caches.slot_counts.get(&key) {
+        Some(closed) => closed,
+        None => {
+            let Some(closed) = state
+                .store
+                .closed_slot(&ticket.showtime_id, ticket.slot)
+                .await?
+            else {
+                return Ok(None);
+            };
+            state.caches.slot_counts.put(&key, closed.clone());
+            closed
+        }
+    };
+    if closed
+        .counts
+        .get(ticket.shard as usize)
+        .copied()
+        .unwrap_or(0)
+        < slot_ticket.seq
+    {
+        // Its count landed after the slot closed (a request slower than the grace): the slot's total does
+        // not hold it. Count it in the current second.
+        return Err(AppError::Conflict("uncounted".into()));
+    }
+    Ok(Some(position(
+        ticket.slot,
+        rank_in_slot(&closed.counts, slot_ticket),
+        closed.before,
+        closed.total,
+        room.seed,
+    )))
+}
+
+/// A poll of `ticket` (a reload's join is one too): what it learnt is recorded on the ticket.
+async fn polled(
+    state: &AppState,
+    room: &Room,
+    ticket: Ticket,
+    now: i64,
+) -> Result<TicketView, AppError> {
+    let mut view = counting(room, &ticket, now);
+    if ticket.lost {
         view.status = TicketStatus::Lost;
         return Ok(view);
     }
-    let ahead = place - room.serving;
-    view.status = TicketStatus::Waiting;
-    view.estimated_wait_seconds = Some(estimated_wait_seconds(ahead, per_minute));
-    view.poll_after_seconds = poll_after_seconds(ahead, per_minute);
+    let abandon_ms = i64::try_from(room.settings.abandon_seconds * 1000).unwrap_or(i64::MAX);
+    let abandoned = ticket.admitted_at_ms.is_none() && now - ticket.last_poll_at_ms > abandon_ms;
+    let uncounted = |t: &Ticket| t.seq.is_none() && now > t.joined_at_ms + CLOSE_GRACE_MS;
+    let place = match place_of(state, room, &ticket).await {
+        Err(AppError::Conflict(_)) => None,
+        Ok(place) if !uncounted(&ticket) => place,
+        Ok(_) => None,
+        Err(e) => return Err(e),
+    };
+    let mut ticket = ticket;
+    if place.is_none()
+        && ticket.position.is_none()
+        && ((ticket.seq.is_some() && ticket.slot < room.closed) || uncounted(&ticket))
+        && !abandoned
+    {
+        // Counted too late for its slot, or never counted (a crash between the claim and the count): it
+        // joins the current second now. Its late count, if any, is in no total: no place is left empty.
+        let slot = slot_of(now, room.opens_at_ms);
+        ticket.seq = Some(
+            state
+                .store
+                .count_ticket(&ticket, (slot, ticket.shard), now)
+                .await?,
+        );
+        ticket.slot = slot;
+    }
+    let let_in = ticket
+        .admitted_at_ms
+        .or_else(|| place.and_then(|p| admitted_at(p, &room.history)));
+    let status = if abandoned {
+        PollStatus::Lost
+    } else if let Some(at) = let_in {
+        PollStatus::Admitted(at)
+    } else {
+        PollStatus::Waiting
+    };
+    let learnt = PollOutcome {
+        position: place.filter(|_| ticket.position.is_none()),
+        status,
+    };
+    let ticket = state.store.record_poll(&ticket, now, learnt).await?;
+    view.position = place.map(|p| p + 1);
+    let Some(place) = place else {
+        if status == PollStatus::Lost {
+            view.status = TicketStatus::Lost;
+        }
+        return Ok(view);
+    };
+    match status {
+        PollStatus::Lost => view.status = TicketStatus::Lost,
+        PollStatus::Admitted(at) => {
+            let admitted = ticket.admitted_at_ms.unwrap_or(at);
+            let ttl = i64::try_from(room.settings.admission_minutes * 60).unwrap_or(600);
+            let expires = admitted / 1000 + ttl;
+            // Expired once the hold refuses it (after the same leeway), when the inlet counts it no more.
+            if expires + i64::try_from(crate::auth::jwt::LEEWAY_SECONDS).unwrap_or(0) < now / 1000 {
+                view.status = TicketStatus::Expired;
+                return Ok(view);
+            }
+            let keys = state
+                .keys
+                .as_ref()
+                .ok_or_else(|| AppError::Dependency("no signing key configured".into()))?;
+            let token = crate::auth::admission::issue(
+                keys.get().await?,
+                (&ticket.member_id, &ticket.showtime_id, &ticket.id()),
+                admitted / 1000,
+                ttl,
+            )?;
+            view.status = TicketStatus::Admitted;
+            view.admission_token = Some(token);
+            view.admission_expires_at = OffsetDateTime::from_unix_timestamp(expires)
+                .ok()
+                .map(format_instant);
+            view.poll_after_seconds = u64::try_from(expires - now / 1000).unwrap_or(60).min(60);
+        }
+        PollStatus::Waiting => {
+            let ahead = place - room.serving;
+            let per_minute = room.settings.admit_per_minute;
+            view.status = TicketStatus::Waiting;
+            view.estimated_wait_seconds = Some(estimated_wait_seconds(ahead, per_minute));
+            view.poll_after_seconds =
+                poll_after_seconds(ahead, per_minute, room.settings.abandon_seconds);
+        }
+    }
     Ok(view)
 }

@@ -5,9 +5,12 @@
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
 //! | room | `SHOW#<showtimeId>` | `ROOM` | `settings` (JSON), `opensAtMs`, `seed` (the pre-queue shuffle's, drawn at opening), `serving` (positions let in), `closed` (slots `0..closed` have their totals), `positionsBefore` (their tickets), `history` (the inlet's runs in the admission lifetime), `lastRunMs`, `version`; registered under `ROOMS`/`SHOW#<showtimeId>` for the inlet |
-//! | ticket | `QUEUE#<showtimeId>#M#<memberId>` | `TICKET` | `slot`, `shard`, `seq` (absent until counted), `joinedAtMs`, `lastPollAtMs` |
+//! | ticket | `QUEUE#<showtimeId>#M#<memberId>` | `TICKET` | `slot`, `shard`, `seq` (absent until counted), `joinedAtMs`, `lastPollAtMs`, `position` (once its slot closed and it polled), `admittedAtMs`, `lost` (a lost ticket may be claimed anew: W2's condition is `attribute_not_exists(PK) OR lost = true`) |
 //! | shard counter | `QSLOT#<showtimeId>#<slot>#<shard>` | `COUNT` | `n` |
-//! | slot total | `QTOTAL#<showtimeId>` | `SLOT#<slot, 12 digits>` | `total`, `before` (tickets of the slots before it) |
+//! | slot total | `QTOTAL#<showtimeId>` | `SLOT#<slot, 12 digits>` | `total`, `before` (tickets of the slots before it), `counts` (the shard counts the inlet read, comma-separated: they rank the slot's tickets) |
+//! | slot mark | `QSLOTS#<showtimeId>` | `SLOT#<slot, 12 digits>#<shard, 3 digits>` | (a join counted in that shard and second) |
+//!
+//! Queue items carry `expiresAt` (TTL) a week after their write.
 //!
 //! | # | access pattern | operation | key condition |
 //! |---|---|---|---|
@@ -15,18 +18,19 @@
 //! | W2 | join: claim the member's ticket | `PutItem` `attribute_not_exists(PK)`, the old item returned on failure (a second join reads nothing more) | `QUEUE#<s>#M#<m>`/`TICKET` |
 //! | W3 | join: count it in its shard | `UpdateItem` `ADD n :one`, `UPDATED_NEW` | `QSLOT#<s>#<slot>#<shard>`/`COUNT` |
 //! | W4 | join: record the sequence | `UpdateItem` `SET seq` | the ticket |
-//! | W5 | poll | `UpdateItem` `SET lastPollAtMs`, `ALL_NEW` | the ticket |
+//! | W5 | poll | `GetItem` (consistent), then `UpdateItem` `SET lastPollAtMs` (and `position` once known, `lost` once abandoned), `ALL_NEW` | the ticket |
 //! | W6 | the inlet closes a slot | `BatchGetItem` of its [`SHARDS`] counters, `PutItem` of its total | `QSLOT#...`, `QTOTAL#<s>`/`SLOT#<slot>` |
-//! | W8 | first admitted | `UpdateItem` `SET admittedAtMs = if_not_exists(...)` | the ticket |
+//! | W8 | first admitted | in W5's update: `SET admittedAtMs = if_not_exists(...)` | the ticket |
 //! | W9 | the inlet's rooms | `PutItem` / `Query` | `ROOMS`/`SHOW#<s>` |
+//! | W11 | the seconds somebody joined in | `PutItem` by the first join of each (slot, shard) (`n` came back 1); the inlet's `Query` `BETWEEN SLOT#<closed> AND SLOT#<open>` | `QSLOTS#<s>`/`SLOT#<slot>#<shard>` |
 //! | W10 | the showtime's flag | `UpdateItem` `SET waitingRoom` | `SHOW#<s>`/`META` |
-//! | W7 | a ticket's position | `GetItem` of its slot's total, and (once per slot and container) its counters | `QTOTAL#<s>`/`SLOT#<slot>` |
+//! | W7 | a ticket's position, once (then it is on the ticket) | `GetItem` of its slot's total (once per slot and container) | `QTOTAL#<s>`/`SLOT#<slot>` |
 //!
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
 
 use super::{n, s, Item, Store, PK, SK, TYPE};
-use crate::domain::waiting_room::{Settings, SlotTicket, SHARDS};
+use crate::domain::waiting_room::{slot_of, Settings, SlotTicket, SHARDS};
 use crate::error::AppError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
@@ -41,6 +45,12 @@ pub struct Ticket {
     pub seq: Option<u64>,
     pub joined_at_ms: i64,
     pub last_poll_at_ms: i64,
+    /// Its place (from 0), recorded by the first poll after its slot closed.
+    pub position: Option<u64>,
+    /// When it was first seen admitted: its admission's lifetime counts from here.
+    pub admitted_at_ms: Option<i64>,
+    /// It went unpolled past the room's `abandonSeconds` before its admission: its place is gone.
+    pub lost: bool,
 }
 
 impl Ticket {
@@ -79,6 +89,8 @@ pub struct Room {
     /// `(at_ms, serving)` after each inlet run within the admission lifetime (and the newest before it).
     pub history: Vec<(i64, u64)>,
     pub last_run_ms: i64,
+    /// The sale's end: the inlet retires the room then (0: never).
+    pub closes_at_ms: i64,
     pub version: u64,
 }
 
@@ -117,6 +129,9 @@ fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, 
         seq: num(item, "seq"),
         joined_at_ms: num(item, "joinedAtMs").ok_or_else(corrupt)?,
         last_poll_at_ms: num(item, "lastPollAtMs").unwrap_or_default(),
+        position: num(item, "position"),
+        admitted_at_ms: num(item, "admittedAtMs"),
+        lost: matches!(item.get("lost"), Some(AttributeValue::Bool(true))),
     })
 }
 
@@ -139,8 +154,40 @@ fn room_of(showtime_id: &str, item: &Item) -> Result<Room, AppError> {
             _ => Vec::new(),
         },
         last_run_ms: num(item, "lastRunMs").unwrap_or_default(),
+        closes_at_ms: num(item, "closesAtMs").unwrap_or_default(),
         version: num(item, "version").unwrap_or_default(),
     })
+}
+
+/// A closed slot: what ranks its tickets. It never changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedSlot {
+    pub counts: Vec<u64>,
+    pub total: u64,
+    pub before: u64,
+}
+
+fn now() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The TTL attribute, and how long queue items outlive their last write (a week: long past any sale).
+const EXPIRES: &str = "expiresAt";
+const KEEP_SECONDS: i64 = 7 * 24 * 3600;
+
+/// What a poll learnt about its ticket, to record with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollOutcome {
+    pub position: Option<u64>,
+    pub status: PollStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollStatus {
+    Waiting,
+    /// Let in by the inlet's run at this instant.
+    Admitted(i64),
+    Lost,
 }
 
 /// The outcome of a join.
@@ -181,6 +228,7 @@ impl Store {
                 .map_err(|e| AppError::Corrupt(e.to_string()))?),
         );
         item.insert("lastRunMs".into(), n(room.last_run_ms));
+        item.insert("closesAtMs".into(), n(room.closes_at_ms));
         item.insert("version".into(), n(room.version + 1));
         self.client
             .put_item()
@@ -205,10 +253,12 @@ impl Store {
         &self,
         showtime_id: &str,
         member_id: &str,
-        (slot, shard): (u64, u32),
-        now_ms: i64,
+        (opens_at_ms, shard): (i64, u32),
+        (now_ms, lapsed_before_ms): (i64, i64),
     ) -> Result<Joined, AppError> {
+        let slot = slot_of(now_ms, opens_at_ms);
         let mut item = ticket_key(showtime_id, member_id);
+        item.insert(EXPIRES.into(), n(now_ms / 1000 + KEEP_SECONDS));
         item.insert(TYPE.into(), s("QueueTicket"));
         item.insert("slot".into(), n(slot));
         item.insert("shard".into(), n(shard));
@@ -219,7 +269,11 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item.clone()))
-            .condition_expression("attribute_not_exists(PK)")
+            .condition_expression(
+                "attribute_not_exists(PK) OR lost = :lost OR admittedAtMs < :lapsed",
+            )
+            .expression_attribute_values(":lost", AttributeValue::Bool(true))
+            .expression_attribute_values(":lapsed", n(lapsed_before_ms))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -237,13 +291,35 @@ impl Store {
                 e => Err(AppError::Dependency(format!("{e:?}"))),
             };
         }
+        let mut ticket = ticket_of(showtime_id, member_id, &item)?;
+        // Its second is the one it is counted in: taken after the claim, as near the count as can be.
+        let counted_at = now();
+        ticket.slot = slot_of(counted_at, opens_at_ms);
+        ticket.seq = Some(
+            self.count_ticket(&ticket, (ticket.slot, shard), counted_at)
+                .await?,
+        );
+        Ok(Joined::New(ticket))
+    }
+
+    /// W3/W4/W11: counts `ticket` in `(slot, shard)` and records its sequence there (a join, or a join
+    /// counted again because its count may have come after its slot closed). Returns the sequence.
+    pub async fn count_ticket(
+        &self,
+        ticket: &Ticket,
+        (slot, shard): (u64, u32),
+        now_ms: i64,
+    ) -> Result<u64, AppError> {
+        let showtime_id = ticket.showtime_id.as_str();
+        let member_id = ticket.member_id.as_str();
         let counted = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(counter_key(showtime_id, slot, shard)))
-            .update_expression("ADD n :one")
+            .update_expression("ADD n :one SET expiresAt = if_not_exists(expiresAt, :expires)")
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", n(now_ms / 1000 + KEEP_SECONDS))
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await?;
@@ -252,69 +328,91 @@ impl Store {
             .as_ref()
             .and_then(|a| num(a, "n"))
             .ok_or_else(|| AppError::Corrupt("the shard counter returned no count".into()))?;
+        if seq == 1 {
+            // The first join of this shard in this second marks the second as joined (W11): at most
+            // SHARDS marks a second, and the inlet reads only the seconds somebody joined in.
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item(PK, s(format!("QSLOTS#{showtime_id}")))
+                .item(SK, s(format!("SLOT#{slot:012}#{shard:03}")))
+                .item(TYPE, s("QueueSlotMark"))
+                .item(EXPIRES, n(now_ms / 1000 + KEEP_SECONDS))
+                .send()
+                .await?;
+        }
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(ticket_key(showtime_id, member_id)))
-            .update_expression("SET seq = :seq")
+            .update_expression("SET seq = :seq, #slot = :slot, #shard = :shard")
+            .expression_attribute_names("#slot", "slot")
+            .expression_attribute_names("#shard", "shard")
             .expression_attribute_values(":seq", n(seq))
+            .expression_attribute_values(":slot", n(slot))
+            .expression_attribute_values(":shard", n(shard))
             .send()
             .await?;
-        let mut ticket = ticket_of(showtime_id, member_id, &item)?;
-        ticket.seq = Some(seq);
-        Ok(Joined::New(ticket))
+        Ok(seq)
     }
 
-    /// W5: the member's ticket, its poll recorded; `None` when they hold none.
-    pub async fn poll_ticket(
+    /// W5: the member's ticket; `None` when they hold none.
+    pub async fn get_ticket(
         &self,
         showtime_id: &str,
         member_id: &str,
-        now_ms: i64,
-    ) -> Result<Option<(Ticket, i64)>, AppError> {
-        let Some(item) = self
-            .get_consistent(ticket_key(showtime_id, member_id))
+    ) -> Result<Option<Ticket>, AppError> {
+        self.get_consistent(ticket_key(showtime_id, member_id))
             .await?
-        else {
-            return Ok(None);
-        };
-        let before = ticket_of(showtime_id, member_id, &item)?;
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(ticket_key(showtime_id, member_id)))
-            .update_expression("SET lastPollAtMs = :now")
-            .expression_attribute_values(":now", n(now_ms))
-            .send()
-            .await?;
-        let previous_poll = before.last_poll_at_ms;
-        Ok(Some((before, previous_poll)))
+            .map(|item| ticket_of(showtime_id, member_id, &item))
+            .transpose()
     }
 
-    /// W8: the instant the ticket was first seen admitted (set once; later calls return the first), which
-    /// its admission's lifetime counts from: polling again does not extend it.
-    pub async fn admitted_at(
+    /// W5/W8: records a poll of `ticket` at `now_ms` with what it learnt: the ticket's place once known,
+    /// that it is lost, or when it was let in (kept once written: the room's history forgets old runs).
+    /// Returns the ticket as written.
+    pub async fn record_poll(
         &self,
-        showtime_id: &str,
-        member_id: &str,
+        ticket: &Ticket,
         now_ms: i64,
-    ) -> Result<i64, AppError> {
-        let out = self
+        outcome: PollOutcome,
+    ) -> Result<Ticket, AppError> {
+        let mut set = vec!["lastPollAtMs = :now"];
+        let mut values = vec![(":now", n(now_ms))];
+        if let Some(place) = outcome.position {
+            set.push("#position = :position");
+            values.push((":position", n(place)));
+        }
+        match outcome.status {
+            PollStatus::Lost => {
+                set.push("lost = :lost");
+                values.push((":lost", AttributeValue::Bool(true)));
+            }
+            PollStatus::Admitted(at) => {
+                set.push("admittedAtMs = if_not_exists(admittedAtMs, :admitted)");
+                values.push((":admitted", n(at)));
+            }
+            PollStatus::Waiting => {}
+        }
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(ticket_key(showtime_id, member_id)))
-            .update_expression("SET admittedAtMs = if_not_exists(admittedAtMs, :now)")
+            .set_key(Some(ticket_key(&ticket.showtime_id, &ticket.member_id)))
+            .update_expression(format!("SET {}", set.join(", ")))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":now", n(now_ms))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await?;
-        Ok(out
+            .return_values(ReturnValue::AllNew);
+        if outcome.position.is_some() {
+            update = update.expression_attribute_names("#position", "position");
+        }
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, value);
+        }
+        let out = update.send().await?;
+        let item = out
             .attributes
-            .as_ref()
-            .and_then(|a| num(a, "admittedAtMs"))
-            .unwrap_or(now_ms))
+            .ok_or_else(|| AppError::Corrupt("the poll returned no ticket".into()))?;
+        ticket_of(&ticket.showtime_id, &ticket.member_id, &item)
     }
 
     /// W10: marks the showtime as having a waiting room, so the hold path knows from the showtime it reads
@@ -374,6 +472,63 @@ impl Store {
         }
     }
 
+    /// W11: the slots in `from..to` somebody joined in, in order.
+    pub async fn joined_slots(
+        &self,
+        showtime_id: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<u64>, AppError> {
+        let mut slots: Vec<u64> = Vec::new();
+        if from >= to {
+            return Ok(slots);
+        }
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(format!("QSLOTS#{showtime_id}")))
+                .expression_attribute_values(":from", s(format!("SLOT#{from:012}")))
+                // `#` sorts before digits: every mark of slot `to - 1` is under `SLOT#<to>`.
+                .expression_attribute_values(":to", s(format!("SLOT#{to:012}")))
+                .projection_expression("SK")
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                let slot = match item.get(SK) {
+                    Some(AttributeValue::S(sk)) => sk
+                        .strip_prefix("SLOT#")
+                        .and_then(|rest| rest.split('#').next())
+                        .and_then(|x| x.parse::<u64>().ok()),
+                    _ => None,
+                };
+                if let Some(slot) = slot.filter(|x| *x < to && slots.last() != Some(x)) {
+                    slots.push(slot);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(slots);
+            }
+        }
+    }
+
+    /// W9: retires a room from the inlet's registry (its sale is over).
+    pub async fn retire_room(&self, showtime_id: &str) -> Result<(), AppError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s("ROOMS"))
+            .key(SK, s(format!("SHOW#{showtime_id}")))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// W6: the shard counts of a slot (zero for a shard nobody joined).
     pub async fn slot_counts(&self, showtime_id: &str, slot: u64) -> Result<Vec<u64>, AppError> {
         let mut counts = vec![0u64; SHARDS as usize];
@@ -396,41 +551,61 @@ impl Store {
         Ok(counts)
     }
 
-    /// W6: records a closed slot's total and the tickets before it.
+    /// W6: records a closed slot: its shard counts as the inlet read them (what ranks its tickets: a count
+    /// that lands later is in no total) and the tickets before it.
     pub async fn put_slot_total(
         &self,
         showtime_id: &str,
         slot: u64,
-        total: u64,
+        counts: &[u64],
         before: u64,
     ) -> Result<(), AppError> {
+        let listed: Vec<String> = counts.iter().map(u64::to_string).collect();
         self.client
             .put_item()
             .table_name(&self.table)
             .item(PK, s(format!("QTOTAL#{showtime_id}")))
             .item(SK, s(format!("SLOT#{slot:012}")))
             .item(TYPE, s("QueueSlotTotal"))
-            .item("total", n(total))
+            .item("total", n(counts.iter().sum::<u64>()))
             .item("before", n(before))
+            .item("counts", s(listed.join(",")))
+            .item(
+                EXPIRES,
+                n(time::OffsetDateTime::now_utc().unix_timestamp() + KEEP_SECONDS),
+            )
             .send()
             .await?;
         Ok(())
     }
 
-    /// W7: a closed slot's (total, tickets before it); `None` while it is open.
-    pub async fn slot_total(
+    /// W7: a closed slot: its total, the tickets before it and its shard counts; `None` if it was not
+    /// recorded (open, or nobody was counted in it when it closed).
+    pub async fn closed_slot(
         &self,
         showtime_id: &str,
         slot: u64,
-    ) -> Result<Option<(u64, u64)>, AppError> {
+    ) -> Result<Option<ClosedSlot>, AppError> {
         let key = Item::from([
             (PK.into(), s(format!("QTOTAL#{showtime_id}"))),
             (SK.into(), s(format!("SLOT#{slot:012}"))),
         ]);
-        Ok(self
-            .get_consistent(key)
-            .await?
-            .and_then(|item| Some((num(&item, "total")?, num(&item, "before")?))))
+        let Some(item) = self.get_consistent(key).await? else {
+            return Ok(None);
+        };
+        let corrupt = || AppError::Corrupt(format!("queue slot {slot} of {showtime_id}"));
+        let counts = match item.get("counts") {
+            Some(AttributeValue::S(raw)) => raw
+                .split(',')
+                .map(|c| c.parse::<u64>().map_err(|_| corrupt()))
+                .collect::<Result<Vec<u64>, _>>()?,
+            _ => return Err(corrupt()),
+        };
+        Ok(Some(ClosedSlot {
+            total: num(&item, "total").ok_or_else(corrupt)?,
+            before: num(&item, "before").ok_or_else(corrupt)?,
+            counts,
+        }))
     }
 }
 
@@ -448,6 +623,9 @@ mod tests {
             seq: Some(2),
             joined_at_ms: 1,
             last_poll_at_ms: 1,
+            position: None,
+            admitted_at_ms: None,
+            lost: false,
         };
         assert_eq!(Ticket::parse_id(&t.id()), Some(("s-1", "m-1")));
         assert_eq!(Ticket::parse_id("nodot"), None);

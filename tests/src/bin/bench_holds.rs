@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use ticketing_tests::bench::percentile;
+use ticketing_tests::bench::{dynamodb_calls, log_len, percentile};
 use ticketing_tests::{member, publish, unique, Member};
 
 struct Options {
@@ -52,24 +52,6 @@ fn options() -> Result<Options, String> {
         i += 2;
     }
     Ok(o)
-}
-
-fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
-    let mut calls = BTreeMap::new();
-    let Ok(text) = std::fs::read(log) else {
-        return calls;
-    };
-    let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
-    for line in text.lines() {
-        if let Some(op) = line
-            .split("AWS dynamodb.")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-        {
-            *calls.entry(op.to_string()).or_default() += 1;
-        }
-    }
-    calls
 }
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(usize, usize)]) -> (u16, Duration) {
@@ -151,12 +133,7 @@ async fn main() {
         .collect()
         .await;
 
-    let log_offset = o
-        .localstack_log
-        .as_deref()
-        .and_then(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let log_offset = log_len(o.localstack_log.as_deref());
     eprintln!(
         "measuring {} holds of {} seat(s), {} at a time",
         o.holds, o.seats_per_hold, o.concurrency
