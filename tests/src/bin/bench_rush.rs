@@ -181,7 +181,11 @@ async fn main() {
         let (b, t) = (&buyers[i % n], tickets[i % n].clone());
         async move {
             let r = b.call(Method::GET, &format!("/queue/{t}"), None).await;
-            (r.status, r.status == 200, json!({"i": i % n, "ticket": r.json}))
+            (
+                r.status,
+                r.status == 200,
+                json!({"i": i % n, "ticket": r.json}),
+            )
         }
     })
     .await;
