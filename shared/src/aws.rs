@@ -11,6 +11,7 @@
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+use std::sync::{Arc, OnceLock};
 use tokio::sync::OnceCell;
 
 /// The Amazon Trust Services root CAs (Amazon Root CA 1 to 4, Starfield Services Root CA G2), PEM.
@@ -55,6 +56,69 @@ pub fn http_client() -> SharedHttpClient {
         .build_https()
 }
 
+/// An SDK client built on its first use, then shared by every request of the container. Building one
+/// (its endpoint rules, partitions and regexes, the HTTPS connector) is most of what is left of a cold start
+/// once the configuration is loaded; a request that never calls that service (a refused one, or a route that
+/// needs only some of a function's clients) never pays for it. Dereferences to the client.
+pub struct Lazy<C>(Arc<Source<C>>);
+
+enum Source<C> {
+    Ready(C),
+    OnFirstUse {
+        client: OnceLock<C>,
+        config: Box<SdkConfig>,
+        make: fn(&SdkConfig) -> C,
+    },
+}
+
+impl<C> Lazy<C> {
+    /// `make` (a client's `new`) runs on the first use.
+    pub fn new(config: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
+        Lazy(Arc::new(Source::OnFirstUse {
+            client: OnceLock::new(),
+            config: Box::new(config.clone()),
+            make,
+        }))
+    }
+}
+
+impl<C> From<C> for Lazy<C> {
+    /// A client built already (tests, tools).
+    fn from(client: C) -> Self {
+        Lazy(Arc::new(Source::Ready(client)))
+    }
+}
+
+impl<C> Clone for Lazy<C> {
+    fn clone(&self) -> Self {
+        Lazy(self.0.clone())
+    }
+}
+
+impl<C> std::ops::Deref for Lazy<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        match &*self.0 {
+            Source::Ready(client) => client,
+            Source::OnFirstUse {
+                client,
+                config,
+                make,
+            } => client.get_or_init(|| make(config)),
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for Lazy<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let built = match &*self.0 {
+            Source::Ready(_) => true,
+            Source::OnFirstUse { client, .. } => client.get().is_some(),
+        };
+        f.debug_struct("Lazy").field("built", &built).finish()
+    }
+}
+
 fn tls_context() -> TlsContext {
     let trust = TrustStore::empty()
         .with_native_roots(false)
@@ -69,6 +133,24 @@ fn tls_context() -> TlsContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lazy_client_is_built_once_on_first_use_and_shared_by_clones() {
+        static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn make(_: &SdkConfig) -> String {
+            BUILT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            "client".to_string()
+        }
+        let lazy = Lazy::new(&SdkConfig::builder().build(), make);
+        let copy = lazy.clone();
+        assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(format!("{lazy:?}"), "Lazy { built: false }");
+        assert_eq!(lazy.len(), 6);
+        assert_eq!(copy.as_str(), "client");
+        assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(format!("{copy:?}"), "Lazy { built: true }");
+        assert_eq!(Lazy::from("ready".to_string()).as_str(), "ready");
+    }
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
 

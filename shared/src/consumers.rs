@@ -43,14 +43,17 @@ impl ConsumerKind {
 /// Sends mail through SES (v1 `SendEmail`), from one verified address.
 #[derive(Clone, Debug)]
 pub struct Mailer {
-    client: aws_sdk_ses::Client,
+    client: crate::aws::Lazy<aws_sdk_ses::Client>,
     from: String,
 }
 
 impl Mailer {
-    pub fn new(client: aws_sdk_ses::Client, from: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::aws::Lazy<aws_sdk_ses::Client>>,
+        from: impl Into<String>,
+    ) -> Self {
         Mailer {
-            client,
+            client: client.into(),
             from: from.into(),
         }
     }
@@ -116,9 +119,10 @@ impl ConsumerState {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         let config = crate::aws::sdk_config().await;
         let mailer = match std::env::var("MAIL_FROM") {
-            Ok(from) if !from.is_empty() && kind == ConsumerKind::Notifier => {
-                Some(Mailer::new(aws_sdk_ses::Client::new(&config), from))
-            }
+            Ok(from) if !from.is_empty() && kind == ConsumerKind::Notifier => Some(Mailer::new(
+                crate::aws::Lazy::new(&config, aws_sdk_ses::Client::new),
+                from,
+            )),
             _ => None,
         };
         let retention_days = std::env::var("AUDIT_RETENTION_DAYS")
@@ -127,7 +131,10 @@ impl ConsumerState {
             .unwrap_or(400);
         Ok(ConsumerState {
             kind,
-            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            store: Store::new(
+                crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+                table,
+            ),
             mailer,
             retention_days,
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),

@@ -177,7 +177,7 @@ impl Event {
 /// Publishes to one bus.
 #[derive(Clone, Debug)]
 pub struct Publisher {
-    client: aws_sdk_eventbridge::Client,
+    client: crate::aws::Lazy<aws_sdk_eventbridge::Client>,
     bus: String,
 }
 
@@ -206,9 +206,12 @@ pub fn put_chunks<'a>(entries: &'a [(&'a str, &'a str)]) -> Vec<(usize, &'a [(&'
 }
 
 impl Publisher {
-    pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::aws::Lazy<aws_sdk_eventbridge::Client>>,
+        bus: impl Into<String>,
+    ) -> Self {
         Publisher {
-            client,
+            client: client.into(),
             bus: bus.into(),
         }
     }

@@ -32,12 +32,18 @@ impl OutboxState {
         let config = crate::aws::sdk_config().await;
         let faults = if std::env::var("FAULT_INJECTION").as_deref() == Ok("on") {
             let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-            Some(Store::new(aws_sdk_dynamodb::Client::new(&config), table))
+            Some(Store::new(
+                crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+                table,
+            ))
         } else {
             None
         };
         Ok(OutboxState {
-            publisher: Publisher::new(aws_sdk_eventbridge::Client::new(&config), bus),
+            publisher: Publisher::new(
+                crate::aws::Lazy::new(&config, aws_sdk_eventbridge::Client::new),
+                bus,
+            ),
             faults,
         })
     }

@@ -65,13 +65,16 @@ impl AppState {
         let config = crate::aws::sdk_config().await;
         let keys = match std::env::var(crate::auth::keys::SECRET_ARN_ENV) {
             Ok(arn) => Some(SigningKeys::from_secrets_manager(
-                aws_sdk_secretsmanager::Client::new(&config),
+                crate::aws::Lazy::new(&config, aws_sdk_secretsmanager::Client::new),
                 arn,
             )),
             Err(_) => None,
         };
         Ok(AppState::new(
-            Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            Store::new(
+                crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+                table,
+            ),
             keys,
         ))
     }

@@ -651,7 +651,10 @@ impl SagaState {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         let config = crate::aws::sdk_config().await;
         Ok(SagaState {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&config), table),
+            store: Store::new(
+                crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+                table,
+            ),
             saga: Some(SagaClient::from_env().await),
         })
     }
@@ -709,7 +712,7 @@ pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
 /// Starts the sagas and hands them payments: what the reservation, cancellation and showtime routes use.
 #[derive(Clone, Debug)]
 pub struct SagaClient {
-    client: aws_sdk_sfn::Client,
+    client: crate::aws::Lazy<aws_sdk_sfn::Client>,
     state_machine_arn: Option<String>,
     cancellation_arn: Option<String>,
     sweep_arn: Option<String>,
@@ -721,7 +724,7 @@ impl SagaClient {
     pub async fn from_env() -> Self {
         let config = crate::aws::sdk_config().await;
         SagaClient {
-            client: aws_sdk_sfn::Client::new(&config),
+            client: crate::aws::Lazy::new(&config, aws_sdk_sfn::Client::new),
             state_machine_arn: std::env::var("STATE_MACHINE_ARN").ok(),
             cancellation_arn: std::env::var("CANCELLATION_STATE_MACHINE_ARN").ok(),
             sweep_arn: std::env::var("SWEEP_STATE_MACHINE_ARN").ok(),

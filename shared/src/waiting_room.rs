@@ -128,7 +128,10 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let config = crate::aws::sdk_config().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&config), table);
+    let store = Store::new(
+        crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+        table,
+    );
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let store = store.clone();

@@ -22,19 +22,19 @@ pub struct SigningKeys {
 
 #[derive(Clone, Debug)]
 struct Source {
-    client: aws_sdk_secretsmanager::Client,
+    client: crate::aws::Lazy<aws_sdk_secretsmanager::Client>,
     secret_id: String,
 }
 
 impl SigningKeys {
     /// Keys read from Secrets Manager secret `secret_id` (ARN or name) on first use.
     pub fn from_secrets_manager(
-        client: aws_sdk_secretsmanager::Client,
+        client: impl Into<crate::aws::Lazy<aws_sdk_secretsmanager::Client>>,
         secret_id: impl Into<String>,
     ) -> Self {
         SigningKeys {
             source: Some(Source {
-                client,
+                client: client.into(),
                 secret_id: secret_id.into(),
             }),
             key: Arc::new(OnceCell::new()),
@@ -47,7 +47,7 @@ impl SigningKeys {
             std::env::var(SECRET_ARN_ENV).map_err(|_| format!("{SECRET_ARN_ENV} is not set"))?;
         let config = crate::aws::sdk_config().await;
         Ok(Self::from_secrets_manager(
-            aws_sdk_secretsmanager::Client::new(&config),
+            crate::aws::Lazy::new(&config, aws_sdk_secretsmanager::Client::new),
             arn,
         ))
     }

@@ -93,14 +93,17 @@ pub const TYPE: &str = "type";
 /// The table adapter: one DynamoDB client and the table name, built once per process.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) client: crate::aws::Lazy<aws_sdk_dynamodb::Client>,
     pub(crate) table: String,
 }
 
 impl Store {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<crate::aws::Lazy<aws_sdk_dynamodb::Client>>,
+        table: impl Into<String>,
+    ) -> Self {
         Store {
-            client,
+            client: client.into(),
             table: table.into(),
         }
     }
