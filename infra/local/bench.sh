@@ -47,7 +47,7 @@ start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-bench bench
 start_gateway "$STATE" "$PORT" "$API_PORT"
 say "Benchmark"
-export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json"
+export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" TICKETING_ADMIN_BIN="$BIN_DIR/ticketing-admin"
 if [ "$BENCH" = bench-holds ] || [ "$BENCH" = bench-rush ]; then
   "$BIN_DIR/$BENCH" --localstack-log "$STATE/localstack.log" "$@"
 else
@@ -61,6 +61,6 @@ if [ "$BENCH" = bench-rush ]; then
   cargo build --locked --release -p ticketing-functions -p bare-hello
   mapfile -t FUNCTIONS < <(cargo metadata --format-version 1 --no-deps --offline |
     "$PY" -c 'import json, sys; m = json.load(sys.stdin); print("\n".join(t["name"] for p in m["packages"] if p["name"] == "ticketing-functions" for t in p["targets"] if "bin" in t["kind"]))')
-  "$PY" "$ROOT/infra/local/coldstart.py" --runs "${COLDSTART_RUNS:-5}" --hello "$RELEASE_DIR/bare-hello" \
+  "$PY" "$ROOT/infra/local/coldstart.py" --runs "${COLDSTART_RUNS:-15}" --hello "$RELEASE_DIR/bare-hello" \
     "${FUNCTIONS[@]/#/$RELEASE_DIR/}"
 fi

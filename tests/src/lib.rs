@@ -518,21 +518,32 @@ pub fn template_routes() -> Vec<Route> {
 
 // ----- shared fixtures of the seat and saga tests ------------------------------------------------------
 
-/// An approved performance on sale now, with a hold window of `hold_minutes`, and its organizer.
-pub async fn on_sale(hold_minutes: u32) -> (Member, String) {
-    let organizer = member("ORGANIZER").await;
-    let body = json!({
-        "title": format!("Holds {}", unique()),
+/// A new performance's body: a concert in Seoul running through March 2027 titled `title` and a unique
+/// suffix, on sale from `opens` to `closes` (RFC 3339), with a hold window of `hold_minutes`.
+pub fn performance_body(title: &str, opens: &str, closes: &str, hold_minutes: u32) -> Value {
+    json!({
+        "title": format!("{title} {}", unique()),
         "category": "CONCERT",
         "venue": {"name": "Arena", "city": "Seoul"},
         "runningTimeMinutes": 120,
         "ageRating": "ALL",
         "runStartDate": "2027-03-01",
         "runEndDate": "2027-03-31",
-        "saleOpensAt": "2026-01-01T00:00:00Z",
-        "saleClosesAt": "2027-03-31T00:00:00Z",
+        "saleOpensAt": opens,
+        "saleClosesAt": closes,
         "holdMinutes": hold_minutes
-    });
+    })
+}
+
+/// An approved performance on sale now, with a hold window of `hold_minutes`, and its organizer.
+pub async fn on_sale(hold_minutes: u32) -> (Member, String) {
+    let organizer = member("ORGANIZER").await;
+    let body = performance_body(
+        "Holds",
+        "2026-01-01T00:00:00Z",
+        "2027-03-31T00:00:00Z",
+        hold_minutes,
+    );
     let approved = publish(&organizer, &body).await;
     let id = approved.json["id"].as_str().expect("id").to_string();
     (organizer, id)
@@ -1044,12 +1055,33 @@ pub mod bench {
 
     /// DynamoDB operations LocalStack logged (`LS_LOG=info` request lines) after byte `from` of `log`.
     pub fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
+        dynamodb_calls_within(log, from, None)
+    }
+
+    /// As [`dynamodb_calls`], counting only the lines LocalStack stamped (when it answered, local time, ms)
+    /// between `window.0` and `window.1`.
+    pub fn dynamodb_calls_within(
+        log: &str,
+        from: u64,
+        window: Option<(time::PrimitiveDateTime, time::PrimitiveDateTime)>,
+    ) -> BTreeMap<String, usize> {
+        let stamp = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
+        );
         let mut calls = BTreeMap::new();
         let Ok(text) = std::fs::read(log) else {
             return calls;
         };
         let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
         for line in text.lines() {
+            if let Some((start, end)) = window {
+                let at = line
+                    .get(..23)
+                    .and_then(|t| time::PrimitiveDateTime::parse(t, stamp).ok());
+                if !at.is_some_and(|at| at >= start && at <= end) {
+                    continue;
+                }
+            }
             if let Some(op) = line
                 .split("AWS dynamodb.")
                 .nth(1)
@@ -1059,6 +1091,21 @@ pub mod bench {
             }
         }
         calls
+    }
+
+    /// Waits until LocalStack has logged no DynamoDB call for `still` (what a request set off, a saga step or
+    /// an event consumer, has run), at most 30 s.
+    pub async fn dynamodb_quiet(log: &str, still: Duration) {
+        let end = std::time::Instant::now() + Duration::from_secs(30);
+        let count = || dynamodb_calls(log, 0).values().sum::<usize>();
+        let (mut last, mut since) = (count(), std::time::Instant::now());
+        while std::time::Instant::now() < end && since.elapsed() < still {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = count();
+            if now != last {
+                (last, since) = (now, std::time::Instant::now());
+            }
+        }
     }
 
     /// `calls` per `per` unit, as `total (Op n, ...)`.

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
 use ticketing_tests::{
-    admin, call, member, on_sale, rewind_hold, seat_map, showtime, stack, unique, Member, Reply,
+    admin, call, member, on_sale, performance_body, rewind_hold, seat_map, showtime, stack, unique,
+    Member, Reply,
 };
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
@@ -543,18 +544,10 @@ async fn closing_the_sale_stops_holds_within_the_cache_bound() {
         warm.iter().map(|r| &r.text).collect::<Vec<_>>()
     );
     let closed_at = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    let body = json!({
-        "title": format!("Closed {}", unique()),
-        "category": "CONCERT",
-        "venue": {"name": "Arena", "city": "Seoul"},
-        "runningTimeMinutes": 120,
-        "ageRating": "ALL",
-        "runStartDate": "2027-03-01",
-        "runEndDate": "2027-03-31",
-        "saleOpensAt": "2026-01-01T00:00:00Z",
-        "saleClosesAt": closed_at.format(&time::format_description::well_known::Rfc3339).expect("instant"),
-        "holdMinutes": 10
-    });
+    let closes = closed_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("instant");
+    let body = performance_body("Closed", "2026-01-01T00:00:00Z", &closes, 10);
     let auth = organizer.auth();
     let changed = call(
         Method::PUT,

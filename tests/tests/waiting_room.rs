@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use ticketing::store::Store;
 use ticketing::waiting_room::Run;
 use ticketing_tests::{
-    member, on_sale, publish, reconcile, reserve, showtime, signing_key, stack, unique, Member,
+    member, on_sale, performance_body, publish, reconcile, reserve, showtime, signing_key, stack,
+    Member,
 };
 
 fn now_ms() -> i64 {
@@ -323,18 +324,7 @@ async fn the_pre_queue_is_shuffled_at_the_opening_and_later_arrivals_queue_behin
     let late = member("USER").await;
     // The sale opens in 20 s; everybody in `early` joins before that.
     let opens = (now_ms() / 1000 + 20) * 1000;
-    let body = json!({
-        "title": format!("Rush {}", unique()),
-        "category": "CONCERT",
-        "venue": {"name": "Arena", "city": "Seoul"},
-        "runningTimeMinutes": 120,
-        "ageRating": "ALL",
-        "runStartDate": "2027-03-01",
-        "runEndDate": "2027-03-31",
-        "saleOpensAt": rfc3339(opens),
-        "saleClosesAt": "2027-03-31T00:00:00Z",
-        "holdMinutes": 10
-    });
+    let body = performance_body("Rush", &rfc3339(opens), "2027-03-31T00:00:00Z", 10);
     let performance = publish(&organizer, &body).await.json["id"]
         .as_str()
         .expect("id")

@@ -4,7 +4,9 @@
 //! A showtime with its waiting room on; `--buyers` buyers join (`--concurrency` at a time: joins/s), the
 //! inlet places and admits them, they poll `--polls` times (polls/s), and `--holds` of them hold a seat each
 //! with their admission token (holds/s). For each: latency p50/p99 and DynamoDB calls per request, counted
-//! from LocalStack's request log (authorizer included). Ends by reconciling the showtime. Bounded: fixed
+//! from LocalStack's request log (authorizer included; for the holds also the saga's first steps and the
+//! event consumers they set off). Then `--holds-alone` more holds, one at a time, count the hot path's own
+//! calls exactly (those answered while the request was open). Ends by reconciling the showtime. Bounded: fixed
 //! request counts, and it stops after `--max-seconds`. It measures the local stack (LocalStack in one Python
 //! process, debug binaries, 2 cores), not AWS.
 
@@ -12,7 +14,9 @@ use futures::stream::{self, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing_tests::bench::{arg, dynamodb_calls, log_len, per_unit, percentile};
+use ticketing_tests::bench::{
+    arg, dynamodb_calls, dynamodb_calls_within, dynamodb_quiet, log_len, per_unit, percentile,
+};
 use ticketing_tests::{call, member, on_sale, reconcile, showtime, stack, Member};
 
 struct Measured {
@@ -100,6 +104,7 @@ async fn main() {
     let n = arg("--buyers", 200, 5_000);
     let polls = arg("--polls", 1_000, 100_000);
     let holds = arg("--holds", 50, 5_000).min(n);
+    let alone = arg("--holds-alone", 10, 100).min(n - holds);
     let concurrency = arg("--concurrency", 32, 256);
     let max_seconds = arg("--max-seconds", 600, 3_600) as u64;
     let log = std::env::args()
@@ -114,7 +119,7 @@ async fn main() {
     let show = showtime(
         &organizer,
         &performance,
-        holds.div_ceil(cols) as u32 + 1,
+        (holds + alone).div_ceil(cols) as u32 + 1,
         cols as u32,
     )
     .await;
@@ -210,16 +215,66 @@ async fn main() {
     })
     .await;
 
+    // The hot path's DynamoDB calls, exactly: one hold at a time, each once everything earlier has settled,
+    // counting only the calls LocalStack answered while the request was open (the saga's steps and the event
+    // consumers it sets off come after its answer).
+    let mut alone_calls = std::collections::BTreeMap::new();
+    let mut alone_held = Vec::new();
+    if let Some(log) = log {
+        eprintln!("counting the DynamoDB calls of {alone} holds, one at a time");
+        for i in holds..holds + alone {
+            let Some(token) = tokens[i].clone() else {
+                continue;
+            };
+            dynamodb_quiet(log, Duration::from_millis(1500)).await;
+            let from = log_len(Some(log));
+            let local = || {
+                let t = time::OffsetDateTime::now_utc();
+                time::PrimitiveDateTime::new(t.date(), t.time())
+            };
+            let body = json!({"showtimeId": show, "seats": [{"row": i / cols + 1, "col": i % cols + 1}],
+                              "admissionToken": token});
+            let auth = buyers[i].auth();
+            let start = local();
+            let r = call(
+                Method::POST,
+                "/reservations",
+                Some(&body),
+                &[("authorization", auth.as_str())],
+            )
+            .await;
+            let end = local();
+            assert_eq!(r.status, 201, "a hold alone: {}", r.text);
+            dynamodb_quiet(log, Duration::from_millis(1500)).await;
+            for (op, c) in dynamodb_calls_within(log, from, Some((start, end))) {
+                *alone_calls.entry(op).or_insert(0) += c;
+            }
+            if let Some(id) = r.json["id"].as_str() {
+                alone_held.push((i, id.to_string()));
+            }
+        }
+    }
+
     println!("waiting room through the local gateway (LocalStack, debug binaries, this machine)");
     joins.print("joins", n);
     polled.print("polls", polls);
     println!("         {admitted} of {n} buyers saw their admission");
     held.print("holds", holds);
+    if !alone_held.is_empty() {
+        println!(
+            "  a hold alone ({} holds, one at a time, calls answered while each was open): DynamoDB calls per hold {}",
+            alone_held.len(),
+            per_unit(&alone_calls, alone_held.len())
+        );
+    }
     let mut by_buyer: Vec<(&Member, Vec<String>)> = Vec::new();
     for r in &reservations {
         if let (Some(i), Some(id)) = (r["i"].as_u64(), r["id"].as_str()) {
             by_buyer.push((&buyers[i as usize], vec![id.to_string()]));
         }
+    }
+    for (i, id) in &alone_held {
+        by_buyer.push((&buyers[*i], vec![id.clone()]));
     }
     reconcile(&performance, &show, &by_buyer).await;
     println!(
