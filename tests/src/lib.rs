@@ -1093,6 +1093,19 @@ pub mod bench {
         calls
     }
 
+    /// When LocalStack first logged a line containing `needle` after byte `from` of `log` (its stamp, local
+    /// time, ms).
+    pub fn first_logged(log: &str, from: u64, needle: &str) -> Option<time::PrimitiveDateTime> {
+        let stamp = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
+        );
+        let text = std::fs::read(log).ok()?;
+        let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
+        text.lines()
+            .filter(|line| line.contains(needle))
+            .find_map(|line| time::PrimitiveDateTime::parse(line.get(..23)?, stamp).ok())
+    }
+
     /// Waits until LocalStack has logged no DynamoDB call for `still` (what a request set off, a saga step or
     /// an event consumer, has run), at most 30 s.
     pub async fn dynamodb_quiet(log: &str, still: Duration) {
