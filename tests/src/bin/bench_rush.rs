@@ -7,9 +7,8 @@
 //! from LocalStack's request log (authorizer included; for the holds also the saga's first steps and the
 //! event consumers they set off). Then `--holds-alone` more holds, one at a time, count the hot path's own
 //! calls exactly (those answered from the request's start to the StartExecution that ends the route). Ends
-//! by reconciling the showtime. Bounded: fixed
-//! request counts, and it stops after `--max-seconds`. It measures the local stack (LocalStack in one Python
-//! process, debug binaries, 2 cores), not AWS.
+//! by reconciling the showtime. Bounded: fixed request counts, and it stops after `--max-seconds`. It
+//! measures the local stack (LocalStack in one Python process, debug binaries, 2 cores), not AWS.
 
 use futures::stream::{self, StreamExt};
 use reqwest::Method;
