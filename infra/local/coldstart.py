@@ -82,6 +82,19 @@ ENV = {
 }
 
 
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A server on a free loopback port, answering on threads of its own until shut down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    return server
+
+
+def address(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    return f"{host}:{port}"
+
+
 class Runtime:
     """One Runtime API for one process: hands out one event, records when things happen."""
 
@@ -129,14 +142,11 @@ class Runtime:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def address(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return address(self.server)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -169,14 +179,11 @@ class StubAws:
 
             do_GET = do_POST  # noqa: N815
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
+        self.server = serve(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{address(self.server)}"
 
 
 STUB: StubAws | None = None

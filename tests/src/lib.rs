@@ -1053,6 +1053,14 @@ pub mod bench {
             .unwrap_or(0)
     }
 
+    /// The instant LocalStack stamped on a log line (local time, ms), if it has one.
+    fn stamped(line: &str) -> Option<time::PrimitiveDateTime> {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
+        );
+        time::PrimitiveDateTime::parse(line.get(..23)?, format).ok()
+    }
+
     /// DynamoDB operations LocalStack logged (`LS_LOG=info` request lines) after byte `from` of `log`.
     pub fn dynamodb_calls(log: &str, from: u64) -> BTreeMap<String, usize> {
         dynamodb_calls_within(log, from, None)
@@ -1065,9 +1073,6 @@ pub mod bench {
         from: u64,
         window: Option<(time::PrimitiveDateTime, time::PrimitiveDateTime)>,
     ) -> BTreeMap<String, usize> {
-        let stamp = time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
-        );
         let mut calls = BTreeMap::new();
         let Ok(text) = std::fs::read(log) else {
             return calls;
@@ -1075,10 +1080,7 @@ pub mod bench {
         let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
         for line in text.lines() {
             if let Some((start, end)) = window {
-                let at = line
-                    .get(..23)
-                    .and_then(|t| time::PrimitiveDateTime::parse(t, stamp).ok());
-                if !at.is_some_and(|at| at >= start && at <= end) {
+                if !stamped(line).is_some_and(|at| at >= start && at <= end) {
                     continue;
                 }
             }
@@ -1096,21 +1098,20 @@ pub mod bench {
     /// When LocalStack first logged a line containing `needle` after byte `from` of `log` (its stamp, local
     /// time, ms).
     pub fn first_logged(log: &str, from: u64, needle: &str) -> Option<time::PrimitiveDateTime> {
-        let stamp = time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]"
-        );
         let text = std::fs::read(log).ok()?;
         let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
         text.lines()
             .filter(|line| line.contains(needle))
-            .find_map(|line| time::PrimitiveDateTime::parse(line.get(..23)?, stamp).ok())
+            .find_map(stamped)
     }
 
     /// Waits until LocalStack has logged no DynamoDB call for `still` (what a request set off, a saga step or
     /// an event consumer, has run), at most 30 s.
     pub async fn dynamodb_quiet(log: &str, still: Duration) {
         let end = std::time::Instant::now() + Duration::from_secs(30);
-        let count = || dynamodb_calls(log, 0).values().sum::<usize>();
+        // Only what was logged since the wait began is read each time.
+        let from = log_len(Some(log));
+        let count = || dynamodb_calls(log, from).values().sum::<usize>();
         let (mut last, mut since) = (count(), std::time::Instant::now());
         while std::time::Instant::now() < end && since.elapsed() < still {
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -66,6 +66,15 @@ async fn open_room(organizer: &Member, performance: &str, show: &str, body: Valu
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// A showtime (one row of two seats) of a performance on sale now, with its waiting room switched on with
+/// `body`.
+async fn room_on_sale(body: Value) -> String {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 2).await;
+    open_room(&organizer, &performance, &show, body).await;
+    show
+}
+
 async fn join(who: &Member, show: &str) -> (u16, Value) {
     let r = who
         .call(Method::POST, &format!("/showtimes/{show}/queue"), None)
@@ -235,15 +244,7 @@ async fn buyers(n: usize) -> Vec<Member> {
 
 #[tokio::test]
 async fn concurrent_joins_come_out_in_join_order_within_a_second() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
-    open_room(
-        &organizer,
-        &performance,
-        &show,
-        json!({"admitPerMinute": 15000, "maxActive": 100000}),
-    )
-    .await;
+    let show = room_on_sale(json!({"admitPerMinute": 15000, "maxActive": 100000})).await;
     let warm = buyers(8).await;
     let buyers = buyers(40).await;
     // Warm joins (other members) first, so the measured ones do not wait for new containers.
@@ -403,16 +404,8 @@ async fn the_pre_queue_is_shuffled_at_the_opening_and_later_arrivals_queue_behin
 
 #[tokio::test]
 async fn the_inlet_never_lets_in_faster_than_the_rate() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let show = room_on_sale(json!({"admitPerMinute": 60, "maxActive": 1000})).await;
     let buyers = buyers(16).await;
-    open_room(
-        &organizer,
-        &performance,
-        &show,
-        json!({"admitPerMinute": 60, "maxActive": 1000}),
-    )
-    .await;
     let opens = opens_at_ms(&show).await;
     let mut tickets = Vec::new();
     for b in &buyers {
@@ -448,15 +441,7 @@ async fn the_inlet_never_lets_in_faster_than_the_rate() {
 
 #[tokio::test]
 async fn the_cap_holds_until_admissions_lapse_and_an_abandoned_ticket_loses_its_place() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
-    open_room(
-        &organizer,
-        &performance,
-        &show,
-        json!({"admitPerMinute": 6000, "maxActive": 2, "admissionMinutes": 1, "abandonSeconds": 30}),
-    )
-    .await;
+    let show = room_on_sale(json!({"admitPerMinute": 6000, "maxActive": 2, "admissionMinutes": 1, "abandonSeconds": 30})).await;
     let four = buyers(4).await;
     let mut tickets = Vec::new();
     for b in &four {

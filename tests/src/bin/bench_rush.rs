@@ -18,7 +18,7 @@ use ticketing_tests::bench::{
     arg, dynamodb_calls, dynamodb_calls_within, dynamodb_quiet, first_logged, log_len, per_unit,
     percentile,
 };
-use ticketing_tests::{call, member, on_sale, reconcile, showtime, stack, Member};
+use ticketing_tests::{call, member, on_sale, reconcile, showtime, stack, Member, Reply};
 
 struct Measured {
     ok: usize,
@@ -207,11 +207,12 @@ async fn main() {
     let (held, reservations) = measure(holds, concurrency, deadline, log, |i| {
         let (b, token, show) = (&buyers[i], tokens[i].clone(), show.clone());
         async move {
-            let body = json!({"showtimeId": show, "seats": [{"row": i / cols + 1, "col": i % cols + 1}],
-                              "admissionToken": token});
-            let auth = b.auth();
-            let r = call(Method::POST, "/reservations", Some(&body), &[("authorization", auth.as_str())]).await;
-            (r.status, r.status == 201, json!({"i": i, "id": r.json["id"], "problem": r.json["type"]}))
+            let r = hold(b, &show, i, cols, token).await;
+            (
+                r.status,
+                r.status == 201,
+                json!({"i": i, "id": r.json["id"], "problem": r.json["type"]}),
+            )
         }
     })
     .await;
@@ -233,17 +234,8 @@ async fn main() {
                 let t = time::OffsetDateTime::now_utc();
                 time::PrimitiveDateTime::new(t.date(), t.time())
             };
-            let body = json!({"showtimeId": show, "seats": [{"row": i / cols + 1, "col": i % cols + 1}],
-                              "admissionToken": token});
-            let auth = buyers[i].auth();
             let start = local();
-            let r = call(
-                Method::POST,
-                "/reservations",
-                Some(&body),
-                &[("authorization", auth.as_str())],
-            )
-            .await;
+            let r = hold(&buyers[i], &show, i, cols, Some(token)).await;
             let end = local();
             assert_eq!(r.status, 201, "a hold alone: {}", r.text);
             dynamodb_quiet(log, Duration::from_millis(1500)).await;
@@ -286,6 +278,20 @@ async fn main() {
         "  reconciled: {} holds, seats and money agree",
         by_buyer.len()
     );
+}
+
+/// Buyer `i` holds seat `i` (row by row, `cols` to a row) with their admission token, if they have one.
+async fn hold(buyer: &Member, show: &str, i: usize, cols: usize, token: Option<String>) -> Reply {
+    let body = json!({"showtimeId": show, "seats": [{"row": i / cols + 1, "col": i % cols + 1}],
+                      "admissionToken": token});
+    let auth = buyer.auth();
+    call(
+        Method::POST,
+        "/reservations",
+        Some(&body),
+        &[("authorization", auth.as_str())],
+    )
+    .await
 }
 
 async fn join_all_of(members: &[Member], show: &str) -> Vec<u16> {
