@@ -819,7 +819,7 @@ fn cancel_seats() {}
         (status = 200, body = CancellationQuote),
         (status = 403, description = "a buyer asked for a waived fee", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "not CONFIRMED, or too close to the show", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "seats that are not in the reservation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a seat listed twice, or seats that are not in the reservation", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -484,7 +484,7 @@ pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let caller = caller(&req)?;
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
             let body: CancelSeatsRequest = parse_json(&req)?;
-            let seats = unique_seats(&body.seats)?;
+            let seats = unique_seats(&body.seats, true)?;
             let r = super::reservations::own_reservation(state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) == ReservationStatus::Held {
@@ -512,7 +512,10 @@ pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Bo
     )
 }
 
-fn unique_seats(seats: &[SeatId]) -> Result<Vec<SeatId>, AppError> {
+/// The seats sorted, or why not: a count out of range is always a breach of the document (400); a seat listed
+/// twice is one where the document says `uniqueItems` (a JSON body), and a rule beyond it (422) where it cannot
+/// (the `seats` query string, whose pattern cannot state uniqueness).
+fn unique_seats(seats: &[SeatId], repeats_stated: bool) -> Result<Vec<SeatId>, AppError> {
     if seats.is_empty() || seats.len() > MAX_SEATS_PER_HOLD {
         return Err(AppError::invalid(
             "seats",
@@ -522,7 +525,12 @@ fn unique_seats(seats: &[SeatId]) -> Result<Vec<SeatId>, AppError> {
     let mut sorted = seats.to_vec();
     sorted.sort_unstable();
     if sorted.windows(2).any(|w| w[0] == w[1]) {
-        return Err(AppError::invalid("seats", "must list each seat once"));
+        let message = "must list each seat once";
+        return Err(if repeats_stated {
+            AppError::invalid("seats", message)
+        } else {
+            AppError::unprocessable("seats", message)
+        });
     }
     Ok(sorted)
 }
@@ -548,7 +556,7 @@ fn seats_query(req: &Request) -> Result<Option<Vec<SeatId>>, AppError> {
         }
         seats.push(SeatId::new(row, col));
     }
-    unique_seats(&seats).map(Some)
+    unique_seats(&seats, false).map(Some)
 }
 
 /// `GET /reservations/{reservationId}/cancellation-quote?seats=`: the fee and refund of cancelling now (all
@@ -670,4 +678,45 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
         }
         .await,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::RequestExt;
+    use std::collections::HashMap;
+
+    fn quote_request(seats: &str) -> Request {
+        Request::default()
+            .with_query_string_parameters(HashMap::from([("seats".to_owned(), seats.to_owned())]))
+    }
+
+    fn fields(err: AppError) -> Vec<FieldError> {
+        match err {
+            AppError::Validation(errors) => errors,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn quote_seats_are_sorted_and_a_repeat_is_a_rule_beyond_the_pattern() {
+        let seats = seats_query(&quote_request("2-3,1-4")).unwrap().unwrap();
+        assert_eq!(seats, vec![SeatId::new(1, 4), SeatId::new(2, 3)]);
+        // The pattern admits `7-3,7-3`: uniqueness is a 422, not a breach of the document.
+        let errors = fields(seats_query(&quote_request("916-708,7-3409,7-3409")).unwrap_err());
+        assert!(AppError::is_rule_violation(&errors), "{errors:?}");
+        assert_eq!(errors[0].field, "seats");
+        // What the pattern refuses stays a 400.
+        for bad in ["1-0", "x", "1-1,"] {
+            let errors = fields(seats_query(&quote_request(bad)).unwrap_err());
+            assert!(!AppError::is_rule_violation(&errors), "{bad}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_repeat_breaks_the_documents_unique_items() {
+        let errors =
+            fields(unique_seats(&[SeatId::new(1, 1), SeatId::new(1, 1)], true).unwrap_err());
+        assert!(!AppError::is_rule_violation(&errors), "{errors:?}");
+    }
 }
