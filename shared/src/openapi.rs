@@ -710,7 +710,7 @@ fn seat_map() {}
     responses(
         (status = 201, description = "HELD (no payment), or the outcome of the payment", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 202, description = "HELD while the saga pays; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
-        (status = 403, description = "the showtime has a waiting room and `admissionToken` is missing (`/problems/admission-required`), forged (`admission-invalid`), expired (`admission-expired`), another member's (`admission-other-member`) or another showtime's (`admission-other-showtime`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the showtime has a waiting room and `admissionToken` is missing (`/problems/admission-required`), forged (`admission-invalid`), expired (`admission-expired`), another member's (`admission-other-member`), another showtime's (`admission-other-showtime`) or already used for a purchase (`admission-used`: join the queue again)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
     ),

@@ -363,6 +363,23 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if let Some(admitted_at) = confirmed.admitted_at {
+                // The purchase finishes the buyer's waiting-room admission: its capacity goes back to the
+                // queue. Best effort (a retry of this step after a confirmation comes here too): a failure
+                // only leaves that capacity to come back when the admission lapses.
+                let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+                if let Err(e) = store
+                    .finish_admission(
+                        (&confirmed.showtime_id, &confirmed.member_id),
+                        admitted_at,
+                        &confirmed.id,
+                        now_ms,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "the admission was not finished; its capacity comes back when it lapses");
+                }
+            }
             Ok(json!({"status": confirmed.status}))
         }
         Step::Refund { reservation_id } => refund_in_full(state, &reservation_id).await,

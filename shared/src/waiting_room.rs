@@ -1,8 +1,11 @@
 //! The waiting room's inlet (docs/waiting-room.md): a scheduled function that, for each open room, closes
 //! the slots whose second is over (recording their totals, so every ticket in them has an exact place) and
-//! moves the serving number up at the room's rate, within its cap of active admissions.
+//! moves the serving number up at the room's rate, within its cap of active admissions (let in within the
+//! admission lifetime, less those that finished with a purchase).
 
-use crate::domain::waiting_room::{active, closable_slots, to_admit, trim_history};
+use crate::domain::waiting_room::{
+    active, closable_slots, finishes_counted_after, to_admit, trim_history,
+};
 use crate::error::AppError;
 use crate::store::waiting_room::Room;
 use crate::store::Store;
@@ -52,7 +55,18 @@ pub async fn run_room(store: &Store, room: &mut Room, now_ms: i64) -> Result<Run
         room.last_run_ms.max(now_ms - 60_000)
     };
     let waiting = room.positions_before.saturating_sub(room.serving);
-    let alive = active(room.serving, &room.history, now_ms, lifetime_ms);
+    // Admissions used for a purchase give their capacity back before they lapse.
+    let finished = if room.serving > 0 {
+        store
+            .finished_after(
+                &room.showtime_id,
+                finishes_counted_after(now_ms, lifetime_ms),
+            )
+            .await?
+    } else {
+        0
+    };
+    let alive = active(room.serving, &room.history, now_ms, lifetime_ms).saturating_sub(finished);
     let elapsed = u64::try_from(now_ms - since).unwrap_or(0);
     run.admitted = to_admit(&room.settings, elapsed, alive, waiting);
     let by_rate = to_admit(&room.settings, elapsed, 0, u64::MAX);

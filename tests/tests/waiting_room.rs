@@ -1,8 +1,8 @@
 //! The waiting room against the local stack: joining (one ticket per member), fair order under concurrent
 //! joins, the pre-queue's shuffle at the opening, the inlet letting buyers in at the rate under the cap,
-//! capacity coming back when admissions lapse, abandoned tickets losing their place, admission tokens that
-//! `POST /reservations` checks (each refusal with its own problem type), and an admitted buyer's purchase
-//! through the saga.
+//! capacity coming back when admissions lapse or finish with a purchase, abandoned tickets losing their place,
+//! admission tokens that `POST /reservations` checks (each refusal with its own problem type), and an
+//! admitted buyer's purchase through the saga.
 //!
 //! The inlet runs in-process, room by room, with the test's clock (the local stack's schedule is off), and
 //! once as the deployed function.
@@ -234,7 +234,37 @@ async fn an_admitted_buyer_buys_and_every_other_hold_is_refused_with_its_reason(
     assert_eq!(bought.status, 201, "{}", bought.text);
     assert_eq!(bought.json["status"], "CONFIRMED", "{}", bought.text);
     let id = bought.json["id"].as_str().expect("id").to_string();
-    reconcile(&performance, &show, &[(&ann, vec![id])]).await;
+
+    // Her purchase finished her admission long before it lapses: its capacity goes back, and Bob (next,
+    // under the cap of one) is let in.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let bob_in = loop {
+        inlet(&show).await;
+        let t = poll(&bob, &bob_ticket).await;
+        if t["status"] == "ADMITTED" {
+            break t;
+        }
+        assert_eq!(t["status"], "WAITING", "{t}");
+        assert!(Instant::now() < deadline, "Bob was never let in: {t}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let finished = poll(&ann, &ann_ticket).await;
+    assert_eq!(finished["status"], "FINISHED", "{finished}");
+    assert!(finished.get("admissionToken").is_none(), "{finished}");
+    // Her token, still within its lifetime, buys no more, and holds nothing (seat 4 stays free for Bob).
+    hold_with(&ann, &show, 4, Some(&token))
+        .await
+        .assert_problem(403, "/problems/admission-used");
+    let bobs_token = bob_in["admissionToken"].as_str().expect("token");
+    let bobs = hold_with(&bob, &show, 4, Some(bobs_token)).await;
+    assert_eq!(bobs.status, 201, "{}", bobs.text);
+    assert_eq!(bobs.json["status"], "CONFIRMED", "{}", bobs.text);
+    let bobs_id = bobs.json["id"].as_str().expect("id").to_string();
+    // To buy more, she joins again: a new ticket, at the back.
+    let (status, again) = join(&ann, &show).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["status"], "COUNTING", "{again}");
+    reconcile(&performance, &show, &[(&ann, vec![id]), (&bob, vec![bobs_id])]).await;
 }
 
 /// `n` buyers, signed up side by side.

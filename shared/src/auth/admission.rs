@@ -35,6 +35,10 @@ pub enum Refusal {
     OtherMember,
     #[error("the admission token is for another showtime")]
     OtherShowtime,
+    /// Its admission has bought tickets already (its capacity went back to the queue): checked in the hold's
+    /// own transaction, not from the token.
+    #[error("this admission has been used for a purchase: join the queue again to buy more")]
+    Used,
 }
 
 impl Refusal {
@@ -46,6 +50,7 @@ impl Refusal {
             Refusal::Expired => "admission-expired",
             Refusal::OtherMember => "admission-other-member",
             Refusal::OtherShowtime => "admission-other-showtime",
+            Refusal::Used => "admission-used",
         }
     }
 
@@ -57,6 +62,7 @@ impl Refusal {
             Refusal::Expired => "Admission expired",
             Refusal::OtherMember => "Another member's admission",
             Refusal::OtherShowtime => "Admission for another showtime",
+            Refusal::Used => "Admission used",
         }
     }
 }

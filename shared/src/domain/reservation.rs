@@ -130,6 +130,10 @@ pub struct Reservation {
     /// Who changed or cancelled this reservation, when and why (admins must say why).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// Held under a waiting-room admission: the second it was let in (its token's `iat`). The purchase
+    /// finishes that admission, and its place under the room's cap goes back to the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitted_at: Option<i64>,
 }
 
 /// Who cancelled or changed a reservation.
@@ -318,6 +322,7 @@ impl Reservation {
             pending_cancellation: None,
             cancellations: Vec::new(),
             changes: Vec::new(),
+            admitted_at: None,
         })
     }
 

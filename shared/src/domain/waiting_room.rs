@@ -208,8 +208,15 @@ pub fn active(serving: u64, history: &[(i64, u64)], now_ms: i64, lifetime_ms: i6
     serving.saturating_sub(lapsed)
 }
 
-/// The history the inlet keeps: the runs inside the lifetime, and the newest one before it (it says how
-/// many had lapsed).
+/// Admissions that finished (bought) give their capacity back before they lapse. A finish is recorded under
+/// the second of its admission (the admission token's `iat`); the inlet subtracts the finishes of the
+/// seconds after the one this returns, which lie wholly inside the lifetime: a finish is never subtracted
+/// from an admission [`active`] no longer counts (one at the lifetime's edge gives its capacity back when
+/// it lapses instead, a second later at most).
+pub fn finishes_counted_after(now_ms: i64, lifetime_ms: i64) -> i64 {
+    (now_ms - lifetime_ms).div_euclid(1000)
+}
+
 /// When the inlet let `place` in (the run whose serving number passed it), from the room's history; the
 /// admission's lifetime counts from there, as the inlet's capacity does. `None` if it is not in yet. A place
 /// let in before the oldest run kept is given that run's instant: long enough ago to have lapsed.
@@ -220,6 +227,8 @@ pub fn admitted_at(place: u64, history: &[(i64, u64)]) -> Option<i64> {
         .map(|(at, _)| *at)
 }
 
+/// The history the inlet keeps: the runs inside the lifetime, and the newest one before it (it says how
+/// many had lapsed).
 pub fn trim_history(history: &mut Vec<(i64, u64)>, now_ms: i64, lifetime_ms: i64) {
     history.sort_unstable();
     let cutoff = now_ms - lifetime_ms;
@@ -455,6 +464,19 @@ mod tests {
             "within the abandonment window"
         );
         assert_eq!(estimated_wait_seconds(4_800, 4_800), 60);
+    }
+
+    #[test]
+    fn only_finishes_of_seconds_wholly_inside_the_lifetime_give_capacity_back() {
+        let history = [(40_200, 3), (40_800, 5), (41_000, 9)];
+        // At 100,500 with a minute's lifetime, the runs up to 40,500 have lapsed: 3 of the 9 admissions.
+        let (now, lifetime) = (100_500, 60_000);
+        assert_eq!(active(9, &history, now, lifetime), 6);
+        let after = finishes_counted_after(now, lifetime);
+        // Second 40 straddles the edge (40,200 lapsed, 40,800 did not): its finishes are not subtracted.
+        assert_eq!(after, 40);
+        assert!(41 > after && 41_000 > now - lifetime);
+        assert_eq!(finishes_counted_after(59_999, 60_000), -1);
     }
 
     #[test]

@@ -190,13 +190,14 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         .await?
         .ok_or_else(unknown_showtime)?;
     let now = OffsetDateTime::now_utc();
-    if showtime.waiting_room {
-        // Checked from the token alone: no read.
+    let admitted_at = if showtime.waiting_room {
+        // Checked from the token alone: no read. That it has not bought already is checked in the hold's
+        // own transaction.
         let keys = state
             .keys
             .as_ref()
             .ok_or_else(|| AppError::Dependency("no signing key configured".into()))?;
-        crate::auth::admission::check(
+        let admission = crate::auth::admission::check(
             keys.get().await?,
             body.admission_token.as_deref(),
             &caller.member_id,
@@ -204,7 +205,10 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
             now.unix_timestamp(),
         )
         .map_err(AppError::AdmissionRefused)?;
-    }
+        Some(admission.iat)
+    } else {
+        None
+    };
     let performance = match state.caches.performances.get(&showtime.performance_id) {
         Some(p) => p,
         None => {
@@ -233,15 +237,18 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         validate_seat_selection(&body.seats, &showtime.details.seat_map, MAX_SEATS_PER_HOLD)
             .map_err(AppError::Validation)?;
     let id = idempotent_id.unwrap_or_else(new_id);
-    let reservation = Reservation::hold(
-        id,
-        caller.member_id.clone(),
-        &showtime,
-        &seats,
-        performance.details.hold_minutes,
-        now,
-    )
-    .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?;
+    let reservation = Reservation {
+        admitted_at,
+        ..Reservation::hold(
+            id,
+            caller.member_id.clone(),
+            &showtime,
+            &seats,
+            performance.details.hold_minutes,
+            now,
+        )
+        .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?
+    };
     // The reservation id is the correlation id of everything that happens to this hold from here on.
     let span = tracing::info_span!("hold", correlation_id = %reservation.id);
     let outcome = state

@@ -35,6 +35,9 @@ pub enum TicketStatus {
     Lost,
     /// Its admission's lifetime is over: join again, at the back.
     Expired,
+    /// Its admission was used for a purchase (its capacity went back to the queue): to buy more, join again,
+    /// at the back.
+    Finished,
 }
 
 /// A ticket, as joining and polling answer it.
@@ -164,7 +167,8 @@ fn lifetime_ms(room: &Room) -> i64 {
 }
 
 /// `POST /showtimes/{showtimeId}/queue`: a ticket (201), or the one the member holds already (200, as a
-/// poll would answer it). A member whose ticket was lost or whose admission lapsed gets a new one.
+/// poll would answer it). A member whose ticket was lost, whose admission lapsed or was used for a purchase
+/// gets a new one, at the back.
 pub async fn join(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
@@ -300,6 +304,11 @@ async fn polled(
     let mut view = counting(room, &ticket, now);
     if ticket.lost {
         view.status = TicketStatus::Lost;
+        return Ok(view);
+    }
+    if ticket.finished {
+        view.status = TicketStatus::Finished;
+        view.position = ticket.position.map(|p| p + 1);
         return Ok(view);
     }
     let abandon_ms = i64::try_from(room.settings.abandon_seconds * 1000).unwrap_or(i64::MAX);

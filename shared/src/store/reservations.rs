@@ -242,6 +242,7 @@ mod tests {
             pending_cancellation: None,
             cancellations: Vec::new(),
             changes: Vec::new(),
+            admitted_at: None,
         }
     }
 

@@ -196,6 +196,8 @@ impl Store {
     /// [`HoldOutcome::Unavailable`]. A reservation that already exists (reason 0) is a retried hold: the stored
     /// reservation is returned as [`HoldOutcome::Held`] when it is the same hold (same member, showtime and
     /// seats; its status may have moved on since, so callers look at it), otherwise [`AppError::Conflict`].
+    /// Under a waiting-room admission (`r.admitted_at`) a last ConditionCheck refuses an admission that has
+    /// bought already ([`AppError::AdmissionRefused`] with `Used`).
     /// Collisions with other transactions (`TransactionConflict`) are retried with backoff.
     pub async fn hold_seats(
         &self,
@@ -224,6 +226,15 @@ impl Store {
         }
         // After the seats, so that reason `i + 1` is still seat `i`.
         items.extend(self.event_puts(events)?);
+        // Last: a hold under a waiting-room admission checks, in the same call, that the admission has not
+        // been used for a purchase (W12).
+        if let Some(at) = r.admitted_at {
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(self.unused_admission(&r.showtime_id, &r.member_id, at)?)
+                    .build(),
+            );
+        }
         let reasons = match self
             .transact_detailed(
                 items,
@@ -235,7 +246,18 @@ impl Store {
             Ok(()) => return Ok(HoldOutcome::Held(Box::new(r.clone()))),
             Err(reasons) => reasons,
         };
-        match hold_failure(&reasons, &seats) {
+        let failure = hold_failure(&reasons, &seats);
+        if r.admitted_at.is_some()
+            && !matches!(failure, HoldFailure::ReservationExists(_))
+            && reasons
+                .last()
+                .is_some_and(|reason| reason.code() == Some(CONDITION_FAILED))
+        {
+            return Err(AppError::AdmissionRefused(
+                crate::auth::admission::Refusal::Used,
+            ));
+        }
+        match failure {
             HoldFailure::ReservationExists(item) => {
                 let stored = match item {
                     Some(item) => Some(super::reservations::from_item(item)?),

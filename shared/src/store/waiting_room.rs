@@ -5,17 +5,18 @@
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
 //! | room | `SHOW#<showtimeId>` | `ROOM` | `settings` (JSON), `opensAtMs`, `seed` (the pre-queue shuffle's, drawn at opening), `serving` (positions let in), `closed` (slots `0..closed` have their totals), `positionsBefore` (their tickets), `history` (the inlet's runs in the admission lifetime), `lastRunMs`, `version`; registered under `ROOMS`/`SHOW#<showtimeId>` for the inlet |
-//! | ticket | `QUEUE#<showtimeId>#M#<memberId>` | `TICKET` | `slot`, `shard`, `seq` (absent until counted), `joinedAtMs`, `lastPollAtMs`, `position` (once its slot closed and it polled), `admittedAtMs`, `lost` (a lost ticket may be claimed anew: W2's condition is `attribute_not_exists(PK) OR lost = true`) |
+//! | ticket | `QUEUE#<showtimeId>#M#<memberId>` | `TICKET` | `slot`, `shard`, `seq` (absent until counted), `joinedAtMs`, `lastPollAtMs`, `position` (once its slot closed and it polled), `admittedAtMs`, `lost`, `finishedBy` (the reservation whose purchase finished its admission), `finishedAtMs`; a lost, lapsed or finished ticket may be claimed anew (W2's condition) |
 //! | shard counter | `QSLOT#<showtimeId>#<slot>#<shard>` | `COUNT` | `n` |
 //! | slot total | `QTOTAL#<showtimeId>` | `SLOT#<slot, 12 digits>` | `total`, `before` (tickets of the slots before it), `counts` (the shard counts the inlet read, comma-separated: they rank the slot's tickets) |
 //! | slot mark | `QSLOTS#<showtimeId>` | `SLOT#<slot, 12 digits>#<shard, 3 digits>` | (a join counted in that shard and second) |
+//! | finishes | `QFIN#<showtimeId>` | `SEC#<admission second, 12 digits>` | `n`: admissions let in that second that finished (bought) |
 //!
 //! Queue items carry `expiresAt` (TTL) a week after their write.
 //!
 //! | # | access pattern | operation | key condition |
 //! |---|---|---|---|
 //! | W1 | open or change a room | `PutItem` (`attribute_not_exists(PK) OR version = :seen`) | `SHOW#<s>`/`ROOM` |
-//! | W2 | join: claim the member's ticket | `PutItem` `attribute_not_exists(PK)`, the old item returned on failure (a second join reads nothing more) | `QUEUE#<s>#M#<m>`/`TICKET` |
+//! | W2 | join: claim the member's ticket | `PutItem` `attribute_not_exists(PK) OR lost = :lost OR admittedAtMs < :lapsed OR attribute_exists(finishedBy)`, the old item returned on failure (a second join reads nothing more) | `QUEUE#<s>#M#<m>`/`TICKET` |
 //! | W3 | join: count it in its shard | `UpdateItem` `ADD n :one`, `UPDATED_NEW` | `QSLOT#<s>#<slot>#<shard>`/`COUNT` |
 //! | W4 | join: record the sequence | `UpdateItem` `SET seq` | the ticket |
 //! | W5 | poll | `GetItem` (consistent), then `UpdateItem` `SET lastPollAtMs` (and `position` once known, `lost` once abandoned), `ALL_NEW` | the ticket |
@@ -25,6 +26,9 @@
 //! | W11 | the seconds somebody joined in | `PutItem` by the first join of each (slot, shard) (`n` came back 1); the inlet's `Query` `BETWEEN SLOT#<closed> AND SLOT#<open>` | `QSLOTS#<s>`/`SLOT#<slot>#<shard>` |
 //! | W10 | the showtime's flag | `UpdateItem` `SET waitingRoom` | `SHOW#<s>`/`META` |
 //! | W7 | a ticket's position, once (then it is on the ticket) | `GetItem` of its slot's total (once per slot and container) | `QTOTAL#<s>`/`SLOT#<slot>` |
+//! | W12 | a hold under an admission: unused | `ConditionCheck` in the hold's own `TransactWriteItems` (no extra call): `admittedAtMs` in the token's second `AND attribute_not_exists(finishedBy)` | the ticket |
+//! | W13 | a purchase finishes its admission | `UpdateItem` `SET finishedBy` under W12's condition, then `ADD n :one` on the admission second's finishes | the ticket, `QFIN#<s>`/`SEC#<second>` |
+//! | W14 | the inlet: finishes of admissions still alive | `Query` `SK > SEC#<second>` (the seconds inside the lifetime that had a finish) | `QFIN#<s>` |
 //!
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
@@ -51,6 +55,8 @@ pub struct Ticket {
     pub admitted_at_ms: Option<i64>,
     /// It went unpolled past the room's `abandonSeconds` before its admission: its place is gone.
     pub lost: bool,
+    /// Its admission was used for a purchase: its capacity is back, and its token buys no more.
+    pub finished: bool,
 }
 
 impl Ticket {
@@ -105,6 +111,19 @@ fn ticket_key(showtime_id: &str, member_id: &str) -> Item {
     ])
 }
 
+/// W12's condition on the ticket: let in within second `admitted_at` (the token's `iat`; a ticket claimed
+/// anew has another admission, or none yet) and not yet used for a purchase.
+const UNUSED_ADMISSION: &str =
+    "admittedAtMs BETWEEN :admittedFrom AND :admittedTo AND attribute_not_exists(finishedBy)";
+
+fn admission_values(admitted_at: i64) -> [(&'static str, AttributeValue); 2] {
+    let from = admitted_at.saturating_mul(1000);
+    [
+        (":admittedFrom", n(from)),
+        (":admittedTo", n(from.saturating_add(999))),
+    ]
+}
+
 fn counter_key(showtime_id: &str, slot: u64, shard: u32) -> Item {
     Item::from([
         (PK.into(), s(format!("QSLOT#{showtime_id}#{slot}#{shard}"))),
@@ -132,6 +151,7 @@ fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, 
         position: num(item, "position"),
         admitted_at_ms: num(item, "admittedAtMs"),
         lost: matches!(item.get("lost"), Some(AttributeValue::Bool(true))),
+        finished: item.contains_key("finishedBy"),
     })
 }
 
@@ -270,7 +290,7 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(item.clone()))
             .condition_expression(
-                "attribute_not_exists(PK) OR lost = :lost OR admittedAtMs < :lapsed",
+                "attribute_not_exists(PK) OR lost = :lost OR admittedAtMs < :lapsed OR attribute_exists(finishedBy)",
             )
             .expression_attribute_values(":lost", AttributeValue::Bool(true))
             .expression_attribute_values(":lapsed", n(lapsed_before_ms))
@@ -415,6 +435,90 @@ impl Store {
         ticket_of(&ticket.showtime_id, &ticket.member_id, &item)
     }
 
+    /// W12: the check a hold under `member_id`'s admission (let in at second `admitted_at`) adds to its own
+    /// transaction: the admission has bought nothing yet.
+    pub(crate) fn unused_admission(
+        &self,
+        showtime_id: &str,
+        member_id: &str,
+        admitted_at: i64,
+    ) -> Result<aws_sdk_dynamodb::types::ConditionCheck, AppError> {
+        let [from, to] = admission_values(admitted_at);
+        super::built(
+            aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(ticket_key(showtime_id, member_id)))
+                .condition_expression(UNUSED_ADMISSION)
+                .expression_attribute_values(from.0, from.1)
+                .expression_attribute_values(to.0, to.1)
+                .build(),
+        )
+    }
+
+    /// W13: the purchase `reservation_id` finishes `member_id`'s admission let in at second `admitted_at`:
+    /// marked on the ticket once, then counted under that second for the inlet. A crash between the two
+    /// leaves the count short, never long: that admission's capacity then comes back when it lapses.
+    /// Returns whether this call finished it (false: finished already, or the ticket was claimed anew).
+    pub async fn finish_admission(
+        &self,
+        (showtime_id, member_id): (&str, &str),
+        admitted_at: i64,
+        reservation_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, AppError> {
+        let [from, to] = admission_values(admitted_at);
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(ticket_key(showtime_id, member_id)))
+            .update_expression("SET finishedBy = :res, finishedAtMs = :now")
+            .condition_expression(UNUSED_ADMISSION)
+            .expression_attribute_values(":res", s(reservation_id))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(from.0, from.1)
+            .expression_attribute_values(to.0, to.1)
+            .send()
+            .await;
+        if let Err(err) = marked {
+            return match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => Ok(false),
+                e => Err(AppError::Dependency(format!("{e:?}"))),
+            };
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("QFIN#{showtime_id}")))
+            .key(SK, s(format!("SEC#{:012}", admitted_at.max(0))))
+            .update_expression("ADD n :one SET #type = :type, expiresAt = :expires")
+            .expression_attribute_names("#type", TYPE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":type", s("QueueFinishes"))
+            .expression_attribute_values(":expires", n(now_ms / 1000 + KEEP_SECONDS))
+            .send()
+            .await?;
+        Ok(true)
+    }
+
+    /// W14: how many admissions let in after second `after` have finished.
+    pub async fn finished_after(&self, showtime_id: &str, after: i64) -> Result<u64, AppError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK > :after")
+            .expression_attribute_values(":pk", s(format!("QFIN#{showtime_id}")))
+            .expression_attribute_values(":after", s(format!("SEC#{:012}", after.max(0))))
+            .projection_expression("n")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        Ok(items.iter().filter_map(|item| num::<u64>(item, "n")).sum())
+    }
+
     /// W10: marks the showtime as having a waiting room, so the hold path knows from the showtime it reads
     /// anyway.
     pub async fn set_waiting_room(&self, showtime_id: &str, on: bool) -> Result<(), AppError> {
@@ -483,38 +587,34 @@ impl Store {
         if from >= to {
             return Ok(slots);
         }
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(format!("QSLOTS#{showtime_id}")))
-                .expression_attribute_values(":from", s(format!("SLOT#{from:012}")))
-                // `#` sorts before digits: every mark of slot `to - 1` is under `SLOT#<to>`.
-                .expression_attribute_values(":to", s(format!("SLOT#{to:012}")))
-                .projection_expression("SK")
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                let slot = match item.get(SK) {
-                    Some(AttributeValue::S(sk)) => sk
-                        .strip_prefix("SLOT#")
-                        .and_then(|rest| rest.split('#').next())
-                        .and_then(|x| x.parse::<u64>().ok()),
-                    _ => None,
-                };
-                if let Some(slot) = slot.filter(|x| *x < to && slots.last() != Some(x)) {
-                    slots.push(slot);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(slots);
+        let marks = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(format!("QSLOTS#{showtime_id}")))
+            .expression_attribute_values(":from", s(format!("SLOT#{from:012}")))
+            // `#` sorts before digits: every mark of slot `to - 1` is under `SLOT#<to>`.
+            .expression_attribute_values(":to", s(format!("SLOT#{to:012}")))
+            .projection_expression("SK")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        for item in marks {
+            let slot = match item.get(SK) {
+                Some(AttributeValue::S(sk)) => sk
+                    .strip_prefix("SLOT#")
+                    .and_then(|rest| rest.split('#').next())
+                    .and_then(|x| x.parse::<u64>().ok()),
+                _ => None,
+            };
+            if let Some(slot) = slot.filter(|x| *x < to && slots.last() != Some(x)) {
+                slots.push(slot);
             }
         }
+        Ok(slots)
     }
 
     /// W9: retires a room from the inlet's registry (its sale is over).
@@ -626,6 +726,7 @@ mod tests {
             position: None,
             admitted_at_ms: None,
             lost: false,
+            finished: false,
         };
         assert_eq!(Ticket::parse_id(&t.id()), Some(("s-1", "m-1")));
         assert_eq!(Ticket::parse_id("nodot"), None);
