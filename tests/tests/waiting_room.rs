@@ -264,7 +264,12 @@ async fn an_admitted_buyer_buys_and_every_other_hold_is_refused_with_its_reason(
     let (status, again) = join(&ann, &show).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["status"], "COUNTING", "{again}");
-    reconcile(&performance, &show, &[(&ann, vec![id]), (&bob, vec![bobs_id])]).await;
+    reconcile(
+        &performance,
+        &show,
+        &[(&ann, vec![id]), (&bob, vec![bobs_id])],
+    )
+    .await;
 }
 
 /// `n` buyers, signed up side by side.
