@@ -124,6 +124,8 @@ pub(crate) enum HoldFailure {
     /// The reservation item already exists (a retried hold, or an id reused); the stored item when DynamoDB
     /// returned it.
     ReservationExists(Option<Item>),
+    /// The waiting-room admission it was held under has bought already (the last operation, W12).
+    AdmissionUsed,
     /// The seats whose condition failed, in request order.
     SeatsTaken(Vec<SeatId>),
     /// No usable reasons (none given, or no condition marked failed).
@@ -131,11 +133,20 @@ pub(crate) enum HoldFailure {
 }
 
 /// Maps the cancellation reasons of a hold transaction (operation 0 = the reservation put, operation `i + 1` =
-/// seat `seats[i]`) to what happened. A failed reservation put wins: a retried hold fails on its own seats too.
-pub(crate) fn hold_failure(reasons: &[CancellationReason], seats: &[SeatId]) -> HoldFailure {
+/// seat `seats[i]`, and the last one the admission check when `admission` says there is one) to what
+/// happened. A failed reservation put wins (a retried hold fails on its own seats, and on its admission once
+/// that bought, too); then a used admission (its seats do not matter: it may hold none).
+pub(crate) fn hold_failure(
+    reasons: &[CancellationReason],
+    seats: &[SeatId],
+    admission: bool,
+) -> HoldFailure {
     let failed = |r: &CancellationReason| r.code() == Some(CONDITION_FAILED);
     if let Some(first) = reasons.first().filter(|r| failed(r)) {
         return HoldFailure::ReservationExists(first.item().cloned());
+    }
+    if admission && reasons.len() > seats.len() + 1 && reasons.last().is_some_and(failed) {
+        return HoldFailure::AdmissionUsed;
     }
     let taken: Vec<SeatId> = reasons
         .iter()
@@ -246,18 +257,7 @@ impl Store {
             Ok(()) => return Ok(HoldOutcome::Held(Box::new(r.clone()))),
             Err(reasons) => reasons,
         };
-        let failure = hold_failure(&reasons, &seats);
-        if r.admitted_at.is_some()
-            && !matches!(failure, HoldFailure::ReservationExists(_))
-            && reasons
-                .last()
-                .is_some_and(|reason| reason.code() == Some(CONDITION_FAILED))
-        {
-            return Err(AppError::AdmissionRefused(
-                crate::auth::admission::Refusal::Used,
-            ));
-        }
-        match failure {
+        match hold_failure(&reasons, &seats, r.admitted_at.is_some()) {
             HoldFailure::ReservationExists(item) => {
                 let stored = match item {
                     Some(item) => Some(super::reservations::from_item(item)?),
@@ -265,6 +265,9 @@ impl Store {
                 };
                 self.same_hold(r, stored)
             }
+            HoldFailure::AdmissionUsed => Err(AppError::AdmissionRefused(
+                crate::auth::admission::Refusal::Used,
+            )),
             HoldFailure::SeatsTaken(taken) => Ok(HoldOutcome::Unavailable(taken)),
             HoldFailure::Unknown => {
                 // No per-operation reasons: look at what is stored now.
@@ -890,7 +893,7 @@ mod tests {
             reason("ConditionalCheckFailed"),
         ];
         assert_eq!(
-            hold_failure(&reasons, &seats),
+            hold_failure(&reasons, &seats, false),
             HoldFailure::SeatsTaken(vec![seat(1, 2), seat(1, 3)])
         );
         assert_eq!(failed_seats(&reasons, &seats), [seat(1, 2), seat(1, 3)]);
@@ -908,21 +911,63 @@ mod tests {
             reason("ConditionalCheckFailed"),
         ];
         assert_eq!(
-            hold_failure(&reasons, &seats),
+            hold_failure(&reasons, &seats, false),
             HoldFailure::ReservationExists(Some(stored))
         );
         assert_eq!(
-            hold_failure(&[reason("ConditionalCheckFailed")], &seats),
+            hold_failure(&[reason("ConditionalCheckFailed")], &seats, false),
             HoldFailure::ReservationExists(None)
+        );
+    }
+
+    #[test]
+    fn a_used_admission_is_named_after_an_existing_reservation_and_before_seats() {
+        let seats = [seat(1, 1)];
+        // Reservation put, one seat, one event put, the admission check.
+        let used = [
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+        ];
+        assert_eq!(
+            hold_failure(&used, &seats, true),
+            HoldFailure::AdmissionUsed
+        );
+        // Without an admission check the last operation is an event put: only the seat counts.
+        assert_eq!(
+            hold_failure(&used, &seats, false),
+            HoldFailure::SeatsTaken(vec![seat(1, 1)])
+        );
+        let mut retried = used.clone();
+        retried[0] = reason("ConditionalCheckFailed");
+        assert_eq!(
+            hold_failure(&retried, &seats, true),
+            HoldFailure::ReservationExists(None)
+        );
+        // A seat alone failing under an admission is still the seat.
+        let taken = [
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+            reason("None"),
+            reason("None"),
+        ];
+        assert_eq!(
+            hold_failure(&taken, &seats, true),
+            HoldFailure::SeatsTaken(vec![seat(1, 1)])
         );
     }
 
     #[test]
     fn no_usable_reasons_is_unknown() {
         let seats = [seat(1, 1)];
-        assert_eq!(hold_failure(&[], &seats), HoldFailure::Unknown);
+        assert_eq!(hold_failure(&[], &seats, false), HoldFailure::Unknown);
         assert_eq!(
-            hold_failure(&[reason("None"), reason("TransactionConflict")], &seats),
+            hold_failure(
+                &[reason("None"), reason("TransactionConflict")],
+                &seats,
+                true
+            ),
             HoldFailure::Unknown
         );
         assert!(failed_seats(&[], &seats).is_empty());
