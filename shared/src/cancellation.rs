@@ -54,12 +54,13 @@ pub fn quote_for(
 /// part is idempotent, so a retry after a crash anywhere refunds once. Returns the payment afterwards (`None`
 /// when the reservation has none).
 pub async fn issue_refund(
-    store: &Store,
+    state: &SagaState,
     reservation_id: &str,
     refund_id: &str,
     amount: u64,
     events: &(dyn Fn(&Payment, u64) -> Vec<Event> + Sync),
 ) -> Result<Option<Payment>, StepError> {
+    let store = &state.store;
     for _ in 0..3 {
         let Some(mut payment) = store.get_payment(reservation_id).await? else {
             return Ok(None);
@@ -105,6 +106,8 @@ pub async fn issue_refund(
                     })?;
             }
         }
+        // The money moved and is not recorded yet: a crash here is what the refund's idempotency key is for.
+        crate::saga::crash_point(state, reservation_id, "refund@moved").await;
         let seen = payment.version;
         payment
             .refund(refund_id, amount, &now)
@@ -174,7 +177,7 @@ pub async fn refund_step(
         Found::Finished(c) => return Ok(json!({"refunded": c.quote.refund})),
     };
     issue_refund(
-        &state.store,
+        state,
         reservation_id,
         &refund_id(cancellation_id),
         c.quote.refund,
@@ -199,9 +202,16 @@ pub async fn release_step(
             Found::Finished(_) => return Ok(r),
         };
         let next = r.after_cancellation(&c, OffsetDateTime::now_utc());
+        let done = next
+            .cancellations
+            .iter()
+            .find(|d| d.id == cancellation_id)
+            .unwrap_or(&c);
+        let payment = state.store.get_payment(reservation_id).await?;
+        let events = cancellation_events(&next, done, payment.as_ref());
         if state
             .store
-            .finish_cancellation(&r, &next, &c.seats, counted)
+            .finish_cancellation((&r, &next), &c.seats, counted, &events)
             .await?
         {
             return Ok(next);
@@ -212,8 +222,8 @@ pub async fn release_step(
     )))
 }
 
-/// Step `publish-cancellation`: `ReservationCancelled` (with the seats given back) and, when money went back,
-/// `RefundIssued`. Event ids carry the cancellation id, so a retry is a duplicate consumers drop.
+/// Step `publish-cancellation` of executions started before the release recorded the events itself: records
+/// them again (the same ids, so the same items; the publisher sends new items only).
 pub async fn publish_step(
     state: &SagaState,
     reservation_id: &str,
@@ -229,14 +239,23 @@ pub async fn publish_step(
         }
     };
     let payment = state.store.get_payment(reservation_id).await?;
+    let events = cancellation_events(&r, &c, payment.as_ref());
+    state.store.record_events(&events).await?;
+    Ok(json!({"published": events.len()}))
+}
+
+/// What a finished cancellation `c` of `r` (as it stands after it) announces: `ReservationCancelled` (with the
+/// seats given back) and, when money went back, `RefundIssued`. Event ids carry the cancellation id, so a
+/// record made again is the same event.
+fn cancellation_events(r: &Reservation, c: &Cancellation, payment: Option<&Payment>) -> Vec<Event> {
     let mut events = vec![Event::keyed(
         EventType::ReservationCancelled,
         &r.id,
-        cancellation_id,
+        &c.id,
         &r.member_id,
         &r.updated_at,
         json!({
-            "reservation": crate::saga::summary(&r),
+            "reservation": crate::saga::summary(r),
             "cancellationId": c.id,
             "seats": c.seats,
             "whole": c.whole,
@@ -251,16 +270,14 @@ pub async fn publish_step(
         events.push(Event::keyed(
             EventType::RefundIssued,
             &r.id,
-            cancellation_id,
+            &c.id,
             &r.member_id,
             // Announced with the cancellation it belongs to (the refund itself is `payment.updatedAt`).
             &r.updated_at,
-            json!({"refundId": refund_id(cancellation_id), "amount": c.quote.refund, "payment": crate::saga::payment_data(&p)}),
+            json!({"refundId": refund_id(&c.id), "amount": c.quote.refund, "payment": crate::saga::payment_data(p)}),
         ));
     }
-    // Recorded again on a retry: the same ids, so the same events (the publisher takes new items only).
-    state.store.record_events(&events).await?;
-    Ok(json!({"published": events.len()}))
+    events
 }
 
 /// Step `abandon-cancellation`: the refund could not be made; the seats stay sold, the cancellation is
@@ -271,6 +288,16 @@ pub async fn abandon_step(
     cancellation_id: &str,
     error: Option<&Value>,
 ) -> Result<Value, StepError> {
+    if refund_made(state, reservation_id, cancellation_id).await? {
+        // The refund went through and only its record failed: record it (its key makes this no second
+        // refund) and finish the cancellation, rather than leave the buyer refunded with the seats.
+        refund_step(state, reservation_id, cancellation_id).await?;
+        let r = release_step(state, reservation_id, cancellation_id, None).await?;
+        let status = find(&r, cancellation_id).map(|f| match f {
+            Found::Pending(c) | Found::Finished(c) => c.status,
+        })?;
+        return Ok(json!({"status": status}));
+    }
     for _ in 0..5 {
         let r = reservation(&state.store, reservation_id).await?;
         let c = match find(&r, cancellation_id)? {
@@ -300,6 +327,33 @@ pub async fn abandon_step(
     Err(StepError::Transient(format!(
         "reservation {reservation_id} keeps changing"
     )))
+}
+
+/// Whether the refund of cancellation `cancellation_id` was made, recorded or not: on the payment, as a wallet
+/// ledger line, or at the provider under its key.
+async fn refund_made(
+    state: &SagaState,
+    reservation_id: &str,
+    cancellation_id: &str,
+) -> Result<bool, StepError> {
+    let key = refund_id(cancellation_id);
+    let Some(payment) = state.store.get_payment(reservation_id).await? else {
+        return Ok(false);
+    };
+    if payment.refund_ids.contains(&key) {
+        return Ok(true);
+    }
+    match payment.method {
+        PaymentMethod::Wallet => Ok(state
+            .store
+            .ledger_line(&payment.member_id, &key)
+            .await?
+            .is_some()),
+        PaymentMethod::Card => TestModeProvider::new(state.store.clone())
+            .refund_made(&key)
+            .await
+            .map_err(|e| StepError::PaymentTransient(e.to_string())),
+    }
 }
 
 /// Begins the cancellation of `seats` of a CONFIRMED reservation: keeps `c` as its pending cancellation, if
@@ -452,7 +506,6 @@ pub async fn cancel_for_showtime(
                 }),
             )
             .await?;
-            publish_step(state, &r.id, &id).await?;
             Ok(json!({"outcome": "cancelled"}))
         }
         _ => Ok(json!({"outcome": "unchanged"})),

@@ -242,6 +242,31 @@ pub struct SagaState {
     pub store: Store,
     /// Ends a pay-later wait when its hold is cancelled.
     pub saga: Option<SagaClient>,
+    /// Test stacks only (`FAULT_INJECTION=on`): the crash switches of [`crash_point`] are honoured.
+    pub faults: bool,
+}
+
+/// A crash switch of a test stack: when an item `FAULT#saga`/`<key>#<point>` has `remaining > 0`, takes one
+/// and ends the process at once, as an out-of-memory kill or a lost execution environment ends a Lambda
+/// (Step Functions sees `Runtime.ExitError`). `key` is the reservation id (the showtime id for a sweep's own
+/// steps); `point` is `<action>@before` (nothing written yet), `<action>@after` (everything written, no answer
+/// given) or, where money moves, `pay@moved` / `refund@moved` (moved, not recorded). A no-op elsewhere.
+pub async fn crash_point(state: &SagaState, key: &str, point: &str) {
+    if !state.faults {
+        return;
+    }
+    match state
+        .store
+        .take_fault("saga", &format!("{key}#{point}"))
+        .await
+    {
+        Ok(true) => {
+            tracing::warn!(point, "injected crash: the process ends here");
+            std::process::exit(137);
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, point, "the crash switch could not be read"),
+    }
 }
 
 fn now_text() -> String {
@@ -333,11 +358,13 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
         Step::Confirm { reservation_id } => {
             let r = reservation(store, &reservation_id).await?;
             // A hold made in the moment its showtime was being cancelled is not sold: the organizer's sweep
-            // may have listed the showtime's reservations before it.
-            if store
-                .get_showtime(&r.showtime_id)
-                .await?
-                .is_some_and(|s| s.status == crate::domain::showtime::ShowtimeStatus::Cancelled)
+            // may have listed the showtime's reservations before it. (A confirm that committed before its
+            // process died is a sale the sweep will find.)
+            if r.status != ReservationStatus::Confirmed
+                && store
+                    .get_showtime(&r.showtime_id)
+                    .await?
+                    .is_some_and(|s| s.status == crate::domain::showtime::ShowtimeStatus::Cancelled)
             {
                 return Err(StepError::HoldEnded(format!(
                     "showtime {} is cancelled",
@@ -470,43 +497,57 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             reservation_id,
             status,
             error,
-        } => {
-            // The payment's own reason when it failed (`card_declined`, ...), else the error's.
-            let payment_reason = store
-                .get_payment(&reservation_id)
-                .await?
-                .and_then(|p| p.failure_reason);
-            let reason = match status {
-                ReservationStatus::Expired => "hold_expired".to_string(),
-                _ => payment_reason.unwrap_or_else(|| {
-                    error
-                        .as_ref()
-                        .and_then(|e| e["Error"].as_str())
-                        .map(failure_reason)
-                        .unwrap_or_else(|| "saga_failed".to_string())
-                }),
-            };
-            let r = reservation(store, &reservation_id).await?;
-            // A hold cancelled by its buyer (or the organizer) while the saga was under way is returned as
-            // it is: the canceller recorded ReservationCancelled with it.
-            let released = store
-                .release_seats(&r, status, Some(&reason), &|next| {
-                    let kind = match next.status {
-                        ReservationStatus::Expired => EventType::ReservationExpired,
-                        _ => EventType::ReservationFailed,
-                    };
-                    vec![Event::new(
-                        kind,
-                        &next.id,
-                        &next.member_id,
-                        &next.updated_at,
-                        json!({"reservation": summary(next), "reason": next.failure_reason}),
-                    )]
-                })
-                .await?;
-            Ok(json!({"status": released.status, "reason": released.failure_reason}))
-        }
+        } => release_unsold(state, &reservation_id, status, error.as_ref()).await,
     }
+}
+
+/// Steps `release` (ReleaseFailed, Expire), and the repairer's end of a hold whose saga is over: gives back
+/// whatever the payment kept (settling a payment left WAITING first), then the seats, and marks the
+/// reservation FAILED or EXPIRED with its reason and `ReservationFailed` / `ReservationExpired`. A CONFIRMED
+/// reservation (its confirm committed; only the answer was lost) is a sale and stays one; a released one is
+/// returned as it is (whoever released it recorded its event).
+pub async fn release_unsold(
+    state: &SagaState,
+    reservation_id: &str,
+    status: ReservationStatus,
+    error: Option<&Value>,
+) -> Result<Value, StepError> {
+    let store = &state.store;
+    let r = reservation(store, reservation_id).await?;
+    if r.status == ReservationStatus::Confirmed {
+        return Ok(json!({"status": r.status}));
+    }
+    refund_in_full(state, reservation_id).await?;
+    // The payment's own reason when it failed (`card_declined`, ...), else the error's.
+    let payment_reason = store
+        .get_payment(reservation_id)
+        .await?
+        .and_then(|p| p.failure_reason);
+    let reason = match status {
+        ReservationStatus::Expired => "hold_expired".to_string(),
+        _ => payment_reason.unwrap_or_else(|| {
+            error
+                .and_then(|e| e["Error"].as_str())
+                .map(failure_reason)
+                .unwrap_or_else(|| "saga_failed".to_string())
+        }),
+    };
+    let released = store
+        .release_seats(&r, status, Some(&reason), &|next| {
+            let kind = match next.status {
+                ReservationStatus::Expired => EventType::ReservationExpired,
+                _ => EventType::ReservationFailed,
+            };
+            vec![Event::new(
+                kind,
+                &next.id,
+                &next.member_id,
+                &next.updated_at,
+                json!({"reservation": summary(next), "reason": next.failure_reason}),
+            )]
+        })
+        .await?;
+    Ok(json!({"status": released.status, "reason": released.failure_reason}))
 }
 
 /// The reason recorded for a Catch'ed error name; the payment's own reason when there is one.
@@ -608,34 +649,114 @@ async fn pay(
                 }
             }
         };
+    // The money moved (or was refused) and is not recorded yet: a retry asks again under the same key.
+    crash_point(state, &r.id, "pay@moved").await;
+    let recorded = record_outcome(
+        store,
+        &r,
+        (&mut payment, seen),
+        outcome
+            .as_ref()
+            .map(|(reference, card)| (reference.clone(), card.clone()))
+            .map_err(|e| e.reason()),
+    )
+    .await?;
+    outcome?;
+    Ok(json!({"paymentStatus": recorded.status}))
+}
+
+/// Records what became of a WAITING payment: completed with the charge's reference (and card), or failed for
+/// a reason; `PaymentCompleted` / `PaymentFailed` in the same write.
+async fn record_outcome(
+    store: &Store,
+    r: &Reservation,
+    (payment, seen): (&mut Payment, u64),
+    outcome: Result<(String, Option<crate::domain::payment::CardSummary>), &str>,
+) -> Result<Payment, StepError> {
+    let now = now_text();
     let kind = match outcome {
         Ok((reference, card)) => {
             payment
                 .complete(reference, card, &now)
                 .map_err(|e| StepError::Invalid(e.to_string()))?;
-            Ok(EventType::PaymentCompleted)
+            EventType::PaymentCompleted
         }
-        Err(err) => {
+        Err(reason) => {
             payment
-                .fail(err.reason(), &now)
+                .fail(reason, &now)
                 .map_err(|e| StepError::Invalid(e.to_string()))?;
-            Err(err)
+            EventType::PaymentFailed
         }
     };
-    let event = Event::new(
-        *kind.as_ref().unwrap_or(&EventType::PaymentFailed),
-        &r.id,
-        &r.member_id,
-        &now,
-        payment_data(&payment),
-    );
-    store.replace_payment(&payment, seen, &[event]).await?;
-    kind?;
-    Ok(json!({"paymentStatus": payment.status}))
+    let event = Event::new(kind, &r.id, &r.member_id, &now, payment_data(payment));
+    store.replace_payment(payment, seen, &[event]).await?;
+    Ok(payment.clone())
 }
 
+/// The reason of a payment whose Pay step never finished and whose money never moved.
+pub const PAYMENT_INTERRUPTED: &str = "payment_interrupted";
+
+/// Settles a payment that a Pay step left WAITING (it died between the charge and its record, and its retries
+/// ran out): asks where the money would be (the wallet's ledger line `pay-<id>`, the provider's charge under
+/// `charge-<id>`) and records what happened: COMPLETED with that charge, or FAILED. Runs only once no Pay
+/// attempt of this reservation can still be under way (after the Pay state, or for the repairer, once the
+/// execution is over). Returns the payment as it stands (`None`: there is none).
+async fn settle_waiting(state: &SagaState, r: &Reservation) -> Result<Option<Payment>, StepError> {
+    let store = &state.store;
+    let Some(mut payment) = store.get_payment(&r.id).await? else {
+        return Ok(None);
+    };
+    if payment.status != crate::domain::payment::PaymentStatus::Waiting {
+        return Ok(Some(payment));
+    }
+    let outcome = match payment.method {
+        PaymentMethod::Wallet => store
+            .ledger_line(&r.member_id, &format!("pay-{}", r.id))
+            .await?
+            .map(|line| (line.id, None)),
+        PaymentMethod::Card => match TestModeProvider::new(store.clone())
+            .find_charge(&format!("charge-{}", r.id))
+            .await
+            .map_err(|e| StepError::PaymentTransient(e.to_string()))?
+        {
+            Some(ChargeOutcome::Approved { reference, card }) => Some((reference, Some(card))),
+            Some(ChargeOutcome::Declined { code }) => {
+                let seen = payment.version;
+                return record_outcome(store, r, (&mut payment, seen), Err(&code))
+                    .await
+                    .map(Some);
+            }
+            None => None,
+        },
+    };
+    let seen = payment.version;
+    match record_outcome(
+        store,
+        r,
+        (&mut payment, seen),
+        outcome.ok_or(PAYMENT_INTERRUPTED),
+    )
+    .await
+    {
+        Ok(p) => Ok(Some(p)),
+        // Recorded meanwhile by someone else: that record stands.
+        Err(StepError::Transient(_)) => Ok(store.get_payment(&r.id).await?),
+        Err(e) => Err(e),
+    }
+}
+
+/// Step `refund`: gives back in full whatever the payment of a reservation that was never sold kept (a payment
+/// left WAITING is settled first). A CONFIRMED reservation (its confirm committed and only its answer was lost)
+/// is a sale: nothing is refunded. Nor is one whose cancellations refunded it (it was sold first).
 async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value, StepError> {
-    let Some(payment) = state.store.get_payment(reservation_id).await? else {
+    let r = reservation(&state.store, reservation_id).await?;
+    if r.status == ReservationStatus::Confirmed
+        || r.pending_cancellation.is_some()
+        || !r.cancellations.is_empty()
+    {
+        return Ok(json!({"refunded": 0, "status": r.status}));
+    }
+    let Some(payment) = settle_waiting(state, &r).await? else {
         return Ok(json!({"refunded": 0}));
     };
     let refund_id = format!("refund-{reservation_id}-full");
@@ -652,7 +773,7 @@ async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value
             json!({"refundId": refund_id, "amount": amount, "payment": payment_data(p)}),
         )]
     };
-    if cancellation::issue_refund(&state.store, reservation_id, &refund_id, amount, &refunded)
+    if cancellation::issue_refund(state, reservation_id, &refund_id, amount, &refunded)
         .await?
         .is_none()
     {
@@ -673,6 +794,7 @@ impl SagaState {
                 table,
             ),
             saga: Some(SagaClient::from_env().await),
+            faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
         })
     }
 }
@@ -700,8 +822,20 @@ pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
                     action = %action,
                 );
                 async move {
+                    let key = event.payload["reservationId"]
+                        .as_str()
+                        .or(event.payload["showtimeId"].as_str())
+                        .unwrap_or_default()
+                        .to_string();
                     let result = match serde_json::from_value::<Step>(event.payload) {
-                        Ok(step) => run(&state, step).await,
+                        Ok(step) => {
+                            crash_point(&state, &key, &format!("{action}@before")).await;
+                            let result = run(&state, step).await;
+                            if result.is_ok() {
+                                crash_point(&state, &key, &format!("{action}@after")).await;
+                            }
+                            result
+                        }
                         Err(e) => Err(StepError::Invalid(format!("not a saga step: {e}"))),
                     };
                     match result {

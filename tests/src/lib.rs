@@ -1157,3 +1157,97 @@ pub mod bench {
         sorted[rank.min(sorted.len() - 1)]
     }
 }
+
+// ----- crashes: the saga function's crash switches (test stacks run with FaultInjection=on) -------------
+
+/// The id `POST /reservations` gives the hold `who` makes with `Idempotency-Key: key` (a UUID v5 of the
+/// member and the key), known before the request is sent.
+pub fn reservation_id(who: &Member, key: &str) -> String {
+    let name = format!("ticketing:reservation:{}:{key}", who.id);
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
+}
+
+/// Arms the crash switch `point` (`<action>@before`, `<action>@after`, `pay@moved`, `refund@moved`) of the
+/// saga function for `key` (a reservation id; a showtime id for the sweep's own steps): its next `times`
+/// passes end the process there.
+pub async fn arm_crash(key: &str, point: &str, times: u32) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    stack()
+        .dynamodb()
+        .await
+        .put_item()
+        .table_name(stack().table_name())
+        .item("PK", AttributeValue::S("FAULT#saga".into()))
+        .item("SK", AttributeValue::S(format!("{key}#{point}")))
+        .item("type", AttributeValue::S("Fault".into()))
+        .item("remaining", AttributeValue::N(times.to_string()))
+        .send()
+        .await
+        .expect("arm the crash switch");
+}
+
+/// How many more passes of crash switch `point` of `key` end the process.
+pub async fn crashes_left(key: &str, point: &str) -> u64 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let item = stack()
+        .dynamodb()
+        .await
+        .get_item()
+        .table_name(stack().table_name())
+        .key("PK", AttributeValue::S("FAULT#saga".into()))
+        .key("SK", AttributeValue::S(format!("{key}#{point}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read the crash switch")
+        .item
+        .expect("the crash switch");
+    match item.get("remaining") {
+        Some(AttributeValue::N(n)) => n.parse().expect("a number"),
+        other => panic!("remaining is {other:?}"),
+    }
+}
+
+/// The error names of the failed tasks in the history of execution `name` of the state machine of deploy
+/// output `output` (a crashed step is `Runtime.ExitError`), once the execution has ended.
+pub async fn task_errors(output: &str, name: &str) -> Vec<String> {
+    let (sfn, arn) = stack().sfn_of(output);
+    let execution = format!("{}:{name}", arn.replace(":stateMachine:", ":execution:"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let out = sfn
+            .describe_execution()
+            .execution_arn(&execution)
+            .send()
+            .await
+            .expect("describe the execution");
+        if out.status().as_str() != "RUNNING" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "execution {name} is still running"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let mut errors = Vec::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(&execution)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await
+            .expect("the execution's history");
+        errors.extend(page.events().iter().filter_map(|e| {
+            e.task_failed_event_details()
+                .and_then(|d| d.error().map(str::to_string))
+        }));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return errors;
+        }
+    }
+}

@@ -12,6 +12,8 @@
 //! | `card` brand / last4 | `payment_method.card.brand` / `.last4` | `card.issuerCode` / last 4 of `card.number` (masked) |
 //! | `Declined { code }` | `402` with `decline_code` (`card_declined`, `insufficient_funds`, ...) | `4xx` with `code` (`REJECT_CARD_PAYMENT`, `NOT_ENOUGH_BALANCE`, ...) |
 //! | `ProviderError::Transient` | `429`, `5xx`, network errors: retry with the same key | `5xx`, `FAILED_INTERNAL_SYSTEM_PROCESSING`: retry with the same key |
+//! | `find_charge(key)` | `GET /v1/payment_intents/search` on `metadata['key']` (set on the charge) | `GET /v1/payments/orders/{orderId}` |
+//! | `refund_made(key)` | `GET /v1/refunds?payment_intent=` and the refund's `metadata['key']` | the payment's `cancels[]`, by `transactionKey` |
 //! | `refund(reference, amount, key)` | `POST /v1/refunds` with `payment_intent`, `amount`, `Idempotency-Key` | `POST /v1/payments/{paymentKey}/cancel` with `cancelAmount`, `Idempotency-Key` |
 //!
 //! Every call carries the provider's own idempotency key, derived from the reservation (`charge-<id>`,
@@ -76,4 +78,17 @@ pub trait PaymentProvider {
         &self,
         request: &RefundRequest,
     ) -> impl std::future::Future<Output = Result<Refunded, ProviderError>> + Send;
+
+    /// What became of the charge made with `idempotency_key`; `None` when no charge was made. How a saga
+    /// settles a payment whose step died between the charge and its record.
+    fn find_charge(
+        &self,
+        idempotency_key: &str,
+    ) -> impl std::future::Future<Output = Result<Option<ChargeOutcome>, ProviderError>> + Send;
+
+    /// Whether a refund was made under `idempotency_key` (a refund whose record was lost with its step).
+    fn refund_made(
+        &self,
+        idempotency_key: &str,
+    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send;
 }

@@ -160,6 +160,23 @@ impl PaymentProvider for TestModeProvider {
             .psp_refund(&request.reference, request.amount, &request.idempotency_key)
             .await
     }
+
+    async fn find_charge(
+        &self,
+        idempotency_key: &str,
+    ) -> Result<Option<ChargeOutcome>, ProviderError> {
+        self.store
+            .psp_find_charge(idempotency_key)
+            .await
+            .map_err(|e| ProviderError::Transient(e.to_string()))
+    }
+
+    async fn refund_made(&self, idempotency_key: &str) -> Result<bool, ProviderError> {
+        self.store
+            .psp_refund_made(idempotency_key)
+            .await
+            .map_err(|e| ProviderError::Transient(e.to_string()))
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! | # | access pattern | operation | key |
 //! |---|---|---|---|
 //! | C1 | begin a cancellation (or change a hold, or record an admin's reason) | `PutItem` of the whole reservation, `version = :seen` (optimistic; the domain checked CONFIRMED and no cancellation under way on the version it read) | `RES#<id>`/`META` |
-//! | C2 | finish a cancellation: seats back, reservation marked | `TransactWriteItems`: Put reservation `version = :seen` + per seat Update `#status = :sold AND holder = :res` → AVAILABLE [+ Update progress `ADD`] | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION` |
+//! | C2 | finish a cancellation: seats back, reservation marked, its events recorded | `TransactWriteItems`: Put reservation `version = :seen` + per seat Update `#status = :sold AND holder = :res` → AVAILABLE [+ Update progress `ADD`] + the outcome's event puts (`ReservationCancelled`, `RefundIssued`) | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION` |
 //! | C3 | an organizer's cancellation run: start, count, finish, read | `PutItem` (start: `attribute_not_exists(PK) OR #status = :done`), `UpdateItem` `ADD` (counted in the same transaction as the change it counts, so a retry never counts twice), `GetItem` | `SHOW#<showtimeId>`/`CANCELLATION` |
 //! | C4 | a failure of one reservation in run `n`, counted once | `TransactWriteItems`: Put marker `attribute_not_exists(PK)` + Update progress `ADD failed :1` | `SHOW#<showtimeId>`/`CXLFAIL#<n>#<reservationId>` |
 //!
@@ -108,14 +108,15 @@ impl Store {
     }
 
     /// C2: gives back `seats` (SOLD to `stored`) and stores `next` (the reservation after the cancellation), in
-    /// one transaction; `counted` adds to the showtime's sweep progress in the same transaction. `Ok(false)`
-    /// when the reservation changed since `stored` was read (the caller reads it again).
+    /// one transaction with `events` (the outbox, E1); `counted` adds to the showtime's sweep progress in the
+    /// same transaction. `Ok(false)` when the reservation changed since `stored` was read (the caller reads it
+    /// again).
     pub async fn finish_cancellation(
         &self,
-        stored: &Reservation,
-        next: &Reservation,
+        (stored, next): (&Reservation, &Reservation),
         seats: &[ReservedSeat],
         counted: Option<Counted>,
+        events: &[crate::events::Event],
     ) -> Result<bool, AppError> {
         let mut items = vec![TransactWriteItem::builder()
             .put(built(
@@ -154,6 +155,7 @@ impl Store {
         if let Some(counted) = counted {
             items.push(self.progress_update(&stored.showtime_id, counted)?);
         }
+        items.extend(self.event_puts(events)?);
         match self
             .transact(
                 items,

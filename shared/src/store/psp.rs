@@ -6,6 +6,8 @@
 //! | P1 | count an attempt of a charge (and read its outcome if it has one) | `UpdateItem` `ADD attempts :one`, `ALL_NEW` | `PSP#<chargeReference>` / `CHARGE` |
 //! | P2 | record a charge's outcome once | `UpdateItem` `attribute_not_exists(outcome)`; on failure read it back (P1's key, consistent `GetItem`) | same |
 //! | P3 | refund part of a charge once per refund key | `TransactWriteItems`: Update charge `refunded = :seen` → `refunded + :amount` (≤ amount, checked on the read) + Put `PSP#REFUND#<key>` / `REFUND` `attribute_not_exists(PK)` | both |
+//! | P4 | look a charge up by its idempotency key (what became of a charge whose caller died) | `GetItem`, consistent | P1's key |
+//! | P5 | was a refund made under this key | `GetItem`, consistent | `PSP#REFUND#<key>` / `REFUND` |
 
 use super::{n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::payment::CardSummary;
@@ -18,6 +20,14 @@ use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 pub struct Attempt {
     pub number: u32,
     pub recorded: Option<(ChargeOutcome, u64)>,
+}
+
+fn refund_key(idempotency_key: &str) -> Item {
+    [
+        (PK.to_string(), s(format!("PSP#REFUND#{idempotency_key}"))),
+        (SK.to_string(), s("REFUND")),
+    ]
+    .into()
 }
 
 fn charge_key(reference: &str) -> Item {
@@ -128,6 +138,26 @@ impl Store {
         }
     }
 
+    /// P4: the outcome recorded for the charge made with `idempotency_key`; `None` when none was made.
+    pub async fn psp_find_charge(
+        &self,
+        idempotency_key: &str,
+    ) -> Result<Option<ChargeOutcome>, AppError> {
+        Ok(self
+            .get_consistent(charge_key(&charge_reference(idempotency_key)))
+            .await?
+            .as_ref()
+            .and_then(outcome_of))
+    }
+
+    /// P5: whether a refund was made under `idempotency_key`.
+    pub async fn psp_refund_made(&self, idempotency_key: &str) -> Result<bool, AppError> {
+        Ok(self
+            .get_consistent(refund_key(idempotency_key))
+            .await?
+            .is_some())
+    }
+
     /// P3: refunds `amount` of the charge `reference` once per `idempotency_key`.
     pub async fn psp_refund(
         &self,
@@ -136,11 +166,7 @@ impl Store {
         idempotency_key: &str,
     ) -> Result<Refunded, ProviderError> {
         let transient = |e: AppError| ProviderError::Transient(e.to_string());
-        let refund_key: Item = [
-            (PK.to_string(), s(format!("PSP#REFUND#{idempotency_key}"))),
-            (SK.to_string(), s("REFUND")),
-        ]
-        .into();
+        let refund_key = refund_key(idempotency_key);
         let refunded = Refunded {
             reference: format!(
                 "re_test_{}",
