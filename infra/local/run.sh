@@ -32,7 +32,8 @@ trap 'exit 130' INT TERM
 ensure_toolchain
 build_binaries
 start_stack "$STATE" "$PORT"
-deploy_stack "$STATE" "$PORT" ticketing-local local
+# The local system repairs itself once a minute, as deployed stacks do.
+REPAIR_SCHEDULE=ENABLED deploy_stack "$STATE" "$PORT" ticketing-local local
 start_gateway "$STATE" "$PORT" "$API_PORT"
 
 ADMIN_EMAIL="${ADMIN_EMAIL:-admin@ticketing.local}"

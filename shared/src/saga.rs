@@ -7,7 +7,7 @@
 use crate::cancellation;
 use crate::domain::payment::{Payment, PaymentMethod};
 use crate::domain::performance::format_instant;
-use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::reservation::{Cancellation, Reservation, ReservationStatus};
 use crate::domain::wallet::{LedgerKind, WalletError};
 use crate::error::AppError;
 use crate::events::{Event, EventType};
@@ -252,20 +252,8 @@ pub struct SagaState {
 /// steps); `point` is `<action>@before` (nothing written yet), `<action>@after` (everything written, no answer
 /// given) or, where money moves, `pay@moved` / `refund@moved` (moved, not recorded). A no-op elsewhere.
 pub async fn crash_point(state: &SagaState, key: &str, point: &str) {
-    if !state.faults {
-        return;
-    }
-    match state
-        .store
-        .take_fault("saga", &format!("{key}#{point}"))
-        .await
-    {
-        Ok(true) => {
-            tracing::warn!(point, "injected crash: the process ends here");
-            std::process::exit(137);
-        }
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, point, "the crash switch could not be read"),
+    if state.faults {
+        crate::faults::crash_point(&state.store, "saga", key, point).await;
     }
 }
 
@@ -556,6 +544,7 @@ fn failure_reason(error_name: &str) -> String {
         "HoldEnded" => "hold_expired",
         "InsufficientPoints" => "insufficient_points",
         "PaymentDeclined" => "payment_declined",
+        "SagaInterrupted" => "saga_interrupted",
         _ => "saga_failed",
     }
     .to_string()
@@ -860,6 +849,38 @@ pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
     .await
 }
 
+/// The state machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// `reservation.asl.json`, an execution per reservation, named after it.
+    Reservation,
+    /// `cancellation.asl.json`, an execution per run of a cancellation ([`Cancellation::run_name`]).
+    Cancellation,
+    /// `showtime-cancellation.asl.json`, an execution per run of a sweep ([`sweep_run_name`]).
+    Sweep,
+}
+
+/// Where an execution stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Execution {
+    /// Running (or waiting to be redriven): its steps may still write.
+    Running,
+    /// Over: SUCCEEDED, FAILED, TIMED_OUT or ABORTED. Nothing of it runs any more.
+    Ended(String),
+    /// Never started (its starter died first).
+    Missing,
+}
+
+/// The execution of run `run` of a showtime's sweep: `<showtimeId>-<run>`, `<showtimeId>-<run>-<n>` once
+/// resumed `n` times.
+pub fn sweep_run_name(showtime_id: &str, run: u64, resumed: u64) -> String {
+    if resumed == 0 {
+        format!("{showtime_id}-{run}")
+    } else {
+        format!("{showtime_id}-{run}-{resumed}")
+    }
+}
+
 /// Starts the sagas and hands them payments: what the reservation, cancellation and showtime routes use.
 #[derive(Clone, Debug)]
 pub struct SagaClient {
@@ -880,6 +901,38 @@ impl SagaClient {
             cancellation_arn: std::env::var("CANCELLATION_STATE_MACHINE_ARN").ok(),
             sweep_arn: std::env::var("SWEEP_STATE_MACHINE_ARN").ok(),
         }
+    }
+
+    /// The client of an operator's tool: the state machines of stage `stage` (`ticketing-<stage>-...`), found
+    /// by name.
+    pub async fn for_stage(stage: &str) -> Result<Self, AppError> {
+        let config = crate::aws::sdk_config().await;
+        let client = aws_sdk_sfn::Client::new(&config);
+        let mut machines = std::collections::HashMap::new();
+        let mut pages = client.list_state_machines().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| AppError::Dependency(format!("ListStateMachines: {e:?}")))?;
+            for m in page.state_machines() {
+                machines.insert(m.name().to_string(), m.state_machine_arn().to_string());
+            }
+        }
+        let arn = |suffix: &str| {
+            machines
+                .get(&format!("ticketing-{stage}-{suffix}"))
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::Dependency(format!(
+                        "no state machine ticketing-{stage}-{suffix}: is stage {stage} deployed?"
+                    ))
+                })
+        };
+        Ok(SagaClient {
+            state_machine_arn: Some(arn("reservation")?),
+            cancellation_arn: Some(arn("cancellation")?),
+            sweep_arn: Some(arn("showtime-cancellation")?),
+            client: client.into(),
+        })
     }
 
     /// Starts an execution named `name`: a second start (a retried request) is the same execution.
@@ -912,6 +965,45 @@ impl SagaClient {
         }
     }
 
+    /// Where the execution `name` of `machine` stands (DescribeExecution): the guard before anything is
+    /// started again, so that two runs of the same steps never overlap.
+    pub async fn execution(&self, machine: Machine, name: &str) -> Result<Execution, AppError> {
+        let (arn, env) = match machine {
+            Machine::Reservation => (self.state_machine_arn.as_deref(), "STATE_MACHINE_ARN"),
+            Machine::Cancellation => (
+                self.cancellation_arn.as_deref(),
+                "CANCELLATION_STATE_MACHINE_ARN",
+            ),
+            Machine::Sweep => (self.sweep_arn.as_deref(), "SWEEP_STATE_MACHINE_ARN"),
+        };
+        let arn = arn.ok_or_else(|| AppError::Dependency(format!("{env} is not set")))?;
+        let execution_arn = format!(
+            "{}:{name}",
+            arn.replacen(":stateMachine:", ":execution:", 1)
+        );
+        match self
+            .client
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(match out.status() {
+                aws_sdk_sfn::types::ExecutionStatus::Running
+                | aws_sdk_sfn::types::ExecutionStatus::PendingRedrive => Execution::Running,
+                other => Execution::Ended(other.as_str().to_string()),
+            }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_execution_does_not_exist()) =>
+            {
+                Ok(Execution::Missing)
+            }
+            Err(err) => Err(AppError::Dependency(format!("DescribeExecution: {err:?}"))),
+        }
+    }
+
     /// Starts the saga of a held reservation, named after it.
     pub async fn start(
         &self,
@@ -932,32 +1024,34 @@ impl SagaClient {
         .await
     }
 
-    /// Starts the cancellation saga of a pending cancellation, named after it.
+    /// Starts the cancellation saga of a pending cancellation, named [`Cancellation::run_name`] (its id, or
+    /// `<id>-<n>` once resumed).
     pub async fn start_cancellation(
         &self,
         reservation_id: &str,
-        cancellation_id: &str,
+        cancellation: &Cancellation,
     ) -> Result<(), AppError> {
         self.start_named(
             self.cancellation_arn.as_deref(),
             "CANCELLATION_STATE_MACHINE_ARN",
-            cancellation_id,
-            json!({"reservationId": reservation_id, "cancellationId": cancellation_id}),
+            &cancellation.run_name(),
+            json!({"reservationId": reservation_id, "cancellationId": cancellation.id}),
         )
         .await
     }
 
-    /// Starts run `run` of an organizer's sweep over a cancelled showtime (`<showtimeId>-<run>`).
+    /// Starts run `run` of an organizer's sweep over a cancelled showtime, named
+    /// [`sweep_run_name`] (`<showtimeId>-<run>`, then `<showtimeId>-<run>-<n>` once resumed).
     pub async fn start_sweep(
         &self,
         showtime_id: &str,
-        run: u64,
+        (run, resumed): (u64, u64),
         reason: &str,
     ) -> Result<(), AppError> {
         self.start_named(
             self.sweep_arn.as_deref(),
             "SWEEP_STATE_MACHINE_ARN",
-            &format!("{showtime_id}-{run}"),
+            &sweep_run_name(showtime_id, run, resumed),
             json!({
                 "showtimeId": showtime_id,
                 "run": run,

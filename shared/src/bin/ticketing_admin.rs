@@ -5,6 +5,7 @@
 //! ticketing-admin rebuild-my-page --table NAME --member MEMBER_ID
 //! ticketing-admin dlq --queue NAME_OR_URL [--max N]
 //! ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
+//! ticketing-admin repair --stage STAGE [--grace-seconds N]
 //! ```
 //!
 //! `create-admin` bootstraps the first admin (signup never grants ADMIN): it writes the same two items as
@@ -16,6 +17,10 @@
 //! taking it; `redrive` moves it all back to the consumer's queue (SQS `StartMessageMoveTask`) and, unless
 //! `--no-wait`, waits for the move to finish. The queues are `ticketing-<stage>-<consumer>-dlq`
 //! (notifier, my-page, audit). docs/events.md has the runbook.
+//!
+//! `repair` runs the repairer once, now (the schedule runs it every minute): it finishes what dead processes
+//! left half-done in stage STAGE (table `ticketing-<stage>`, its state machines found by name) and prints a
+//! line per repair. `--grace-seconds` (default 300) is how long past due an item must be.
 //!
 //! AWS settings come from the usual environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for
 //! LocalStack).
@@ -37,7 +42,8 @@ const USAGE: &str = "usage:
   TICKETING_ADMIN_PASSWORD=... ticketing-admin create-admin --table NAME --email EMAIL [--name NAME] [--promote-existing]
   ticketing-admin rebuild-my-page --table NAME --member MEMBER_ID
   ticketing-admin dlq --queue NAME_OR_URL [--max N]
-  ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]";
+  ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
+  ticketing-admin repair --stage STAGE [--grace-seconds N]";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
@@ -60,12 +66,16 @@ enum Command {
         per_second: Option<i32>,
         wait: bool,
     },
+    Repair {
+        stage: String,
+        grace_seconds: i64,
+    },
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut iter = args.iter();
     let command = match iter.next().map(String::as_str) {
-        Some(c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive")) => c,
+        Some(c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive" | "repair")) => c,
         Some("-h" | "--help") => return Err(String::new()),
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command given".into()),
@@ -77,7 +87,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             ("create-admin", "--table" | "--email" | "--name")
             | ("rebuild-my-page", "--table" | "--member")
             | ("dlq", "--queue" | "--max")
-            | ("redrive", "--queue" | "--per-second") => true,
+            | ("redrive", "--queue" | "--per-second")
+            | ("repair", "--stage" | "--grace-seconds") => true,
             ("create-admin", "--promote-existing") | ("redrive", "--no-wait") => false,
             (_, other) => return Err(format!("unknown option {other:?} for {command}")),
         };
@@ -120,6 +131,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             queue: required("--queue")?,
             max: number("--max")?.unwrap_or(100) as usize,
         },
+        "repair" => Command::Repair {
+            stage: required("--stage")?,
+            grace_seconds: match flags.get("--grace-seconds") {
+                None => ticketing::repair::DEFAULT_GRACE_SECONDS,
+                Some(v) => v.parse::<u32>().map(i64::from).map_err(|_| {
+                    format!("--grace-seconds must be a whole number of seconds, not {v:?}")
+                })?,
+            },
+        },
         _ => Command::Redrive {
             queue: required("--queue")?,
             per_second: number("--per-second")?.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
@@ -155,6 +175,10 @@ async fn main() -> ExitCode {
             per_second,
             wait,
         } => return redrive(&queue, per_second, wait).await,
+        Command::Repair {
+            stage,
+            grace_seconds,
+        } => repair(&stage, grace_seconds).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -172,6 +196,32 @@ async fn store(table: &str) -> Store {
 
 async fn sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&ticketing::aws::sdk_config().await)
+}
+
+async fn repair(stage: &str, grace_seconds: i64) -> Result<(), AppError> {
+    let state = ticketing::saga::SagaState {
+        store: store(&format!("ticketing-{stage}")).await,
+        saga: Some(ticketing::saga::SagaClient::for_stage(stage).await?),
+        faults: false,
+    };
+    let report = ticketing::repair::run(&state, grace_seconds).await?;
+    for action in &report.actions {
+        println!("{action}");
+    }
+    println!(
+        "looked at {}, repaired {} ({} failed, try again), {} fine",
+        report.looked_at,
+        report.found - report.failed,
+        report.failed,
+        report.fine
+    );
+    if report.failed > 0 {
+        return Err(AppError::Dependency(format!(
+            "{} repair(s) failed",
+            report.failed
+        )));
+    }
+    Ok(())
 }
 
 async fn rebuild_my_page(table: &str, member: &str) -> Result<(), AppError> {
@@ -375,6 +425,27 @@ mod tests {
                 member: "m-1".into(),
             })
         );
+        assert_eq!(
+            parse_args(&args(&[
+                "repair",
+                "--stage",
+                "prod",
+                "--grace-seconds",
+                "0"
+            ])),
+            Ok(Command::Repair {
+                stage: "prod".into(),
+                grace_seconds: 0,
+            })
+        );
+        assert_eq!(
+            parse_args(&args(&["repair", "--stage", "prod"])),
+            Ok(Command::Repair {
+                stage: "prod".into(),
+                grace_seconds: ticketing::repair::DEFAULT_GRACE_SECONDS,
+            })
+        );
+        assert!(parse_args(&args(&["repair", "--grace-seconds", "-1", "--stage", "x"])).is_err());
         assert_eq!(
             parse_args(&args(&["dlq", "--queue", "q"])),
             Ok(Command::Dlq {

@@ -189,6 +189,25 @@ pub struct Cancellation {
     pub requested_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// How often a stalled run of this cancellation was started again (by a later cancel or the repairer);
+    /// the run under way is the saga execution [`Cancellation::run_name`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resumed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Cancellation {
+    /// The name of the saga execution that runs this cancellation now: its id, then `<id>-<n>` once resumed.
+    pub fn run_name(&self) -> String {
+        if self.resumed == 0 {
+            self.id.clone()
+        } else {
+            format!("{}-{}", self.id, self.resumed)
+        }
+    }
 }
 
 /// Why a cancellation cannot begin.

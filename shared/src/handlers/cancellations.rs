@@ -16,7 +16,8 @@ use crate::cancellation::{begin, hold_cancelled_event, new_cancellation, quote_f
 use crate::domain::ids::new_id;
 use crate::domain::refund::{Canceller, Quote};
 use crate::domain::reservation::{
-    Actor, Cancellation, Change, Reservation, ReservationStatus, ReservationView, ReservedSeat,
+    Actor, Cancellation, CancellationStatus, Change, Reservation, ReservationStatus,
+    ReservationView, ReservedSeat,
 };
 use crate::domain::seat::{validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::{AppError, FieldError};
@@ -257,14 +258,23 @@ async fn cancel_confirmed(
         .find(|c| c.id == id)
         .cloned()
     {
+        if existing.status == CancellationStatus::Pending {
+            // Its first request may have died before it started the saga: make sure it runs.
+            crate::cancellation::resume(&state.store, &routes.saga, &r.id).await?;
+        }
         return answer(routes, req, r, existing).await;
     }
-    r.can_begin_cancellation().map_err(|e| match e {
-        crate::domain::reservation::CancelError::NotConfirmed(_) => {
-            not_cancellable(&r, OffsetDateTime::now_utc().unix_timestamp())
-        }
-        other => AppError::Conflict(other.to_string()),
-    })?;
+    if let Err(e) = r.can_begin_cancellation() {
+        return Err(match e {
+            crate::domain::reservation::CancelError::NotConfirmed(_) => {
+                not_cancellable(&r, OffsetDateTime::now_utc().unix_timestamp())
+            }
+            crate::domain::reservation::CancelError::InProgress(id) => {
+                stalled(routes, &r.id, &id).await?
+            }
+            other => AppError::Conflict(other.to_string()),
+        });
+    }
     let chosen = r
         .seats_to_cancel(seats)
         .map_err(|e| AppError::Validation(vec![FieldError::rule("seats", e.to_string())]))?;
@@ -289,12 +299,36 @@ async fn cancel_confirmed(
     )
     .instrument(span.clone())
     .await?;
+    // Test stacks: the request dies between its write and the saga's start.
+    crate::faults::api_crash_point(&state.store, &r.id, "cancel@written").await;
     routes
         .saga
-        .start_cancellation(&begun.id, &c.id)
+        .start_cancellation(&begun.id, &c)
         .instrument(span)
         .await?;
     answer(routes, req, begun, c).await
+}
+
+/// The answer to a cancel that finds cancellation `id` pending: 409 either way, once the pending one is sure
+/// to be running (a stalled run is resumed here, so that no reservation stays blocked by it).
+async fn stalled(
+    routes: &CancelRouteState,
+    reservation_id: &str,
+    id: &str,
+) -> Result<AppError, AppError> {
+    use crate::cancellation::Resumed;
+    let why = match crate::cancellation::resume(&routes.app.store, &routes.saga, reservation_id).await? {
+        Resumed::Nothing => format!(
+            "cancellation {id} of this reservation finished meanwhile; look at the reservation again"
+        ),
+        Resumed::Started(_) | Resumed::Restarted(_) => format!(
+            "cancellation {id} of this reservation had stalled and has been resumed; look at the reservation again shortly"
+        ),
+        Resumed::UnderWay | Resumed::OwnedBySweep => {
+            format!("cancellation {id} of this reservation is still under way")
+        }
+    };
+    Ok(AppError::Conflict(why))
 }
 
 async fn answer(

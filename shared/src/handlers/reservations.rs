@@ -19,7 +19,7 @@ use crate::http::{
     cursor_param, into_response, json_response, limit_param, parse_json, path_param, query_param,
 };
 use crate::runtime::AppState;
-use crate::saga::{PaymentInput, SagaClient};
+use crate::saga::{Execution, Machine, PaymentInput, SagaClient};
 use crate::store::performances::Page;
 use crate::store::reservations::ReservationListing;
 use crate::store::seats::HoldOutcome;
@@ -269,6 +269,8 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
                 "seats held"
             );
             drop(_entered);
+            // Test stacks: the request dies between its write and the saga's start.
+            crate::faults::api_crash_point(&state.store, &held.id, "hold@written").await;
             if held.status == ReservationStatus::Held {
                 routes
                     .saga
@@ -527,12 +529,22 @@ pub async fn pay(routes: SagaRouteState, req: Request) -> Response<Body> {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
-            let token = token.ok_or_else(|| {
-                AppError::Conflict(format!(
-                    "reservation {id} is not waiting for a payment yet; retry"
-                ))
-            })?;
             let span = tracing::info_span!("pay", correlation_id = %id);
+            let Some(token) = token else {
+                // The request that held the seats may have died before it started the saga: start it now, with
+                // this payment (the execution is named after the reservation, so this is the one saga).
+                if routes.saga.execution(Machine::Reservation, &id).await? == Execution::Missing {
+                    routes
+                        .saga
+                        .start(&id, Some(&body.payment))
+                        .instrument(span)
+                        .await?;
+                    return saga_answer(state, &req, r).await;
+                }
+                return Err(AppError::Conflict(format!(
+                    "reservation {id} is not waiting for a payment yet; retry"
+                )));
+            };
             if !routes
                 .saga
                 .send_payment(&token, &body.payment)

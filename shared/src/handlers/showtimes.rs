@@ -361,19 +361,25 @@ pub(crate) async fn cancel_one(
                 .await?;
         }
     }
-    let progress = state
-        .store
-        .start_sweep(&showtime.id, reason, now)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "showtime {}: a cancellation run is under way; follow its progress",
-                showtime.id
-            ))
-        })?;
+    let Some(progress) = state.store.start_sweep(&showtime.id, reason, now).await? else {
+        // A run is under way: make sure it really runs (one that stopped is resumed where it stood).
+        use crate::cancellation::Resumed;
+        let how = match crate::cancellation::resume_sweep(&state.store, &routes.saga, &showtime.id)
+            .await?
+        {
+            Resumed::Started(_) | Resumed::Restarted(_) => "it had stopped and has been resumed",
+            _ => "follow its progress",
+        };
+        return Err(AppError::Conflict(format!(
+            "showtime {}: a cancellation run is under way; {how}",
+            showtime.id
+        )));
+    };
+    // Test stacks: the request dies between its write and the sweep's start.
+    crate::faults::api_crash_point(&state.store, &showtime.id, "sweep@written").await;
     routes
         .saga
-        .start_sweep(&showtime.id, progress.run, reason)
+        .start_sweep(&showtime.id, (progress.run, 0), reason)
         .await?;
     Ok(progress)
 }

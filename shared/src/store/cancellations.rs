@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | C1 | begin a cancellation (or change a hold, or record an admin's reason) | `PutItem` of the whole reservation, `version = :seen` (optimistic; the domain checked CONFIRMED and no cancellation under way on the version it read) | `RES#<id>`/`META` |
 //! | C2 | finish a cancellation: seats back, reservation marked, its events recorded | `TransactWriteItems`: Put reservation `version = :seen` + per seat Update `#status = :sold AND holder = :res` → AVAILABLE [+ Update progress `ADD`] + the outcome's event puts (`ReservationCancelled`, `RefundIssued`) | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION` |
-//! | C3 | an organizer's cancellation run: start, count, finish, read | `PutItem` (start: `attribute_not_exists(PK) OR #status = :done`), `UpdateItem` `ADD` (counted in the same transaction as the change it counts, so a retry never counts twice), `GetItem` | `SHOW#<showtimeId>`/`CANCELLATION` |
+//! | C3 | an organizer's cancellation run: start, count, resume, finish, read | `PutItem` (start: `attribute_not_exists(PK) OR #status = :done`; in the repairer's index RP1 while RUNNING), `UpdateItem` `ADD` (counted in the same transaction as the change it counts, so a retry never counts twice), `UpdateItem` resume `resumed = :seen`, finish `REMOVE` the RP1 keys, `GetItem` | `SHOW#<showtimeId>`/`CANCELLATION` |
 //! | C4 | a failure of one reservation in run `n`, counted once | `TransactWriteItems`: Put marker `attribute_not_exists(PK)` + Update progress `ADD failed :1` | `SHOW#<showtimeId>`/`CXLFAIL#<n>#<reservationId>` |
 //!
 //! The reservation item holds its cancellations (at most one pending, the rest done or failed; a reservation
@@ -53,6 +53,10 @@ pub struct CancellationProgress {
     /// Reservations that could not be cancelled in the latest run (a re-run retries them).
     #[serde(default)]
     pub failed: u64,
+    /// How often this run stopped before it was done and was started again where the progress stood (by the
+    /// repairer, or the organizer asking again).
+    #[serde(default)]
+    pub resumed: u64,
 }
 
 pub(crate) fn progress_key(showtime_id: &str) -> Item {
@@ -207,11 +211,14 @@ impl Store {
             refunded: previous.as_ref().map_or(0, |p| p.refunded),
             refunded_amount: previous.as_ref().map_or(0, |p| p.refunded_amount),
             failed: 0,
+            resumed: 0,
         };
         let mut item: Item =
             serde_dynamo::to_item(&progress).map_err(|e| AppError::Corrupt(e.to_string()))?;
         item.extend(progress_key(showtime_id));
         item.insert(TYPE.into(), s("CancellationProgress"));
+        // In the repairer's index while it runs (RP1).
+        super::repairs::with_repair_keys(&mut item, showtime_id, now.unix_timestamp());
         let result = self
             .client
             .put_item()
@@ -255,7 +262,10 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(progress_key(showtime_id)))
-            .update_expression("SET #status = :done, finishedAt = :at, #total = :total")
+            .update_expression(format!(
+                "SET #status = :done, finishedAt = :at, #total = :total REMOVE {}",
+                super::repairs::REMOVE_REPAIR_KEYS
+            ))
             .condition_expression("run = :run")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#total", "total")
@@ -266,6 +276,39 @@ impl Store {
             .send()
             .await?;
         Ok(())
+    }
+
+    /// C3: run `run`, seen resumed `seen` times, is resumed once more. `Ok(false)`: it is no longer that run,
+    /// or somebody else resumed it first.
+    pub async fn count_sweep_resume(
+        &self,
+        showtime_id: &str,
+        run: u64,
+        seen: u64,
+    ) -> Result<bool, AppError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(progress_key(showtime_id)))
+            .update_expression("SET resumed = :next")
+            .condition_expression(
+                "#status = :running AND run = :run AND (attribute_not_exists(resumed) OR resumed = :seen)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":running", s("RUNNING"))
+            .expression_attribute_values(":run", n(run))
+            .expression_attribute_values(":seen", n(seen))
+            .expression_attribute_values(":next", n(seen + 1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.into_service_error() {
+                e if e.is_conditional_check_failed_exception() => Ok(false),
+                e => Err(AppError::Dependency(format!("{e:?}"))),
+            },
+        }
     }
 
     /// C4: counts a reservation that run `run` could not cancel, once however often it is reported.

@@ -1,7 +1,7 @@
 //! DynamoDB single-table store.
 //!
 //! One table, generic keys `PK`/`SK`, and sparse secondary indexes `GSI1`, `GSI2` and `GSI3` (`GSInPK`/`GSInSK`),
-//! all projecting all attributes. Every item has a `type` attribute naming its entity.
+//! all projecting all attributes, and `GSI4` (keys only), the repairer's index of what is under way. Every item has a `type` attribute naming its entity.
 //! TTL attribute: `expiresAt` (epoch seconds).
 //!
 //! # Access patterns
@@ -39,6 +39,7 @@
 //! | R1 | get a reservation by id | `GetItem`, consistent | `PK = RES#<id>`, `SK = META` |
 //! | R2 | a member's reservations, newest first | `Query` GSI1, descending; optional status `FilterExpression` | `GSI1PK = MEMBER#<memberId>#RES`, `GSI1SK = <createdAt>#<id>` |
 //! | R3 | a showtime's reservations, newest first | `Query` GSI2, descending; same filter | `GSI2PK = SHOW#<showtimeId>#RES`, `GSI2SK = <createdAt>#<id>` |
+//! | RP1 | the repairer: holds, cancellations and sweeps still under way after they should be over | `Query` GSI4 per shard, `GSI4SK < :before`: see [`repairs`] | `GSI4PK = REPAIR#<0..15>`, `GSI4SK = <dueEpoch:010>#<id>` |
 //! | R4 | a performance's reservations, newest first | `Query` GSI3, descending; same filter | `GSI3PK = PERF#<performanceId>#RES`, `GSI3SK = <createdAt>#<id>` |
 //!
 //! The catalog keys (4, 5) exist only on approved performances and the review-queue keys (6) only on pending
@@ -59,6 +60,7 @@ pub mod outbox;
 pub mod payments;
 pub mod performances;
 pub mod psp;
+pub mod repairs;
 pub mod reservations;
 pub mod seats;
 pub mod showtimes;

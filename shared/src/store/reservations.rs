@@ -4,7 +4,7 @@
 //!
 //! | item | PK | SK | index keys |
 //! |---|---|---|---|
-//! | reservation | `RES#<id>` | `META` | GSI1 `MEMBER#<memberId>#RES` / `<createdAt>#<id>`; GSI2 `SHOW#<showtimeId>#RES` / same; GSI3 `PERF#<performanceId>#RES` / same |
+//! | reservation | `RES#<id>` | `META` | GSI1 `MEMBER#<memberId>#RES` / `<createdAt>#<id>`; GSI2 `SHOW#<showtimeId>#RES` / same; GSI3 `PERF#<performanceId>#RES` / same; GSI4 `REPAIR#<shard>` / `<due>#<id>` while HELD or a cancellation is pending ([`super::repairs`]) |
 //!
 //! Attributes: the [`Reservation`] in camelCase (`status`, `holdExpiresAt` as N epoch seconds, `seats` as a list
 //! of maps, ...), `type = Reservation`. The item is created by the hold transaction ([`super::seats`]) and
@@ -46,7 +46,23 @@ pub(crate) fn reservation_item(r: &Reservation) -> Result<Item, AppError> {
     for (name, value) in index_keys(r) {
         item.insert(name.into(), s(value));
     }
+    if let Some(due) = repair_due(r) {
+        super::repairs::with_repair_keys(&mut item, &r.id, due);
+    }
     Ok(item)
+}
+
+/// When the repairer should look at `r` if it is still under way then (pattern RP1): a hold when it runs
+/// out, a pending cancellation from when it was asked for. `None`: nothing of it is under way.
+fn repair_due(r: &Reservation) -> Option<i64> {
+    match (&r.status, &r.pending_cancellation) {
+        (ReservationStatus::Held, _) => Some(r.hold_expires_at),
+        (_, Some(p)) => Some(
+            crate::domain::performance::parse_instant(&p.requested_at)
+                .map_or(0, OffsetDateTime::unix_timestamp),
+        ),
+        _ => None,
+    }
 }
 
 pub(crate) fn from_item(item: Item) -> Result<Reservation, AppError> {

@@ -530,7 +530,11 @@ impl Store {
             }
             let update = built(
                 update
-                    .update_expression(format!("SET {}", sets.join(", ")))
+                    .update_expression(format!(
+                        "SET {} REMOVE {}",
+                        sets.join(", "),
+                        super::repairs::REMOVE_REPAIR_KEYS
+                    ))
                     .build(),
             )?;
             let mut items = vec![TransactWriteItem::builder().update(update).build()];
@@ -616,9 +620,10 @@ impl Store {
                 Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(reservation_key(&current.id)))
-                    .update_expression(
-                        "SET #status = :confirmed, version = :next, updatedAt = :updatedAt",
-                    )
+                    .update_expression(format!(
+                        "SET #status = :confirmed, version = :next, updatedAt = :updatedAt REMOVE {}",
+                        super::repairs::REMOVE_REPAIR_KEYS
+                    ))
                     .condition_expression("#status = :held AND version = :seen")
                     .expression_attribute_names("#status", "status")
                     .expression_attribute_values(
