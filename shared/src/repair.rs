@@ -121,6 +121,10 @@ async fn repair_one(
                 return Ok(None);
             };
             if r.status == ReservationStatus::Held {
+                if r.hold_expires_at >= OffsetDateTime::now_utc().unix_timestamp() {
+                    // Still live (the index was read before a change): its saga or its buyer has time.
+                    return Ok(None);
+                }
                 let execution = saga.execution(Machine::Reservation, id).await?;
                 if execution == Execution::Running {
                     return Ok(None);

@@ -601,16 +601,28 @@ pub async fn rewind_hold(reservation_id: &str, show: &str, seats: &[(u32, u32)])
         ));
     }
     for (pk, sk) in keys {
-        client
+        let mut update = client
             .update_item()
             .table_name(&table)
-            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
             .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
             .update_expression("SET holdExpiresAt = :past")
             .expression_attribute_values(
                 ":past",
                 aws_sdk_dynamodb::types::AttributeValue::N(past.to_string()),
-            )
+            );
+        if pk.starts_with("RES#") {
+            // The repair index's due time is the hold's expiry (store/repairs.rs).
+            update = update
+                .update_expression("SET holdExpiresAt = :past, GSI4SK = :due")
+                .expression_attribute_values(
+                    ":due",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                        "{past:010}#{reservation_id}"
+                    )),
+                );
+        }
+        update
             .condition_expression("attribute_exists(PK)")
             .send()
             .await
@@ -1171,13 +1183,19 @@ pub fn reservation_id(who: &Member, key: &str) -> String {
 /// saga function for `key` (a reservation id; a showtime id for the sweep's own steps): its next `times`
 /// passes end the process there.
 pub async fn arm_crash(key: &str, point: &str, times: u32) {
+    arm_crash_in("saga", key, point, times).await
+}
+
+/// [`arm_crash`] of `function`: `saga`, or `api` (the request functions: `hold@written`, `cancel@written`
+/// keyed by the reservation id, `sweep@written` by the showtime id).
+pub async fn arm_crash_in(function: &str, key: &str, point: &str, times: u32) {
     use aws_sdk_dynamodb::types::AttributeValue;
     stack()
         .dynamodb()
         .await
         .put_item()
         .table_name(stack().table_name())
-        .item("PK", AttributeValue::S("FAULT#saga".into()))
+        .item("PK", AttributeValue::S(format!("FAULT#{function}")))
         .item("SK", AttributeValue::S(format!("{key}#{point}")))
         .item("type", AttributeValue::S("Fault".into()))
         .item("remaining", AttributeValue::N(times.to_string()))
@@ -1188,13 +1206,18 @@ pub async fn arm_crash(key: &str, point: &str, times: u32) {
 
 /// How many more passes of crash switch `point` of `key` end the process.
 pub async fn crashes_left(key: &str, point: &str) -> u64 {
+    crashes_left_in("saga", key, point).await
+}
+
+/// [`crashes_left`] of `function`.
+pub async fn crashes_left_in(function: &str, key: &str, point: &str) -> u64 {
     use aws_sdk_dynamodb::types::AttributeValue;
     let item = stack()
         .dynamodb()
         .await
         .get_item()
         .table_name(stack().table_name())
-        .key("PK", AttributeValue::S("FAULT#saga".into()))
+        .key("PK", AttributeValue::S(format!("FAULT#{function}")))
         .key("SK", AttributeValue::S(format!("{key}#{point}")))
         .consistent_read(true)
         .send()
@@ -1205,6 +1228,37 @@ pub async fn crashes_left(key: &str, point: &str) -> u64 {
     match item.get("remaining") {
         Some(AttributeValue::N(n)) => n.parse().expect("a number"),
         other => panic!("remaining is {other:?}"),
+    }
+}
+
+/// Runs the deployed repairer once over everything due now (grace 0), as its schedule does; its report.
+pub async fn repair_now() -> Value {
+    stack()
+        .invoke("RepairerFunctionName", &json!({"graceSeconds": 0}))
+        .await
+}
+
+/// Where execution `name` of the state machine of deploy output `output` stands: `RUNNING`, `SUCCEEDED`,
+/// ..., or `MISSING` (never started).
+pub async fn execution_status(output: &str, name: &str) -> String {
+    let (sfn, arn) = stack().sfn_of(output);
+    match sfn
+        .describe_execution()
+        .execution_arn(format!(
+            "{}:{name}",
+            arn.replace(":stateMachine:", ":execution:")
+        ))
+        .send()
+        .await
+    {
+        Ok(out) => out.status().as_str().to_string(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_execution_does_not_exist()) =>
+        {
+            "MISSING".to_string()
+        }
+        Err(e) => panic!("describe {name}: {e:?}"),
     }
 }
 
@@ -1249,5 +1303,66 @@ pub async fn task_errors(output: &str, name: &str) -> Vec<String> {
         if token.is_none() {
             return errors;
         }
+    }
+}
+
+/// My page shows `status` for the reservation, with the timeline `kinds` exactly (each event once).
+pub async fn my_page_shows(buyer: &Member, id: &str, status: &str, kinds: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(EVENT_WAIT_SECS);
+    loop {
+        let r = buyer
+            .call(
+                reqwest::Method::GET,
+                &format!("/me/reservations/{id}"),
+                None,
+            )
+            .await;
+        assert!(r.status == 200 || r.status == 404, "{}", r.text);
+        let timeline: Vec<String> = r.json["timeline"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|e| e["type"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if r.json["status"] == status && timeline.len() >= kinds.len() {
+            let mut got = timeline.clone();
+            got.sort();
+            let mut want: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "my page of {id}: {}", r.text);
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "my page of {id} never showed {status} with {kinds:?}: {}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Polls the showtime's cancellation until run `run` is DONE.
+pub async fn sweep_done(organizer: &Member, performance: &str, show: &str, run: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    loop {
+        let p = organizer
+            .call(
+                reqwest::Method::GET,
+                &format!("/performances/{performance}/showtimes/{show}/cancellation"),
+                None,
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.text);
+        if p.json["run"] == run && p.json["status"] == "DONE" {
+            return p.json;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweep did not finish: {}",
+            p.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
     admin, call, executions_ended, executions_of_ended, member, on_sale, payment_of, publish,
-    reconcile, reserve, seat_map, settled, showtime, showtime_body, top_up, unique, wallet_balance,
-    EventTap, Member, Reply,
+    reconcile, reserve, seat_map, settled, showtime, showtime_body, sweep_done, top_up, unique,
+    wallet_balance, EventTap, Member, Reply,
 };
 use time::{Duration as Span, OffsetDateTime, UtcOffset};
 
@@ -1043,30 +1043,6 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
     executions_ended(&held_ids).await;
     let pairs: Vec<(&Member, Vec<String>)> = buyers.iter().zip(per_buyer).collect();
     reconcile(&performance, &show, &pairs).await;
-}
-
-/// Polls the showtime's cancellation until run `run` is DONE.
-async fn sweep_done(organizer: &Member, performance: &str, show: &str, run: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let p = organizer
-            .call(
-                Method::GET,
-                &format!("/performances/{performance}/showtimes/{show}/cancellation"),
-                None,
-            )
-            .await;
-        assert_eq!(p.status, 200, "{}", p.text);
-        if p.json["run"] == run && p.json["status"] == "DONE" {
-            return p.json;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the sweep did not finish: {}",
-            p.text
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 #[tokio::test]

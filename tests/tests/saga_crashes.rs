@@ -10,9 +10,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, crashes_left, member, on_sale, payment_of, reconcile, reservation_id, reserve,
-    rewind_hold, settled, showtime, task_errors, top_up, unique, wallet_balance, Member,
-    EVENT_WAIT_SECS,
+    arm_crash, crashes_left, member, my_page_shows, on_sale, payment_of, reconcile, reservation_id,
+    reserve, rewind_hold, settled, showtime, task_errors, top_up, unique, wallet_balance, Member,
 };
 
 const RESERVATIONS: &str = "ReservationStateMachineArn";
@@ -71,39 +70,6 @@ async fn crashed(output: &str, execution: &str, key: &str, point: &str, taken: u
         .as_str()
         .to_string();
     assert_eq!(status, "SUCCEEDED", "{point}: the execution ended {status}");
-}
-
-/// My page shows `status` for the reservation, with the timeline `kinds` exactly (each event once).
-async fn my_page_shows(buyer: &Member, id: &str, status: &str, kinds: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(EVENT_WAIT_SECS);
-    loop {
-        let r = buyer
-            .call(Method::GET, &format!("/me/reservations/{id}"), None)
-            .await;
-        assert!(r.status == 200 || r.status == 404, "{}", r.text);
-        let timeline: Vec<String> = r.json["timeline"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|e| e["type"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if r.json["status"] == status && timeline.len() >= kinds.len() {
-            let mut got = timeline.clone();
-            got.sort();
-            let mut want: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-            want.sort();
-            assert_eq!(got, want, "my page of {id}: {}", r.text);
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "my page of {id} never showed {status} with {kinds:?}: {}",
-            r.text
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 const SOLD: [&str; 3] = [
