@@ -16,6 +16,7 @@ use ticketing_tests::{
 
 const RESERVATIONS: &str = "ReservationStateMachineArn";
 const CANCELLATIONS: &str = "CancellationStateMachineArn";
+const SWEEPS: &str = "ShowtimeCancellationStateMachineArn";
 /// How long a case may take: a step that dies on every run is run 7 times, with up to 47 s of waits.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -365,5 +366,119 @@ async fn a_cancellation_survives_a_crash_before_and_after_every_step() {
         "each cancellation refunded once (fees kept: {fees})"
     );
     let ids: Vec<String> = done.into_iter().map(|d| d.0).collect();
+    reconcile(&performance, &show, &[(&buyer, ids)]).await;
+}
+
+#[tokio::test]
+async fn an_organizers_sweep_survives_a_crash_before_and_after_every_step() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 6).await;
+    let buyer = member("USER").await;
+    top_up(&buyer, 2_000_000).await;
+    let before = wallet_balance(&buyer).await;
+    let mut ids = Vec::new();
+    for col in 1..=3 {
+        let sold = reserve(
+            &buyer,
+            &show,
+            &[(1, col)],
+            Some(json!({"method": "WALLET"})),
+            None,
+        )
+        .await;
+        let id = sold.json["id"].as_str().expect("id").to_string();
+        assert_eq!(settled(&buyer, &id, WAIT).await["status"], "CONFIRMED");
+        ids.push(id);
+    }
+    let held = reserve(&buyer, &show, &[(1, 4)], None, None).await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    ids.push(held.json["id"].as_str().expect("id").to_string());
+    // The sweep's own steps are keyed by the showtime, each reservation's by the reservation.
+    let own = [
+        "list-showtime-reservations@before",
+        "list-showtime-reservations@after",
+        "finish-sweep@before",
+        "finish-sweep@after",
+    ];
+    for point in own {
+        arm_crash(&show, point, 1).await;
+    }
+    let per_reservation = [
+        "cancel-for-showtime@before",
+        "refund@moved",
+        "cancel-for-showtime@after",
+    ];
+    for (id, point) in ids.iter().zip(per_reservation.iter().cycle()) {
+        arm_crash(id, point, 1).await;
+    }
+    arm_crash(&ids[3], "cancel-for-showtime@after", 1).await;
+    let auth = organizer.auth();
+    let started = ticketing_tests::call(
+        Method::POST,
+        &format!("/performances/{performance}/showtimes/{show}/cancel"),
+        Some(&json!({"reason": "The hall flooded"})),
+        &[("authorization", auth.as_str())],
+    )
+    .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    let progress = ticketing_tests::sweep_done(&organizer, &performance, &show, 1).await;
+    // Counted once each, whatever died after its write.
+    assert_eq!(progress["cancelled"], 3, "{progress}");
+    assert_eq!(progress["released"], 1, "{progress}");
+    assert_eq!(progress["refunded"], 3, "{progress}");
+    assert_eq!(progress["failed"], 0, "{progress}");
+    for point in own {
+        assert_eq!(crashes_left(&show, point).await, 0, "{point} was taken");
+    }
+    for (id, point) in ids.iter().zip(per_reservation.iter().cycle()) {
+        assert_eq!(
+            crashes_left(id, point).await,
+            0,
+            "{point} of {id} was taken"
+        );
+    }
+    let errors = task_errors(SWEEPS, &format!("{show}-1")).await;
+    assert!(
+        errors.iter().filter(|e| *e == "Runtime.ExitError").count() >= own.len(),
+        "the sweep's own crashes, as Lambda reports them: {errors:?}"
+    );
+    for id in &ids {
+        assert_eq!(settled(&buyer, id, WAIT).await["status"], "CANCELLED");
+        let pay = payment_of(&buyer, id).await;
+        if pay.status == 200 {
+            assert_eq!(
+                pay.json["refundedAmount"], pay.json["amount"],
+                "refunded in full, once: {}",
+                pay.text
+            );
+        }
+    }
+    assert_eq!(
+        wallet_balance(&buyer).await,
+        before,
+        "every sale refunded once"
+    );
+    for id in &ids[..3] {
+        my_page_shows(
+            &buyer,
+            id,
+            "CANCELLED",
+            &[
+                "ReservationHeld",
+                "PaymentCompleted",
+                "ReservationConfirmed",
+                "ReservationCancelled",
+                "RefundIssued",
+            ],
+        )
+        .await;
+    }
+    my_page_shows(
+        &buyer,
+        &ids[3],
+        "CANCELLED",
+        &["ReservationHeld", "ReservationCancelled"],
+    )
+    .await;
     reconcile(&performance, &show, &[(&buyer, ids)]).await;
 }
