@@ -482,3 +482,47 @@ async fn an_organizers_sweep_survives_a_crash_before_and_after_every_step() {
     .await;
     reconcile(&performance, &show, &[(&buyer, ids)]).await;
 }
+
+#[tokio::test]
+async fn a_pay_later_wait_survives_a_crash_before_and_after_it_keeps_its_token() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 4).await;
+    let buyer = member("USER").await;
+    top_up(&buyer, 1_000_000).await;
+    let mut ids = Vec::new();
+    for (col, point) in [(1, "await-payment@before"), (2, "await-payment@after")] {
+        let key = unique();
+        let id = reservation_id(&buyer, &key);
+        arm_crash(&id, point, 1).await;
+        let held = reserve(&buyer, &show, &[(1, col)], None, Some(&key)).await;
+        assert_eq!(held.status, 201, "{point}: {}", held.text);
+        // The wait keeps its token once its step has run again; until then the route says to retry.
+        let auth = buyer.auth();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let paid = ticketing_tests::call(
+                Method::POST,
+                &format!("/reservations/{id}/payment"),
+                Some(&json!({"payment": {"method": "WALLET"}})),
+                &[("authorization", auth.as_str()), ("prefer", "wait=10")],
+            )
+            .await;
+            if paid.status == 201 || paid.status == 202 {
+                break;
+            }
+            assert!(
+                paid.status == 409 && paid.text.contains("not waiting for a payment yet"),
+                "{point}: {}",
+                paid.text
+            );
+            assert!(Instant::now() < deadline, "{point}: never waited for it");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let done = settled(&buyer, &id, WAIT).await;
+        assert_eq!(done["status"], "CONFIRMED", "{point}: {done}");
+        crashed(RESERVATIONS, &id, &id, point, 1, 1).await;
+        my_page_shows(&buyer, &id, "CONFIRMED", &SOLD).await;
+        ids.push(id);
+    }
+    reconcile(&performance, &show, &[(&buyer, ids)]).await;
+}

@@ -545,17 +545,29 @@ pub async fn pay(routes: SagaRouteState, req: Request) -> Response<Body> {
                     "reservation {id} is not waiting for a payment yet; retry"
                 )));
             };
-            if !routes
-                .saga
-                .send_payment(&token, &body.payment)
-                .instrument(span)
-                .await?
-            {
-                return Err(AppError::Conflict(format!(
-                    "reservation {id} no longer waits for a payment"
-                )));
+            let mut token = token;
+            for attempt in 0..3 {
+                if routes
+                    .saga
+                    .send_payment(&token, &body.payment)
+                    .instrument(span.clone())
+                    .await?
+                {
+                    return saga_answer(state, &req, r).await;
+                }
+                // The token is over. If the wait's step died and ran again, it keeps a new one soon.
+                if attempt == 2 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                match state.store.payment_task(&id).await? {
+                    Some(newer) if newer != token => token = newer,
+                    _ => break,
+                }
             }
-            saga_answer(state, &req, r).await
+            Err(AppError::Conflict(format!(
+                "reservation {id} no longer waits for a payment"
+            )))
         }
         .await,
     )
