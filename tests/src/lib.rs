@@ -382,6 +382,16 @@ pub async fn admin() -> Member {
 /// Makes the next `times` attempts of `function` (`publisher`, `notifier`, `my-page`, `audit`) at `who`'s
 /// events fail (test stacks run with `FaultInjection=on`); `0` clears the fault.
 pub async fn inject_fault(function: &str, who: &Member, times: u32) {
+    arm_fault(function, &who.id, times).await
+}
+
+/// How many more attempts the fault of `function` at `who` fails.
+pub async fn fault_remaining(function: &str, who: &Member) -> u64 {
+    faults_left(function, &who.id).await
+}
+
+/// The fault item `FAULT#<function>`/`<key>` with `remaining = times`.
+async fn arm_fault(function: &str, key: &str, times: u32) {
     use aws_sdk_dynamodb::types::AttributeValue;
     stack()
         .dynamodb()
@@ -389,16 +399,16 @@ pub async fn inject_fault(function: &str, who: &Member, times: u32) {
         .put_item()
         .table_name(stack().table_name())
         .item("PK", AttributeValue::S(format!("FAULT#{function}")))
-        .item("SK", AttributeValue::S(who.id.clone()))
+        .item("SK", AttributeValue::S(key.to_string()))
         .item("type", AttributeValue::S("Fault".into()))
         .item("remaining", AttributeValue::N(times.to_string()))
         .send()
         .await
-        .expect("inject the fault");
+        .expect("arm the fault");
 }
 
-/// How many more attempts the fault of `function` at `who` fails.
-pub async fn fault_remaining(function: &str, who: &Member) -> u64 {
+/// What is left of fault item `FAULT#<function>`/`<key>`.
+async fn faults_left(function: &str, key: &str) -> u64 {
     use aws_sdk_dynamodb::types::AttributeValue;
     let item = stack()
         .dynamodb()
@@ -406,7 +416,7 @@ pub async fn fault_remaining(function: &str, who: &Member) -> u64 {
         .get_item()
         .table_name(stack().table_name())
         .key("PK", AttributeValue::S(format!("FAULT#{function}")))
-        .key("SK", AttributeValue::S(who.id.clone()))
+        .key("SK", AttributeValue::S(key.to_string()))
         .consistent_read(true)
         .send()
         .await
@@ -1189,19 +1199,7 @@ pub async fn arm_crash(key: &str, point: &str, times: u32) {
 /// [`arm_crash`] of `function`: `saga`, or `api` (the request functions: `hold@written`, `cancel@written`
 /// keyed by the reservation id, `sweep@written` by the showtime id).
 pub async fn arm_crash_in(function: &str, key: &str, point: &str, times: u32) {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    stack()
-        .dynamodb()
-        .await
-        .put_item()
-        .table_name(stack().table_name())
-        .item("PK", AttributeValue::S(format!("FAULT#{function}")))
-        .item("SK", AttributeValue::S(format!("{key}#{point}")))
-        .item("type", AttributeValue::S("Fault".into()))
-        .item("remaining", AttributeValue::N(times.to_string()))
-        .send()
-        .await
-        .expect("arm the crash switch");
+    arm_fault(function, &format!("{key}#{point}"), times).await
 }
 
 /// How many more passes of crash switch `point` of `key` end the process.
@@ -1211,24 +1209,7 @@ pub async fn crashes_left(key: &str, point: &str) -> u64 {
 
 /// [`crashes_left`] of `function`.
 pub async fn crashes_left_in(function: &str, key: &str, point: &str) -> u64 {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let item = stack()
-        .dynamodb()
-        .await
-        .get_item()
-        .table_name(stack().table_name())
-        .key("PK", AttributeValue::S(format!("FAULT#{function}")))
-        .key("SK", AttributeValue::S(format!("{key}#{point}")))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("read the crash switch")
-        .item
-        .expect("the crash switch");
-    match item.get("remaining") {
-        Some(AttributeValue::N(n)) => n.parse().expect("a number"),
-        other => panic!("remaining is {other:?}"),
-    }
+    faults_left(function, &format!("{key}#{point}")).await
 }
 
 /// Runs the deployed repairer once over everything due now (grace 0), as its schedule does; its report.
@@ -1364,5 +1345,24 @@ pub async fn sweep_done(organizer: &Member, performance: &str, show: &str, run: 
             p.text
         );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// The reservation once its pending cancellation is gone (within `within`).
+pub async fn cancellation_over(buyer: &Member, id: &str, within: std::time::Duration) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let r = buyer
+            .call(reqwest::Method::GET, &format!("/reservations/{id}"), None)
+            .await;
+        if r.json.get("pendingCancellation").is_none() {
+            return r.json;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still cancelling: {}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 }

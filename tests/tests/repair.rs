@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, arm_crash_in, call, crashes_left, crashes_left_in, execution_status, member,
-    my_page_shows, on_sale, payment_of, reconcile, repair_now, reservation_id, reserve,
-    rewind_hold, settled, showtime, stack, sweep_done, top_up, unique, wallet_balance, Member,
+    arm_crash, arm_crash_in, call, cancellation_over, crashes_left, crashes_left_in,
+    execution_status, member, my_page_shows, on_sale, payment_of, reconcile, repair_now,
+    reservation_id, reserve, rewind_hold, settled, showtime, stack, sweep_done, top_up, unique,
+    wallet_balance, Member,
 };
 
 const RESERVATIONS: &str = "ReservationStateMachineArn";
@@ -90,21 +91,6 @@ async fn cancel(buyer: &Member, id: &str) -> ticketing_tests::Reply {
         &[("authorization", auth.as_str()), ("prefer", "wait=10")],
     )
     .await
-}
-
-/// The reservation once its pending cancellation is gone.
-async fn cancellation_over(buyer: &Member, id: &str) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let r = buyer
-            .call(Method::GET, &format!("/reservations/{id}"), None)
-            .await;
-        if r.json.get("pendingCancellation").is_none() {
-            return r.json;
-        }
-        assert!(Instant::now() < deadline, "still cancelling: {}", r.text);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 #[tokio::test]
@@ -337,7 +323,7 @@ async fn a_stuck_cancellation_is_resumed_by_a_later_cancel_or_the_repairer() {
         "{}",
         later.text
     );
-    let done = cancellation_over(&buyer, &first).await;
+    let done = cancellation_over(&buyer, &first, WAIT).await;
     assert_eq!(done["status"], "CANCELLED", "{done}");
 
     // The release of the second dies on all 7 runs, after the refund: the execution FAILS with the buyer
@@ -366,7 +352,7 @@ async fn a_stuck_cancellation_is_resumed_by_a_later_cancel_or_the_repairer() {
     );
     let line = repaired(&second, |a| a.contains(&format!("resumed as {cid}-1"))).await;
     assert!(line.contains("ended half-done"), "{line}");
-    let done = cancellation_over(&buyer, &second).await;
+    let done = cancellation_over(&buyer, &second, WAIT).await;
     assert_eq!(done["status"], "CANCELLED", "{done}");
     assert_eq!(crashes_left(&second, "release-cancelled@before").await, 0);
 

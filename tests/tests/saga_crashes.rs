@@ -283,17 +283,7 @@ async fn cancelled(buyer: &Member, id: &str) -> Value {
     )
     .await;
     assert!(reply.status == 200 || reply.status == 202, "{}", reply.text);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let r = buyer
-            .call(Method::GET, &format!("/reservations/{id}"), None)
-            .await;
-        if r.json.get("pendingCancellation").is_none() {
-            return r.json;
-        }
-        assert!(Instant::now() < deadline, "still cancelling: {}", r.text);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    ticketing_tests::cancellation_over(buyer, id, WAIT).await
 }
 
 #[tokio::test]
