@@ -516,3 +516,107 @@ async fn a_pay_later_wait_survives_a_crash_before_and_after_it_keeps_its_token()
     }
     reconcile(&performance, &show, &[(&buyer, ids)]).await;
 }
+
+#[tokio::test]
+async fn the_compensations_of_a_failed_cancellation_and_a_failed_sweep_item_survive_crashes() {
+    let (organizer, performance) = on_sale(10).await;
+    let show = showtime(&organizer, &performance, 1, 6).await;
+    let swept = showtime(&organizer, &performance, 1, 4).await;
+    let buyer = member("USER").await;
+    top_up(&buyer, 2_000_000).await;
+    let before = wallet_balance(&buyer).await;
+    let buy = |show: String, col: u32| {
+        let buyer = &buyer;
+        async move {
+            let sold = reserve(
+                buyer,
+                &show,
+                &[(1, col)],
+                Some(json!({"method": "WALLET"})),
+                None,
+            )
+            .await;
+            let id = sold.json["id"].as_str().expect("id").to_string();
+            assert_eq!(settled(buyer, &id, WAIT).await["status"], "CONFIRMED");
+            id
+        }
+    };
+
+    // Bought first: the sweep's second pass looks again at reservations made shortly before it.
+    let failing = buy(swept.clone(), 1).await;
+    let fine = buy(swept.clone(), 2).await;
+
+    // The refund dies on all 7 runs before it moves anything: Abandon records the cancellation FAILED
+    // (the seats stay sold, nothing refunded), and Abandon itself dies before or after its write.
+    let abandoned = ["abandon-cancellation@before", "abandon-cancellation@after"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, point)| {
+            let (buyer, show, buy) = (&buyer, &show, &buy);
+            async move {
+                let id = buy(show.clone(), i as u32 + 1).await;
+                arm_crash(&id, "refund-cancellation@before", 7).await;
+                arm_crash(&id, point, 1).await;
+                let done = cancelled(buyer, &id).await;
+                assert_eq!(done["status"], "CONFIRMED", "{point}: {done}");
+                let c = &done["cancellations"][0];
+                assert_eq!(c["status"], "FAILED", "{point}: {done}");
+                let execution = c["id"].as_str().expect("cancellation id").to_string();
+                crashed(CANCELLATIONS, &execution, &id, point, 1, 1).await;
+                let pay = payment_of(buyer, &id).await;
+                assert_eq!(pay.json["status"], "COMPLETED", "{point}: {}", pay.text);
+                id
+            }
+        });
+    let ids: Vec<String> = join_all(abandoned).await;
+
+    // An organizer's sweep that cannot cancel one reservation (it dies on all 7 runs) counts the failure
+    // once, though the count dies before and after its write; a second run cancels it.
+    arm_crash(&failing, "cancel-for-showtime@before", 7).await;
+    arm_crash(&failing, "count-sweep-failure@before", 1).await;
+    arm_crash(&failing, "count-sweep-failure@after", 1).await;
+    let auth = organizer.auth();
+    let path = format!("/performances/{performance}/showtimes/{swept}/cancel");
+    let reason = json!({"reason": "The hall flooded"});
+    let headers = [("authorization", auth.as_str())];
+    let cancel_show = || ticketing_tests::call(Method::POST, &path, Some(&reason), &headers);
+    let first = cancel_show().await;
+    assert_eq!(first.status, 202, "{}", first.text);
+    let progress = ticketing_tests::sweep_done(&organizer, &performance, &swept, 1).await;
+    assert_eq!(progress["failed"], 1, "counted once: {progress}");
+    assert_eq!(progress["cancelled"], 1, "{progress}");
+    assert_eq!(
+        crashes_left(&failing, "count-sweep-failure@before").await,
+        0
+    );
+    assert_eq!(crashes_left(&failing, "count-sweep-failure@after").await, 0);
+    assert_eq!(
+        settled(&buyer, &failing, WAIT).await["status"],
+        "CONFIRMED",
+        "not cancelled by the first run"
+    );
+    let second = cancel_show().await;
+    assert_eq!(second.status, 202, "{}", second.text);
+    let progress = ticketing_tests::sweep_done(&organizer, &performance, &swept, 2).await;
+    assert_eq!(progress["failed"], 0, "{progress}");
+    assert_eq!(progress["cancelled"], 2, "{progress}");
+    for id in [&failing, &fine] {
+        assert_eq!(settled(&buyer, id, WAIT).await["status"], "CANCELLED");
+    }
+    let kept: u64 = {
+        let mut sum = 0;
+        for id in &ids {
+            sum += settled(&buyer, id, WAIT).await["totalPrice"]
+                .as_u64()
+                .expect("totalPrice");
+        }
+        sum
+    };
+    assert_eq!(
+        wallet_balance(&buyer).await,
+        before - kept,
+        "the swept sales refunded once, the abandoned ones kept"
+    );
+    reconcile(&performance, &show, &[(&buyer, ids)]).await;
+    reconcile(&performance, &swept, &[(&buyer, vec![failing, fine])]).await;
+}
