@@ -244,26 +244,12 @@ async fn a_sale_whose_execution_was_stopped_is_ended_and_refunded() {
     let pay = payment_of(&buyer, &paid).await;
     assert_eq!(pay.json["status"], "COMPLETED", "{}", pay.text);
 
-    // A pay-later hold whose execution is stopped while it waits.
-    let waiting = reserve(&buyer, &show, &[(1, 2)], None, None).await;
-    assert_eq!(waiting.status, 201, "{}", waiting.text);
-    let waiting = waiting.json["id"].as_str().expect("id").to_string();
-    let deadline = Instant::now() + WAIT;
-    while execution_status(RESERVATIONS, &waiting).await != "RUNNING" {
-        assert!(Instant::now() < deadline, "the saga of {waiting} never ran");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    stop(waiting.clone()).await;
-
     rewind_hold(&paid, &show, &[(1, 1)]).await;
-    rewind_hold(&waiting, &show, &[(1, 2)]).await;
     let line = repaired(&paid, |_| true).await;
     assert!(
         line.contains("ended ABORTED") && line.contains("ended FAILED (saga_interrupted)"),
         "{line}"
     );
-    let line = repaired(&waiting, |_| true).await;
-    assert!(line.contains("ended EXPIRED (hold_expired)"), "{line}");
 
     let ended = settled(&buyer, &paid, WAIT).await;
     assert_eq!(ended["status"], "FAILED", "{ended}");
@@ -287,14 +273,7 @@ async fn a_sale_whose_execution_was_stopped_is_ended_and_refunded() {
         ],
     )
     .await;
-    my_page_shows(
-        &buyer,
-        &waiting,
-        "EXPIRED",
-        &["ReservationHeld", "ReservationExpired"],
-    )
-    .await;
-    reconcile(&performance, &show, &[(&buyer, vec![paid, waiting])]).await;
+    reconcile(&performance, &show, &[(&buyer, vec![paid])]).await;
 }
 
 #[tokio::test]
