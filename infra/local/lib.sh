@@ -71,7 +71,8 @@ boto3.client("ses", endpoint_url=sys.argv[1], region_name="us-east-1").verify_em
 start_gateway() {
   say "Starting the local API gateway on 127.0.0.1:$3"
   "$BIN_DIR/local-gateway" --template "$TEMPLATE" --outputs "$1/outputs.json" \
-    --lambda-endpoint "http://127.0.0.1:$2" --listen "127.0.0.1:$3" >>"$1/gateway.log" 2>&1 &
+    --lambda-endpoint "http://127.0.0.1:$2" --listen "127.0.0.1:$3" --console-dir "$ROOT/console/dist" \
+    >>"$1/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   for _ in $(seq 1 100); do
     if curl -fsS -o /dev/null "http://127.0.0.1:$3/health" 2>/dev/null; then return 0; fi

@@ -18,6 +18,8 @@ OPTIONS:
                              default http://127.0.0.1:4566]
     --listen ADDR            loopback address to listen on [env LOCAL_GATEWAY_LISTEN; default 127.0.0.1:3000]
     --region REGION          [env AWS_REGION, AWS_DEFAULT_REGION; default us-east-1]
+    --console-dir DIR        serve the built console (console/dist) under /console/; without it, or while
+                             DIR has no index.html, /console/ answers 404 (not built)
     -h, --help               print this help
 ";
 
@@ -28,6 +30,7 @@ pub struct Options {
     pub lambda_endpoint: String,
     pub listen: SocketAddr,
     pub region: String,
+    pub console_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -47,6 +50,7 @@ where
     let mut endpoint = None;
     let mut listen = None;
     let mut region = None;
+    let mut console_dir = None;
 
     let mut args = args.into_iter().map(Into::into);
     while let Some(arg) = args.next() {
@@ -63,6 +67,7 @@ where
             "--lambda-endpoint" => &mut endpoint,
             "--listen" => &mut listen,
             "--region" => &mut region,
+            "--console-dir" => &mut console_dir,
             _ => return Err(format!("unknown argument {arg:?}\n\n{USAGE}")),
         };
         let value = match inline {
@@ -97,6 +102,7 @@ where
         lambda_endpoint,
         listen: parse_listen(&listen)?,
         region,
+        console_dir: console_dir.map(Into::into),
     }))
 }
 
@@ -137,6 +143,7 @@ mod tests {
         assert_eq!(o.lambda_endpoint, "http://127.0.0.1:4566");
         assert_eq!(o.listen, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(o.region, "us-east-1");
+        assert_eq!(o.console_dir, None);
     }
 
     #[test]
@@ -155,6 +162,7 @@ mod tests {
                 "http://localhost:4566",
                 "--region",
                 "ap-northeast-2",
+                "--console-dir=console/dist",
             ],
             env,
         )
@@ -166,6 +174,7 @@ mod tests {
         assert_eq!(o.listen, "[::1]:0".parse().unwrap());
         assert_eq!(o.region, "ap-northeast-2");
         assert_eq!(o.lambda_endpoint, "http://localhost:4566");
+        assert_eq!(o.console_dir, Some(PathBuf::from("console/dist")));
     }
 
     #[test]
@@ -173,6 +182,7 @@ mod tests {
         assert_eq!(parse(["--help"], no_env).unwrap(), Parsed::Help);
         assert!(parse(["--bogus"], no_env).is_err());
         assert!(parse(["--template"], no_env).is_err());
+        assert!(parse(["--console-dir"], no_env).is_err());
         assert!(parse(["--listen", "0.0.0.0:3000"], no_env).is_err());
         assert!(parse(["--listen", "192.168.1.2:3000"], no_env).is_err());
         assert!(parse(["--listen", "localhost:3001"], no_env).is_ok());

@@ -8,11 +8,13 @@
 //! - [`authorizer`]: Lambda authorizers (payload 2.0, simple or IAM responses)
 //! - [`invoke`]: the Lambda Invoke API client
 //! - [`response`]: function output → HTTP response
+//! - [`console`]: the built console (a single-page app) under `/console/`
 //! - [`server`]: the HTTP server tying them together
 //! - [`cli`]: command-line options
 
 pub mod authorizer;
 pub mod cli;
+pub mod console;
 pub mod event;
 pub mod invoke;
 pub mod response;

@@ -60,6 +60,7 @@ async fn run(opts: cli::Options) -> Result<(), String> {
     };
     let invoker = LambdaInvoker::new(&opts.lambda_endpoint, &opts.region, DEFAULT_TIMEOUT)?;
     let (gateway, warnings) = Gateway::new(&tpl, &outputs, invoker, &opts.region);
+    let gateway = gateway.with_console(opts.console_dir.clone());
     for w in &warnings {
         warn!("{w}");
     }
@@ -77,6 +78,16 @@ async fn run(opts: cli::Options) -> Result<(), String> {
         gateway.routes_table()
     );
     println!("Local API ready at http://{addr}");
+    match &opts.console_dir {
+        Some(dir) if dir.join("index.html").is_file() => {
+            println!("Console at http://{addr}/console/ (from {})", dir.display())
+        }
+        Some(dir) => println!(
+            "Console at http://{addr}/console/ once it is built into {} (npm run build in console/)",
+            dir.display()
+        ),
+        None => {}
+    }
 
     server::serve(listener, Arc::new(gateway), shutdown_signal())
         .await

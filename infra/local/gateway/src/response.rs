@@ -38,6 +38,25 @@ pub fn gateway_error(status: StatusCode, message: &str) -> HttpResponse {
     resp
 }
 
+/// A gateway-generated `application/problem+json` document (RFC 9457), shaped like the API's own problems:
+/// `type` is `/problems/<slug>`.
+pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> HttpResponse {
+    let body = serde_json::json!({
+        "type": format!("/problems/{slug}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    })
+    .to_string();
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    resp
+}
+
 pub fn not_found() -> HttpResponse {
     gateway_error(StatusCode::NOT_FOUND, "Not Found")
 }
@@ -255,5 +274,23 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(payload_too_large().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn problems() {
+        let r = problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "route /x not found",
+        );
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let v: Value = serde_json::from_slice(&block(body_of(r))).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "/problems/not-found", "title": "Not found", "status": 404,
+                "detail": "route /x not found"})
+        );
     }
 }

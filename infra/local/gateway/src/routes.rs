@@ -214,6 +214,16 @@ impl RouteTable {
                 .map(|path_params| Match { route, path_params })
         })
     }
+
+    /// Whether a route other than `$default` takes `raw_path` under any method.
+    pub fn has_path(&self, raw_path: &str) -> bool {
+        self.routes.iter().any(|route| {
+            route.segments.is_some()
+                && route
+                    .matches(route.method.as_deref().unwrap_or("ANY"), raw_path)
+                    .is_some()
+        })
+    }
 }
 
 /// Percent-decode (`+` stays `+`); invalid escapes are kept as written, invalid UTF-8 is replaced.
@@ -323,6 +333,8 @@ mod tests {
         assert!(hit(&t, "GET", "/performances/1/x").is_none());
         assert!(hit(&t, "GET", "/").is_none());
         assert!(hit(&t, "GET", "/performances//").is_none());
+        assert!(t.has_path("/performances/1"));
+        assert!(!t.has_path("/performances/1/x"));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The HTTP server: match the route, build the event, run the route's authorizer if it has one, invoke the
-//! function, map its output.
+//! function, map its output. Paths under `/console` that no API route (other than `$default`) takes are
+//! answered by the [`Console`] instead.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tracing::{debug, error, info, warn};
 
 use crate::authorizer::{self, Decision};
+use crate::console::{self, Console};
 use crate::event::{self, RequestInfo};
 use crate::invoke::{InvokeError, LambdaInvoker};
 use crate::response::{self, HttpResponse};
@@ -56,6 +58,7 @@ pub struct Gateway {
     authorizers: BTreeMap<String, AuthorizerSpec>,
     invoker: LambdaInvoker,
     region: String,
+    console: Console,
 }
 
 impl Gateway {
@@ -117,9 +120,20 @@ impl Gateway {
                 authorizers: template.authorizers.clone(),
                 invoker,
                 region: region.to_string(),
+                console: Console::default(),
             },
             warnings,
         )
+    }
+
+    /// Serve the built console from `dir` under `/console/` (`None`: console paths say it is not built).
+    pub fn with_console(mut self, dir: Option<PathBuf>) -> Gateway {
+        self.console = Console::new(dir);
+        self
+    }
+
+    pub fn console(&self) -> &Console {
+        &self.console
     }
 
     pub fn routes(&self) -> &RouteTable {
@@ -216,7 +230,18 @@ impl Gateway {
 
         let method = req.method().as_str().to_string();
         let raw_path = req.uri().path().to_string();
-        let Some(Match { route, path_params }) = self.routes.find(&method, &raw_path) else {
+        let found = self.routes.find(&method, &raw_path);
+        // The console yields to every API route; only the `$default` catch-all does not keep it out.
+        if console::is_console_path(&raw_path)
+            && found.as_ref().is_none_or(|m| m.route.segments.is_none())
+            && !self.routes.has_path(&raw_path)
+        {
+            return self
+                .console
+                .serve(req.method(), &raw_path, req.uri().query(), req.headers())
+                .await;
+        }
+        let Some(Match { route, path_params }) = found else {
             return response::not_found();
         };
 
