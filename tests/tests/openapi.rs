@@ -76,3 +76,26 @@ async fn the_gateway_serves_the_document() {
     let expected: Value = serde_json::from_str(ticketing::openapi::document()).expect("JSON");
     assert_eq!(reply.json, expected);
 }
+
+/// The console's API client is generated from `console/openapi.json`; this snapshot must be the document the
+/// gateway serves, so the console can never drift from the API. After changing the API, refresh it with
+/// `TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test openapi` (then rebuild the console).
+#[tokio::test]
+async fn the_console_snapshot_is_the_served_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../console/openapi.json");
+    let reply = call(Method::GET, "/openapi.json", None, &[]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    if std::env::var_os("TICKETING_UPDATE_OPENAPI_SNAPSHOT").is_some() {
+        let pretty = serde_json::to_string_pretty(&reply.json).expect("JSON") + "\n";
+        std::fs::write(&path, pretty).expect("console/openapi.json written");
+    }
+    let snapshot: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("console/openapi.json is committed"),
+    )
+    .expect("console/openapi.json is JSON");
+    assert!(
+        snapshot == reply.json,
+        "console/openapi.json differs from the served /openapi.json: refresh it with \
+         TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test openapi"
+    );
+}
