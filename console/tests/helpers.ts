@@ -128,7 +128,9 @@ export async function accessible(page: Page) {
 }
 
 export async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: `${SCREENS}/${name}.png`, fullPage: true });
+  // The viewport as the person sees it: a full-page capture resizes Chromium's viewport and back, and the
+  // first click after it was seen lost (headless Chromium 156).
+  await page.screenshot({ path: `${SCREENS}/${name}.png` });
 }
 
 /** Poll `read` until `done` holds (at most `ms`), then return the last value. */

@@ -31,6 +31,8 @@ trap 'exit 130' INT TERM
 
 ensure_toolchain
 build_binaries
+say "Building the console (console/dist, served at /console/)"
+bash "$ROOT/infra/local/setup-console.sh"
 start_stack "$STATE" "$PORT"
 # The local system repairs itself once a minute, as deployed stacks do.
 REPAIR_SCHEDULE=ENABLED deploy_stack "$STATE" "$PORT" ticketing-local local
@@ -48,6 +50,7 @@ say "Seeding sample performances through the API (an organizer creates them, the
 cat <<MSG
 
   Local API ready at http://127.0.0.1:$API_PORT
+  Console:  http://127.0.0.1:$API_PORT/console/   (log in as $ADMIN_EMAIL / $TICKETING_ADMIN_PASSWORD, or sign up)
     curl http://127.0.0.1:$API_PORT/performances
     curl http://127.0.0.1:$API_PORT/health
     curl -X POST http://127.0.0.1:$API_PORT/login -H 'content-type: application/json' -d '{"email":"$ADMIN_EMAIL","password":"$TICKETING_ADMIN_PASSWORD"}'

@@ -18,6 +18,8 @@ say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 build_binaries
+say "The console: Chromium for its browser tests, its npm packages, its build (type check included)"
+bash "$ROOT/infra/local/setup-console.sh" --browser
 say "Building the tests"
 cargo test --locked --workspace --no-run
 
@@ -59,6 +61,25 @@ if [ "$status" -ne 0 ]; then
   grep -E 'ERROR|Exception|Traceback' "$STATE/localstack.log" | tail -n 40 || true
 fi
 
+# The console in Debian's Chromium (Playwright through executablePath), on the same stack, as a person uses it.
+say "Browser tests of the console (console/tests, Playwright in /usr/bin/chromium)"
+CONSOLE_ADMIN="console-admin-$$@ticketing.test"
+CONSOLE_PASSWORD="console-admin-$$-$RANDOM-password"
+TICKETING_ADMIN_PASSWORD="$CONSOLE_PASSWORD" create_admin "$STATE" "$PORT" "$CONSOLE_ADMIN"
+BROWSER="$STATE/browser.log"
+rm -rf "$ROOT/console/test-results"
+(cd "$ROOT/console" && TICKETING_API_URL="http://127.0.0.1:$API_PORT" CONSOLE_ADMIN_EMAIL="$CONSOLE_ADMIN" \
+  CONSOLE_ADMIN_PASSWORD="$CONSOLE_PASSWORD" npx --no-install playwright test) 2>&1 | tee "$BROWSER" || status=1
+# One line for the closing count, from Playwright's JSON report (screenshots stay in console/test-results/).
+"$PY" - "$ROOT/console/test-results/results.json" <<'PYEOF' | tee -a "$BROWSER"
+import json, sys
+try:
+    stats = json.load(open(sys.argv[1]))["stats"]
+    print(f"browser: {stats['expected'] + stats['flaky']} passed, {stats['unexpected']} failed")
+except (OSError, ValueError, KeyError):
+    print("browser: 0 passed, 1 failed")
+PYEOF
+
 # The contract: schemathesis holds every route of the OpenAPI document to it (every check; coverage, fuzzing
 # and stateful phases), as a USER, an ORGANIZER and an ADMIN, on the same stack, bounded in time.
 say "Contract: schemathesis against the local stack as USER, ORGANIZER and ADMIN (${CONTRACT_SECONDS:-55} s each)"
@@ -71,8 +92,8 @@ CONTRACT="$STATE/contract.log"
   --seconds-per-role "${CONTRACT_SECONDS:-55}" 2>&1 | tee "$CONTRACT" || status=1
 
 # One closing line over every test binary and the contract runs, printed last (after the stack is stopped):
-# "N passed, N failed".
+# "N passed, N failed" (the browser tests included).
 SUMMARY="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
-  /^contract: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
-  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS" "$CONTRACT")"
+  /^(contract|browser): [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS" "$BROWSER" "$CONTRACT")"
 exit "$status"

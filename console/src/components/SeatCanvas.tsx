@@ -231,7 +231,7 @@ export function SeatCanvas({ map, selected, onPick, lost, readOnly, label }: Pro
         aria-label={label}
         aria-describedby="seat-help"
         data-pitch={pitch}
-        style={{ height: `min(60vh, ${Math.max(120, height + 4)}px)` }}
+        style={{ height: Math.min(560, Math.max(120, height + 4)) }}
         onKeyDown={onKey}
         onFocus={draw}
         onBlur={draw}

@@ -20,8 +20,10 @@ async function signIn(email: string, password: string, setLang: (l: Lang) => voi
     email,
     expiresAt: Date.now() + data.expiresIn * 1000,
   });
-  const member = await api.GET("/members/{memberId}", { params: { path: { memberId: data.memberId } } });
-  if (member.data?.locale) setLang(member.data.locale);
+  // The console speaks the member's language (read in the background: the page moves on at once).
+  void api.GET("/members/{memberId}", { params: { path: { memberId: data.memberId } } }).then((member) => {
+    if (member.data?.locale) setLang(member.data.locale);
+  });
   return data.role;
 }
 
