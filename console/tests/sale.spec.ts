@@ -61,6 +61,7 @@ test("an organizer creates a performance with two grades and a showtime; an admi
   await page.getByLabel("Title").fill(title);
   await page.getByLabel("Description").fill("An evening of songs.");
   await page.getByLabel("Venue").fill("Olympic Hall");
+  await accessible(page);
   await screenshot(page, "organizer-new-performance");
   await page.getByRole("button", { name: "Create performance" }).click();
   await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
@@ -76,6 +77,7 @@ test("an organizer creates a performance with two grades and a showtime; an admi
   await grades.getByTestId("grade-1").getByLabel("From row").fill("4");
   await grades.getByTestId("grade-1").getByLabel("To row").fill("8");
   await expect(page.getByRole("application", { name: "Seat map preview" })).toBeVisible();
+  await accessible(page);
   await screenshot(page, "organizer-showtime-editor");
   await page.getByRole("button", { name: "Create the showtime" }).click();
   await expect(page.getByRole("link", { name: /Main hall/ })).toBeVisible();
