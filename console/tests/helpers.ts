@@ -76,8 +76,22 @@ export async function uiLogin(page: Page, who: { email: string; password: string
   if ((await lang.inputValue()) !== "en") await lang.selectOption("en");
 }
 
-/** A performance on sale now, approved, with one showtime of `rows` × `cols` in two grades. */
-export async function onSale(organizer: Member, rows = 6, cols = 10, holdMinutes = 10) {
+export interface SeatMapInput {
+  rows: number;
+  cols: number;
+  grades: { grade: string; fromRow: number; toRow: number; price: number }[];
+}
+
+/** Two grades: VIP (150,000) on the front half of the rows, R (90,000) behind. */
+export function twoGrades(rows: number, cols: number): SeatMapInput {
+  const vip = Math.max(1, Math.floor(rows / 2));
+  const grades = [{ grade: "VIP", fromRow: 1, toRow: vip, price: 150000 }];
+  if (rows > vip) grades.push({ grade: "R", fromRow: vip + 1, toRow: rows, price: 90000 });
+  return { rows, cols, grades };
+}
+
+/** A performance on sale now, approved by the admin, with one showtime of this seat map. */
+export async function onSale(organizer: Member, seatMap: SeatMapInput = twoGrades(6, 10), holdMinutes = 10) {
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
   const date = (days: number) => new Date(now + days * 86400_000).toISOString().slice(0, 10);
@@ -94,13 +108,10 @@ export async function onSale(organizer: Member, rows = 6, cols = 10, holdMinutes
     holdMinutes,
   });
   expect(perf.status, JSON.stringify(perf.json)).toBe(201);
-  const vip = Math.max(1, Math.floor(rows / 2));
-  const grades = [{ grade: "VIP", fromRow: 1, toRow: vip, price: 150000 }];
-  if (rows > vip) grades.push({ grade: "R", fromRow: vip + 1, toRow: rows, price: 90000 });
   const show = await call("POST", `/performances/${perf.json.id}/showtimes`, organizer.token, {
     startsAt: `${date(40)}T19:30:00+09:00`,
     venueName: "Main hall",
-    seatMap: { rows, cols, grades },
+    seatMap,
   });
   expect(show.status, JSON.stringify(show.json)).toBe(201);
   const a = await admin();

@@ -99,3 +99,21 @@ export function StatusBadge({ status }: { status: string }) {
   const { t } = useI18n();
   return <span className={`badge badge-${status.toLowerCase()}`}>{t(status)}</span>;
 }
+
+/** A filter among a few values, "All" first (the empty value). */
+export function ChoiceFilter(props: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <label>
+      {props.label}{" "}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">{t("All")}</option>
+        {props.options.map((s) => (
+          <option key={s} value={s}>
+            {t(s)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

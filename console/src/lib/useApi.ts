@@ -1,6 +1,6 @@
 // Load something from the API for a page: its data, the problem if it failed, and a reload.
 import { useCallback, useEffect, useState } from "react";
-import { asProblem, type Problem } from "../api/client";
+import { api, asProblem, type Problem } from "../api/client";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -37,4 +37,20 @@ export function useApi<T>(
     return () => clearInterval(timer);
   }, [reload, pollMs]);
   return { data, problem, loading, reload };
+}
+
+/** A performance, and its showtimes (first 100), as buyers and organizers read them. */
+export function usePerformance(performanceId: string) {
+  const performance = useApi(
+    () => api.GET("/performances/{performanceId}", { params: { path: { performanceId } } }),
+    [performanceId],
+  );
+  const showtimes = useApi(
+    () =>
+      api.GET("/performances/{performanceId}/showtimes", {
+        params: { path: { performanceId }, query: { limit: 100 } },
+      }),
+    [performanceId],
+  );
+  return { performance, showtimes };
 }

@@ -1,7 +1,7 @@
 // Admins: payments filtered by status, period, member and performance, with what was refunded.
 import { useState } from "react";
 import { api } from "../../api/client";
-import { fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
+import { ChoiceFilter, fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
 import { seoulLocalToUtc, useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 
@@ -39,17 +39,7 @@ export default function AdminPayments() {
           setApplied({ ...filters });
         }}
       >
-        <label>
-          {t("Status")}{" "}
-          <select value={filters.status} onChange={(e) => set("status")(e.target.value)}>
-            <option value="">{t("All")}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ChoiceFilter label={t("Status")} value={filters.status} options={STATUSES} onChange={set("status")} />
         <TextField label={t("Member id")} value={filters.memberId} onChange={set("memberId")} error={fieldError(list.problem, "memberId")} />
         <TextField label={t("Performance id")} value={filters.performanceId} onChange={set("performanceId")} error={fieldError(list.problem, "performanceId")} />
         <TextField label={t("From (Korean time)")} type="datetime-local" value={filters.from} onChange={set("from")} />

@@ -2,7 +2,7 @@
 // audit log; cancel all or some seats, or move to other seats, with a reason and the fee waiver.
 import { Fragment, useState } from "react";
 import { api, asProblem, type Problem, type Reservation } from "../../api/client";
-import { fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
+import { ChoiceFilter, fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 
@@ -45,17 +45,7 @@ export default function AdminReservations() {
         <TextField label={t("Performance id")} value={filters.performanceId} onChange={set("performanceId")} error={fieldError(list.problem, "performanceId")} />
         <TextField label={t("Showtime id")} value={filters.showtimeId} onChange={set("showtimeId")} error={fieldError(list.problem, "showtimeId")} />
         <TextField label={t("Member id")} value={filters.memberId} onChange={set("memberId")} error={fieldError(list.problem, "memberId")} />
-        <label>
-          {t("Status")}{" "}
-          <select value={filters.status} onChange={(e) => set("status")(e.target.value)}>
-            <option value="">{t("All")}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ChoiceFilter label={t("Status")} value={filters.status} options={STATUSES} onChange={set("status")} />
         <button type="submit" className="primary">
           {t("Search")}
         </button>

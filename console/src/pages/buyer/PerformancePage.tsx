@@ -1,23 +1,12 @@
 // A performance: what it is, its cancellation terms, and its showtimes to pick seats from.
 import { Link } from "wouter";
-import { api } from "../../api/client";
 import { Loading, ProblemBanner, StatusBadge } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
-import { useApi } from "../../lib/useApi";
+import { usePerformance } from "../../lib/useApi";
 
 export function PerformancePage({ performanceId }: { performanceId: string }) {
   const { t, instant } = useI18n();
-  const perf = useApi(
-    () => api.GET("/performances/{performanceId}", { params: { path: { performanceId } } }),
-    [performanceId],
-  );
-  const shows = useApi(
-    () =>
-      api.GET("/performances/{performanceId}/showtimes", {
-        params: { path: { performanceId }, query: { limit: 100 } },
-      }),
-    [performanceId],
-  );
+  const { performance: perf, showtimes: shows } = usePerformance(performanceId);
   if (perf.problem) return <ProblemBanner problem={perf.problem} />;
   const p = perf.data;
   if (!p) return <Loading />;

@@ -5,36 +5,20 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "wouter";
 import { api, asProblem, newKey, type PaymentInput, type Problem, type Reservation } from "../../api/client";
 import { Countdown } from "../../components/Countdown";
+import { TEST_CARDS, TestCardSelect } from "../../components/TestCard";
 import { Legend, parseMap, SeatCanvas, seatKey, seatStatus } from "../../components/SeatCanvas";
 import { Loading, ProblemBanner, StatusBadge } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
-import { useApi } from "../../lib/useApi";
+import { useApi, usePerformance } from "../../lib/useApi";
 import { WaitingRoom } from "./WaitingRoom";
 
 const MAX_SEATS = 10;
-export const TEST_CARDS = [
-  { token: "tok_visa", label: "Visa •••• 4242" },
-  { token: "tok_mastercard", label: "Mastercard •••• 4444" },
-  { token: "tok_amex", label: "Amex •••• 8431" },
-  { token: "tok_chargeDeclined", label: "Declined card (test)" },
-  { token: "tok_chargeDeclinedInsufficientFunds", label: "Insufficient funds (test)" },
-];
 
 type Method = "CARD" | "WALLET" | "LATER";
 
 export function SeatPicker({ performanceId, showtimeId }: { performanceId: string; showtimeId: string }) {
   const { t, money, instant } = useI18n();
-  const perf = useApi(
-    () => api.GET("/performances/{performanceId}", { params: { path: { performanceId } } }),
-    [performanceId],
-  );
-  const shows = useApi(
-    () =>
-      api.GET("/performances/{performanceId}/showtimes", {
-        params: { path: { performanceId }, query: { limit: 100 } },
-      }),
-    [performanceId],
-  );
+  const { performance: perf, showtimes: shows } = usePerformance(performanceId);
   const seats = useApi(
     () =>
       api.GET("/performances/{performanceId}/showtimes/{showtimeId}/seats", {
@@ -217,16 +201,7 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
                     {t("Card")}
                   </label>
                   {method === "CARD" ? (
-                    <label className="indent">
-                      {t("Test card")}{" "}
-                      <select value={card} onChange={(e) => setCard(e.target.value)}>
-                        {TEST_CARDS.map((c) => (
-                          <option key={c.token} value={c.token}>
-                            {t(c.label)}
-                          </option>
-                        ))}
-                      </select>
-                    </label>
+                    <TestCardSelect value={card} onChange={setCard} className="indent" />
                   ) : null}
                   <label>
                     <input
@@ -312,16 +287,7 @@ function Outcome(props: {
           <Countdown until={r.holdExpiresAt} label={t("Held for")} />
           {props.method === "LATER" ? (
             <div>
-              <label>
-                {t("Test card")}{" "}
-                <select value={card} onChange={(e) => setCard(e.target.value)}>
-                  {TEST_CARDS.map((c) => (
-                    <option key={c.token} value={c.token}>
-                      {t(c.label)}
-                    </option>
-                  ))}
-                </select>
-              </label>{" "}
+              <TestCardSelect value={card} onChange={setCard} />{" "}
               <button
                 type="button"
                 className="primary"

@@ -4,7 +4,7 @@ import { api, asProblem, newKey, type Problem } from "../../api/client";
 import { fieldError, Loading, ProblemBanner, TextField } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
-import { TEST_CARDS } from "./SeatPicker";
+import { TEST_CARDS, TestCardSelect } from "../../components/TestCard";
 
 export default function Wallet() {
   const { t, money, instant } = useI18n();
@@ -41,16 +41,7 @@ export default function Wallet() {
             <h2>{t("Top up")}</h2>
             <ProblemBanner problem={problem} />
             <TextField label={t("Points")} type="number" value={amount} onChange={setAmount} error={fieldError(problem, "amount")} />
-            <label>
-              {t("Test card")}{" "}
-              <select value={card} onChange={(e) => setCard(e.target.value)}>
-                {TEST_CARDS.map((c) => (
-                  <option key={c.token} value={c.token}>
-                    {t(c.label)}
-                  </option>
-                ))}
-              </select>
-            </label>{" "}
+            <TestCardSelect value={card} onChange={setCard} />{" "}
             <button type="button" className="primary" onClick={topUp} disabled={busy}>
               {t("Top up")}
             </button>
