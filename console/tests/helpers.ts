@@ -206,3 +206,19 @@ export async function walletMatchesLedger(m: Member) {
   } while (cursor);
   expect(sum, "wallet balance = sum of its ledger").toBe(balance);
 }
+
+/** Runs the deployed waiting-room inlet once for `showtimeId` (the local stack's schedule is off), through
+ * LocalStack's Lambda API; the stack's outputs are at TICKETING_OUTPUTS. */
+export async function runInlet(showtimeId: string) {
+  const file = process.env.TICKETING_OUTPUTS;
+  if (!file) throw new Error("TICKETING_OUTPUTS is not set: the waiting-room test needs the stack's outputs");
+  const { readFileSync } = await import("node:fs");
+  const outputs = JSON.parse(readFileSync(file, "utf8"));
+  const name = outputs.functions.WaitingRoomInletFunction;
+  const res = await fetch(`${outputs.endpoint}/2015-03-31/functions/${name}/invocations`, {
+    method: "POST",
+    body: JSON.stringify({ showtimeId }),
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}

@@ -69,7 +69,7 @@ TICKETING_ADMIN_PASSWORD="$CONSOLE_PASSWORD" create_admin "$STATE" "$PORT" "$CON
 BROWSER="$STATE/browser.log"
 rm -rf "$ROOT/console/test-results"
 (cd "$ROOT/console" && TICKETING_API_URL="http://127.0.0.1:$API_PORT" CONSOLE_ADMIN_EMAIL="$CONSOLE_ADMIN" \
-  CONSOLE_ADMIN_PASSWORD="$CONSOLE_PASSWORD" npx --no-install playwright test) 2>&1 | tee "$BROWSER" || status=1
+  CONSOLE_ADMIN_PASSWORD="$CONSOLE_PASSWORD" TICKETING_OUTPUTS="$STATE/outputs.json" npx --no-install playwright test) 2>&1 | tee "$BROWSER" || status=1
 # One line for the closing count, from Playwright's JSON report (screenshots stay in console/test-results/).
 "$PY" - "$ROOT/console/test-results/results.json" <<'PYEOF' | tee -a "$BROWSER"
 import json, sys

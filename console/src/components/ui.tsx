@@ -104,16 +104,24 @@ export function StatusBadge({ status }: { status: string }) {
 export function ChoiceFilter(props: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
   const { t } = useI18n();
   return (
-    <label>
-      {props.label}{" "}
-      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-        <option value="">{t("All")}</option>
-        {props.options.map((s) => (
-          <option key={s} value={s}>
-            {t(s)}
-          </option>
-        ))}
-      </select>
-    </label>
+    <Field label={props.label}>
+      {(id) => (
+        <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+          <option value="">{t("All")}</option>
+          {props.options.map((s) => (
+            <option key={s} value={s}>
+              {t(s)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
+}
+
+/** A reservation's seats as `row-col`; once every seat is cancelled, the cancelled ones, struck through. */
+export function SeatList({ seats, cancelled }: { seats: { row: number; col: number }[]; cancelled?: { row: number; col: number }[] }) {
+  const text = (list: { row: number; col: number }[]) => list.map((s) => `${s.row}-${s.col}`).join(", ");
+  if (seats.length || !cancelled?.length) return <>{text(seats)}</>;
+  return <s>{text(cancelled)}</s>;
 }

@@ -2,7 +2,7 @@
 // audit log; cancel all or some seats, or move to other seats, with a reason and the fee waiver.
 import { Fragment, useState } from "react";
 import { api, asProblem, type Problem, type Reservation } from "../../api/client";
-import { ChoiceFilter, fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
+import { ChoiceFilter, fieldError, Loading, ProblemBanner, SeatList, StatusBadge, TextField } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 
@@ -75,7 +75,9 @@ export default function AdminReservations() {
                   <td>
                     <StatusBadge status={r.status} />
                   </td>
-                  <td>{r.seats.map((s) => `${s.row}-${s.col}`).join(", ")}</td>
+                  <td>
+                    <SeatList seats={r.seats} cancelled={r.cancelledSeats} />
+                  </td>
                   <td>{money(r.totalPrice, r.currency)}</td>
                   <td>
                     <code>{r.memberId}</code>

@@ -5,7 +5,7 @@ import { useMemo, useState } from "react";
 import { Link } from "wouter";
 import { api, asProblem, type Problem, type Reservation, type Schemas } from "../../api/client";
 import { Legend, parseMap, SeatCanvas } from "../../components/SeatCanvas";
-import { fieldError, Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
+import { fieldError, Loading, ProblemBanner, SeatList, StatusBadge, TextField } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 import { ShowtimeEditor } from "./ShowtimeEditor";
@@ -191,7 +191,9 @@ export function ReservationTable({ items }: { items: Reservation[] }) {
             <td>
               <StatusBadge status={r.status} />
             </td>
-            <td>{r.seats.map((s) => `${s.row}-${s.col}`).join(", ")}</td>
+            <td>
+                    <SeatList seats={r.seats} cancelled={r.cancelledSeats} />
+                  </td>
             <td>{money(r.totalPrice, r.currency)}</td>
             <td>
               <code>{r.memberId.slice(0, 8)}</code>
