@@ -1,17 +1,23 @@
 """The contract run: schemathesis against the local stack, holding every route to the OpenAPI document.
 
     python infra/local/contract/run.py --api http://127.0.0.1:PORT --admin-email E --admin-password P
-        [--seconds-per-role 55] [--workers 2]
+        [--seconds-per-role 55] [--workers 2] [--seed N | --fresh-seed]
 
 The admin must exist already (test.sh creates it with the bootstrap tool); a USER and an ORGANIZER are
 signed up here. For each of the three roles, schemathesis runs every check and the coverage, fuzzing and
 stateful phases with that member's token, bounded in time, using infra/local/contract/schemathesis.toml.
 The exit code is non-zero when any run found a failure. The last line is "contract: N passed, N failed"
 (one per role).
+
+The seed is derived from the commit under test (`git rev-parse HEAD`) unless given: the same commit fuzzes
+the same way on every machine, so a failure at CI reproduces here with the seed it prints, while each new
+commit still moves the corpus on. `--fresh-seed` draws a random one (infra/local/fuzz.sh, the longer run).
 """
 
 import argparse
+import hashlib
 import json
+import random
 import os
 import subprocess
 import sys
@@ -53,6 +59,20 @@ def signed_up(api: str, role: str) -> dict:
     return login(api, email, password)
 
 
+def commit_seed() -> int:
+    """A seed from the checked-out commit (and whether the tree has changes), or a random one outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return random.randrange(2**31)
+    return int(hashlib.sha256((head + dirty).encode()).hexdigest()[:8], 16) % 2**31
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--api", required=True)
@@ -61,7 +81,12 @@ def main() -> int:
     parser.add_argument("--seconds-per-role", type=int, default=55)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report-dir", default=None)
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help="replay a run: the seed it printed")
+    seeds.add_argument("--fresh-seed", action="store_true", help="a random seed instead of the commit's")
     args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(2**31) if args.fresh_seed else commit_seed()
+    print(f"==> contract seed: {seed} (replay: --seed {seed})", flush=True)
 
     sessions = {
         "USER": signed_up(args.api, "USER"),
@@ -93,6 +118,8 @@ def main() -> int:
             str(args.workers),
             "--output-truncate",
             "false",
+            "--seed",
+            str(seed),
         ]
         if args.report_dir:
             cmd += ["--report", "junit", "--report-dir", str(Path(args.report_dir) / role.lower())]
