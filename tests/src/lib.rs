@@ -478,8 +478,8 @@ pub struct Route {
 pub fn template_routes() -> Vec<Route> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc: serde_norway::Value =
+        serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut routes = Vec::new();
     let Some(resources) = doc.get("Resources").and_then(|r| r.as_mapping()) else {
         panic!("template has no Resources")

@@ -37,7 +37,10 @@ static ACTIONS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 async fn repair() {
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let _quiet = QUIET.lock().await;
-    let actions: Vec<String> = if RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0 {
+    let actions: Vec<String> = if RUNS
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .is_multiple_of(2)
+    {
         let report = repair_now().await;
         assert_eq!(
             report["failed"], 0,

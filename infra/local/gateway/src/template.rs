@@ -1,13 +1,13 @@
 //! Reading the SAM template: every `AWS::Serverless::Function`'s `HttpApi` events become routes, and the
 //! HTTP APIs' Lambda authorizers are collected for the routes that use them.
 //!
-//! CloudFormation short tags (`!Ref`, `!GetAtt`, `!Sub`, ...) parse as `serde_yaml::Value::Tagged`; only the few
+//! CloudFormation short tags (`!Ref`, `!GetAtt`, `!Sub`, ...) parse as `serde_norway::Value::Tagged`; only the few
 //! places that must name another resource (an authorizer's `FunctionArn`, an event's `ApiId`) look inside them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 /// Which authorizer protects a route.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub enum TemplateError {
         source: std::io::Error,
     },
     #[error("template is not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_norway::Error),
     #[error("template has no Resources mapping")]
     NoResources,
 }
@@ -82,7 +82,7 @@ pub fn load(path: &Path) -> Result<Template, TemplateError> {
 }
 
 pub fn parse(text: &str) -> Result<Template, TemplateError> {
-    let doc: Value = serde_yaml::from_str(text)?;
+    let doc: Value = serde_norway::from_str(text)?;
     let resources = doc
         .get("Resources")
         .and_then(Value::as_mapping)
@@ -195,7 +195,7 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
     Ok(out)
 }
 
-/// A plain (untagged) string: serde_yaml's `as_str` also sees through `!Sub "..."`, which is not a literal.
+/// A plain (untagged) string: serde_norway's `as_str` also sees through `!Sub "..."`, which is not a literal.
 fn plain_str(v: &Value) -> Option<&str> {
     match v {
         Value::String(s) => Some(s),
@@ -448,11 +448,11 @@ Resources:
 
     #[test]
     fn function_ref_forms() {
-        let v: Value = serde_yaml::from_str("!GetAtt [Fn1, Arn]").unwrap();
+        let v: Value = serde_norway::from_str("!GetAtt [Fn1, Arn]").unwrap();
         assert_eq!(function_ref(&v).as_deref(), Some("Fn1"));
-        let v: Value = serde_yaml::from_str("{Fn::GetAtt: Fn2.Arn}").unwrap();
+        let v: Value = serde_norway::from_str("{Fn::GetAtt: Fn2.Arn}").unwrap();
         assert_eq!(function_ref(&v).as_deref(), Some("Fn2"));
-        let v: Value = serde_yaml::from_str("!Sub 'arn:${Fn3.Arn}'").unwrap();
+        let v: Value = serde_norway::from_str("!Sub 'arn:${Fn3.Arn}'").unwrap();
         assert_eq!(function_ref(&v).as_deref(), Some("Fn3"));
     }
 
