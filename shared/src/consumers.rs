@@ -107,10 +107,11 @@ pub struct ConsumerState {
 /// notifications at most this much later (the events of a showtime's change carry what changed).
 pub const TITLE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Performance id -> (title, when it was read).
-pub type TitleCache = std::sync::Arc<
-    std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
->;
+/// How many performance titles one notifier container keeps (the oldest go first).
+pub const TITLE_CAPACITY: usize = 512;
+
+/// Performance id -> title, each read at most [`TITLE_TTL`] ago, at most [`TITLE_CAPACITY`] of them.
+pub type TitleCache = crate::cache::TtlCache<String>;
 
 impl ConsumerState {
     /// Reads `TABLE_NAME`, `MAIL_FROM` (notifier), `AUDIT_RETENTION_DAYS` (audit, default 400) and
@@ -138,7 +139,7 @@ impl ConsumerState {
             mailer,
             retention_days,
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
-            titles: TitleCache::default(),
+            titles: TitleCache::new(TITLE_TTL, TITLE_CAPACITY),
         })
     }
 
@@ -154,13 +155,7 @@ impl ConsumerState {
                 .performance_title
                 .unwrap_or_default());
         };
-        let cached = self.titles.lock().ok().and_then(|titles| {
-            titles
-                .get(performance_id)
-                .filter(|(_, at)| at.elapsed() < TITLE_TTL)
-                .map(|(title, _)| title.clone())
-        });
-        if let Some(title) = cached {
+        if let Some(title) = self.titles.get(performance_id) {
             return Ok(title);
         }
         let title = self
@@ -169,12 +164,7 @@ impl ConsumerState {
             .await?
             .map(|p| p.details.title)
             .unwrap_or_default();
-        if let Ok(mut titles) = self.titles.lock() {
-            titles.insert(
-                performance_id.to_string(),
-                (title.clone(), std::time::Instant::now()),
-            );
-        }
+        self.titles.put(performance_id, title.clone());
         Ok(title)
     }
 }
