@@ -174,12 +174,17 @@ pub fn event_of(message: &SqsMessage) -> Result<Event, AppError> {
     event_of_body(message.body.as_deref().unwrap_or_default())
 }
 
-/// The event in an SQS message body (an EventBridge envelope).
+/// An EventBridge envelope as SQS delivers it: only its `detail` matters here.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    detail: Event,
+}
+
+/// The event in an SQS message body (an EventBridge envelope), parsed in one pass.
 pub fn event_of_body(body: &str) -> Result<Event, AppError> {
-    let envelope: Value =
-        serde_json::from_str(body).map_err(|e| AppError::Corrupt(format!("message body: {e}")))?;
-    serde_json::from_value(envelope["detail"].clone())
-        .map_err(|e| AppError::Corrupt(format!("event detail: {e}")))
+    serde_json::from_str::<Envelope>(body)
+        .map(|envelope| envelope.detail)
+        .map_err(|e| AppError::Corrupt(format!("message body: {e}")))
 }
 
 /// The (member, reservation) pairs an event is about: its own, or for a showtime change every affected
@@ -338,8 +343,7 @@ pub async fn apply(state: &ConsumerState, event: &Event) -> Result<(), AppError>
     Ok(())
 }
 
-async fn handle_one(state: &ConsumerState, message: &SqsMessage) -> Result<Event, AppError> {
-    let event = event_of(message)?;
+async fn handle_one(state: &ConsumerState, event: Event) -> Result<Event, AppError> {
     if state.faults {
         let name = state.kind.name();
         let members: Vec<String> = std::iter::once(event.member_id.clone())
@@ -363,22 +367,31 @@ pub async fn handle(state: &ConsumerState, batch: SqsEvent) -> SqsBatchResponse 
     let mut lags = Vec::with_capacity(batch.records.len());
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let total = batch.records.len();
-    let mut by_member: std::collections::BTreeMap<String, Vec<SqsMessage>> = Default::default();
+    // Each message is parsed once, here; one that is not an event fails on its own (it comes back, then
+    // goes to the dead-letter queue).
+    type Parsed = Result<Event, AppError>;
+    let mut by_member: std::collections::BTreeMap<String, Vec<(String, Parsed)>> =
+        Default::default();
     for message in batch.records {
-        let member = event_of(&message).map(|e| e.member_id).unwrap_or_default();
-        by_member.entry(member).or_default().push(message);
+        let id = message.message_id.clone().unwrap_or_default();
+        let parsed = event_of(&message);
+        let member = parsed
+            .as_ref()
+            .map(|e| e.member_id.clone())
+            .unwrap_or_default();
+        by_member.entry(member).or_default().push((id, parsed));
     }
     let mut running = Vec::with_capacity(by_member.len());
     for messages in by_member.into_values() {
-        let ids: Vec<String> = messages
-            .iter()
-            .map(|m| m.message_id.clone().unwrap_or_default())
-            .collect();
+        let (ids, events): (Vec<String>, Vec<Parsed>) = messages.into_iter().unzip();
         let state = state.clone();
         let task = tokio::spawn(async move {
-            let mut out = Vec::with_capacity(messages.len());
-            for message in &messages {
-                out.push(handle_one(&state, message).await);
+            let mut out = Vec::with_capacity(events.len());
+            for event in events {
+                out.push(match event {
+                    Ok(event) => handle_one(&state, event).await,
+                    Err(e) => Err(e),
+                });
             }
             out
         });
