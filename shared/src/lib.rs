@@ -1,6 +1,6 @@
 //! Ticketing backend library.
 //!
-//! * [`domain`]: plain-Rust rules (validation, states) with no AWS types.
+//! * [`domain`]: plain-Rust rules (validation, states), the crate `ticketing-domain` (`shared/domain/`).
 //! * [`store`]: the DynamoDB single-table adapter; its module docs list every access pattern and key.
 //! * [`http`]: JSON bodies, `application/problem+json` errors, pagination cursors.
 //! * [`handlers`]: one async function per API route, called in-process by tests and by the `functions/` binaries.
@@ -12,7 +12,8 @@ pub mod cache;
 pub mod cancellation;
 pub mod consumers;
 pub mod dlq;
-pub mod domain;
+/// The domain rules, in their own crate (`shared/domain`): plain Rust, no AWS types.
+pub use ticketing_domain as domain;
 pub mod error;
 pub mod events;
 pub mod faults;

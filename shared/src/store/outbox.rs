@@ -32,7 +32,12 @@ pub fn event_item(event: &Event) -> Result<Item, AppError> {
         (SK.into(), s(format!("EVT#{}", event.event_id))),
         (TYPE.into(), s(EVENT_TYPE)),
         ("eventType".into(), s(event.kind.as_str())),
-        ("detail".into(), s(event.detail()?)),
+        (
+            "detail".into(),
+            s(event
+                .detail()
+                .map_err(|e| AppError::Corrupt(e.to_string()))?),
+        ),
         ("occurredAt".into(), s(&event.occurred_at)),
         ("memberId".into(), s(&event.member_id)),
         (GSI1PK.into(), s(format!("MEMBER#{}#EVT", event.member_id))),

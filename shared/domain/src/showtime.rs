@@ -8,8 +8,8 @@
 
 use super::performance::{format_instant, parse_instant};
 use super::seat::SeatId;
-use crate::domain::rules::{nullable, Int, Pattern, Text};
-use crate::error::FieldError;
+use crate::rules::{nullable, Int, Pattern, Text};
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use time::{OffsetDateTime, UtcOffset};
@@ -107,11 +107,11 @@ pub struct ShowtimeInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeatMapInput {
     #[schema(schema_with = rows_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub rows: u16,
     /// Seats per row; rows × cols is at most 100,000 (422).
     #[schema(schema_with = cols_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub cols: u16,
     /// Row ranges with their grade and price; together they must cover every row exactly once, each grade
     /// named once (422).
@@ -128,14 +128,14 @@ pub struct GradeInput {
     /// First and last row of the grade, 1-based and inclusive; `toRow` not below `fromRow` and not past the
     /// map's last row (422).
     #[schema(schema_with = rows_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub from_row: u16,
     #[schema(schema_with = rows_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub to_row: u16,
     /// Price of one seat in minor units of the currency (won, cents).
     #[schema(schema_with = price_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub price: u64,
 }
 

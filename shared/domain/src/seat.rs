@@ -21,7 +21,7 @@
 //! holder may no longer confirm. So at no instant can two reservations both succeed on one seat.
 
 use super::showtime::SeatMap;
-use crate::error::FieldError;
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -47,8 +47,8 @@ pub const DEFAULT_HOLD_MINUTES: u16 = 10;
 /// Bounds of the per-performance hold window.
 pub const HOLD_MINUTES_MIN: u16 = 1;
 pub const HOLD_MINUTES_MAX: u16 = 60;
-pub const HOLD_MINUTES: crate::domain::rules::Int =
-    crate::domain::rules::Int::new(HOLD_MINUTES_MIN as u64, HOLD_MINUTES_MAX as u64);
+pub const HOLD_MINUTES: crate::rules::Int =
+    crate::rules::Int::new(HOLD_MINUTES_MIN as u64, HOLD_MINUTES_MAX as u64);
 
 const _: () =
     assert!(HOLD_MINUTES_MIN <= DEFAULT_HOLD_MINUTES && DEFAULT_HOLD_MINUTES <= HOLD_MINUTES_MAX);
@@ -65,18 +65,18 @@ const _: () =
 pub struct SeatId {
     /// 1-based; a seat off the showtime's map is a 422.
     #[schema(schema_with = seat_row_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub row: u16,
     #[schema(schema_with = seat_col_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub col: u16,
 }
 
 fn seat_row_schema() -> utoipa::openapi::schema::Object {
-    crate::domain::showtime::ROWS.schema()
+    crate::showtime::ROWS.schema()
 }
 fn seat_col_schema() -> utoipa::openapi::schema::Object {
-    crate::domain::showtime::COLS.schema()
+    crate::showtime::COLS.schema()
 }
 
 impl SeatId {
@@ -441,7 +441,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::showtime::{Grade, SeatMap};
+    use crate::showtime::{Grade, SeatMap};
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;

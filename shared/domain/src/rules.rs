@@ -11,7 +11,7 @@
 //! Patterns use only explicit code-point classes, so ECMA-262 (the document's dialect), Python's `re` (the
 //! fuzzer) and Rust read them alike.
 
-use crate::error::FieldError;
+use crate::FieldError;
 use std::sync::OnceLock;
 use utoipa::openapi::schema::{
     KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,

@@ -217,7 +217,7 @@ pub enum CancelError {
     NotConfirmed(ReservationStatus),
     #[error("cancellation {0} of this reservation is still under way")]
     InProgress(String),
-    #[error("seats {} are not (or no longer) in this reservation", crate::domain::seat::seat_list(.0))]
+    #[error("seats {} are not (or no longer) in this reservation", crate::seat::seat_list(.0))]
     SeatsNotInReservation(Vec<SeatId>),
 }
 
@@ -465,7 +465,7 @@ impl Reservation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::showtime::{Grade, SeatMap, ShowtimeDetails};
+    use crate::showtime::{Grade, SeatMap, ShowtimeDetails};
     use serde_json::json;
     use time::macros::datetime;
     use utoipa::PartialSchema;

@@ -3,8 +3,8 @@
 //! Clients send a [`PerformanceInput`]; [`PerformanceInput::validate`] checks every rule at once and returns
 //! the normalised [`PerformanceDetails`] or the list of fields that are wrong.
 
-use crate::domain::rules::{formatted, nullable, Int, Pattern, Text};
-use crate::error::FieldError;
+use crate::rules::{formatted, nullable, Int, Pattern, Text};
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -50,7 +50,7 @@ fn poster_url_schema() -> Object {
     nullable(POSTER_URL.schema())
 }
 fn hold_minutes_schema() -> Object {
-    nullable(crate::domain::seat::HOLD_MINUTES.schema())
+    nullable(crate::seat::HOLD_MINUTES.schema())
 }
 fn date_schema() -> Object {
     formatted(KnownFormat::Date)
@@ -206,7 +206,7 @@ pub struct PerformanceInput {
     pub category: Category,
     pub venue: Venue,
     #[schema(schema_with = running_time_schema)]
-    #[serde(deserialize_with = "crate::domain::rules::whole")]
+    #[serde(deserialize_with = "crate::rules::whole")]
     pub running_time_minutes: u32,
     pub age_rating: AgeRating,
     #[serde(default)]
@@ -224,13 +224,13 @@ pub struct PerformanceInput {
     #[schema(schema_with = date_time_schema)]
     pub sale_closes_at: String,
     /// How long a buyer's seats stay held while they pay, in minutes (1 to 60; default 10).
-    #[serde(default, deserialize_with = "crate::domain::rules::optional_whole")]
+    #[serde(default, deserialize_with = "crate::rules::optional_whole")]
     #[schema(schema_with = hold_minutes_schema)]
     pub hold_minutes: Option<u32>,
     /// The cancellation fee schedule; without it, the default (Korean ticketing terms: free from 10 days before
     /// the show, 10% from 9 days, 20% from 6, 30% from 2, no buyer cancellation on the day).
     #[serde(default)]
-    pub refund_policy: Option<crate::domain::refund::RefundPolicy>,
+    pub refund_policy: Option<crate::refund::RefundPolicy>,
 }
 
 /// `POST /admin/performances/{performanceId}/reject` body.
@@ -263,11 +263,11 @@ pub struct PerformanceDetails {
     pub hold_minutes: u16,
     /// The cancellation fee schedule.
     #[serde(default)]
-    pub refund_policy: crate::domain::refund::RefundPolicy,
+    pub refund_policy: crate::refund::RefundPolicy,
 }
 
 fn default_hold_minutes() -> u16 {
-    crate::domain::seat::DEFAULT_HOLD_MINUTES
+    crate::seat::DEFAULT_HOLD_MINUTES
 }
 
 impl PerformanceDetails {
@@ -486,12 +486,10 @@ impl PerformanceInput {
 
         let hold_minutes = match self.hold_minutes {
             None => default_hold_minutes(),
-            Some(m) => {
-                crate::domain::seat::validate_hold_minutes("holdMinutes", m).unwrap_or_else(|e| {
-                    errors.push(e);
-                    default_hold_minutes()
-                })
-            }
+            Some(m) => crate::seat::validate_hold_minutes("holdMinutes", m).unwrap_or_else(|e| {
+                errors.push(e);
+                default_hold_minutes()
+            }),
         };
 
         let refund_policy = self.refund_policy.unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Members and their roles.
 
-use crate::domain::rules::{nullable, one_of, Pattern, Text, EMAIL};
-use crate::error::FieldError;
+use crate::rules::{nullable, one_of, Pattern, Text, EMAIL};
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
@@ -114,7 +114,7 @@ pub struct Member {
     pub role: Role,
     /// The language of notifications and mail: `ko` (default) or `en`.
     #[serde(default)]
-    pub locale: crate::domain::notification::Locale,
+    pub locale: crate::notification::Locale,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -159,7 +159,7 @@ pub struct SignupInput {
     pub role: Option<String>,
     /// The language of notifications and mail: `ko` (default) or `en`.
     #[serde(default)]
-    pub locale: Option<crate::domain::notification::Locale>,
+    pub locale: Option<crate::notification::Locale>,
 }
 
 /// A validated signup: normalised email and name, the role, and the plain password (still to be hashed).
@@ -168,7 +168,7 @@ pub struct NewMember {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub locale: crate::domain::notification::Locale,
+    pub locale: crate::notification::Locale,
     pub password: String,
 }
 
@@ -282,7 +282,7 @@ pub struct UpdateMemberInput {
     pub role: Option<String>,
     /// `ko` or `en`.
     #[serde(default)]
-    pub locale: Option<crate::domain::notification::Locale>,
+    pub locale: Option<crate::notification::Locale>,
 }
 
 /// A validated change. `None` fields stay as they are.
@@ -294,7 +294,7 @@ pub struct MemberChange {
     pub password: Option<String>,
     pub current_password: Option<String>,
     pub role: Option<Role>,
-    pub locale: Option<crate::domain::notification::Locale>,
+    pub locale: Option<crate::notification::Locale>,
 }
 
 impl std::fmt::Debug for MemberChange {

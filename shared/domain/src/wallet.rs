@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 /// The most points a wallet may hold (100,000,000: a hundred million won).
 pub const BALANCE_MAX: u64 = 100_000_000;
 /// One top-up: 1 to 10,000,000 points.
-pub const TOPUP: crate::domain::rules::Int = crate::domain::rules::Int::new(1, 10_000_000);
+pub const TOPUP: crate::rules::Int = crate::rules::Int::new(1, 10_000_000);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

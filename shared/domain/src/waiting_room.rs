@@ -2,8 +2,8 @@
 //! counters, the pre-queue shuffle, the inlet's admission arithmetic and the poll interval. Plain Rust, no
 //! AWS types.
 
-use crate::domain::rules::Int;
-use crate::error::FieldError;
+use crate::rules::Int;
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// Shard counters per slot: at 62,000 joins/s each takes 484 writes/s, under half a partition's 1,000.

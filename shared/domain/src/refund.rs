@@ -18,7 +18,7 @@
 //! and a booking cancelled within `graceHours` (24) of being made is free while the show is at least
 //! `graceMinDaysBefore` (7) days away. An organizer may set another schedule per performance.
 
-use crate::error::FieldError;
+use crate::FieldError;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, UtcOffset};
 use utoipa::ToSchema;

@@ -1,0 +1,174 @@
+//! Domain events on the EventBridge bus: versioned JSON, one `detail-type` per event, the reservation id as
+//! the correlation id of everything that happens to it. Schemas: `docs/events.md`.
+//!
+//! # Delivery: a transactional outbox
+//!
+//! An event is never sent by the code that makes its change. It is written as an item of the table
+//! (`ticketing::store::outbox`) in the same transaction as the change it reports, so it exists if and only if
+//! the change committed. The table's stream carries each new event item to the publisher function
+//! (`ticketing::outbox`), which puts it on the bus; a publisher that fails or crashes is given the same stream
+//! records again (the stream keeps them for 24 hours), so every event goes out at least once, whatever
+//! happens between the write and the publish. Its `eventId` is derived from what happened
+//! (`<reservationId>:<type>`), so consumers drop duplicates by id.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The `source` of every event of ours.
+pub const SOURCE: &str = "ticketing.reservations";
+/// Schema version of every event's `detail`; bumped on an incompatible change.
+pub const VERSION: u32 = 1;
+
+/// The event types the saga publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum EventType {
+    ReservationHeld,
+    PaymentCompleted,
+    PaymentFailed,
+    ReservationConfirmed,
+    ReservationFailed,
+    ReservationExpired,
+    RefundIssued,
+    ReservationCancelled,
+    ReservationChanged,
+    ShowtimeCancelled,
+    ShowtimeChanged,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ReservationHeld => "ReservationHeld",
+            EventType::PaymentCompleted => "PaymentCompleted",
+            EventType::PaymentFailed => "PaymentFailed",
+            EventType::ReservationConfirmed => "ReservationConfirmed",
+            EventType::ReservationFailed => "ReservationFailed",
+            EventType::ReservationExpired => "ReservationExpired",
+            EventType::RefundIssued => "RefundIssued",
+            EventType::ReservationCancelled => "ReservationCancelled",
+            EventType::ReservationChanged => "ReservationChanged",
+            EventType::ShowtimeCancelled => "ShowtimeCancelled",
+            EventType::ShowtimeChanged => "ShowtimeChanged",
+        }
+    }
+}
+
+/// The `detail` of an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub version: u32,
+    /// The reservation id.
+    pub correlation_id: String,
+    /// The member whose reservation it is (consumers route by it: notifications, my page).
+    pub member_id: String,
+    #[schema(format = DateTime)]
+    pub occurred_at: String,
+    /// The event type's fields: docs/events.md.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl Event {
+    pub fn new(
+        kind: EventType,
+        reservation_id: &str,
+        member_id: &str,
+        occurred_at: &str,
+        data: Value,
+    ) -> Event {
+        Event {
+            event_id: format!("{reservation_id}:{}", kind.as_str()),
+            kind,
+            version: VERSION,
+            correlation_id: reservation_id.to_string(),
+            member_id: member_id.to_string(),
+            occurred_at: occurred_at.to_string(),
+            data,
+        }
+    }
+
+    /// An event that can happen more than once to the same reservation (each cancellation, each change, each
+    /// refund): its id is `<reservationId>:<type>:<key>`.
+    pub fn keyed(
+        kind: EventType,
+        reservation_id: &str,
+        key: &str,
+        member_id: &str,
+        occurred_at: &str,
+        data: Value,
+    ) -> Event {
+        Event {
+            event_id: format!("{reservation_id}:{}:{key}", kind.as_str()),
+            ..Event::new(kind, reservation_id, member_id, occurred_at, data)
+        }
+    }
+}
+
+impl EventType {
+    /// Every event type, for consumers that route by `detail-type`.
+    pub const ALL: [EventType; 11] = [
+        EventType::ReservationHeld,
+        EventType::PaymentCompleted,
+        EventType::PaymentFailed,
+        EventType::ReservationConfirmed,
+        EventType::ReservationFailed,
+        EventType::ReservationExpired,
+        EventType::RefundIssued,
+        EventType::ReservationCancelled,
+        EventType::ReservationChanged,
+        EventType::ShowtimeCancelled,
+        EventType::ShowtimeChanged,
+    ];
+
+    pub fn parse(raw: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// Where the type stands in a reservation's life: held, paid (or not), decided, then changed, cancelled
+    /// and refunded. Events of one aggregate written at the same instant are ordered by it.
+    pub fn stage(self) -> u8 {
+        match self {
+            EventType::ReservationHeld => 0,
+            EventType::PaymentCompleted | EventType::PaymentFailed => 1,
+            EventType::ReservationConfirmed
+            | EventType::ReservationFailed
+            | EventType::ReservationExpired => 2,
+            EventType::ShowtimeChanged | EventType::ReservationChanged => 3,
+            EventType::ShowtimeCancelled | EventType::ReservationCancelled => 4,
+            EventType::RefundIssued => 5,
+        }
+    }
+}
+
+/// The order of an aggregate's events, whatever order the bus delivered them in (EventBridge promises none):
+/// when they happened (`occurredAt`, RFC 3339 with any precision), then their [`EventType::stage`]. Unknown
+/// types and unreadable instants sort first.
+pub fn order_key(occurred_at: &str, kind: &str) -> (i128, u8) {
+    let at =
+        time::OffsetDateTime::parse(occurred_at, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp_nanos())
+            .unwrap_or(i128::MIN);
+    (at, EventType::parse(kind).map_or(0, EventType::stage))
+}
+
+impl Event {
+    /// The table partition its item lives in: the aggregate it belongs to (a reservation, or a showtime for
+    /// the showtime events), so an aggregate's history reads back with one query.
+    pub fn partition(&self) -> String {
+        match self.kind {
+            EventType::ShowtimeCancelled | EventType::ShowtimeChanged => {
+                format!("SHOW#{}", self.correlation_id)
+            }
+            _ => format!("RES#{}", self.correlation_id),
+        }
+    }
+
+    /// The `detail` as it goes on the bus.
+    pub fn detail(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
