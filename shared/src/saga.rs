@@ -17,64 +17,11 @@ use crate::store::Store;
 
 /// Reservations per page of an organizer's showtime sweep (the Map state's items per iteration).
 pub const SWEEP_PAGE: u32 = 100;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-/// How a buyer pays, as `POST /reservations` and `POST /reservations/{id}/payment` take it:
-/// `{"method": "WALLET"}` or `{"method": "CARD", "token": "tok_..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "method",
-    rename_all = "SCREAMING_SNAKE_CASE",
-    deny_unknown_fields
-)]
-pub enum PaymentInput {
-    /// Wallet points, one per won.
-    Wallet {},
-    /// A card, by the token the provider's SDK made of it.
-    Card { token: String },
-}
-
-// Written out: utoipa's derive for an internally tagged enum does not state that the variants refuse unknown
-// fields, which serde does here.
-impl utoipa::PartialSchema for PaymentInput {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let token = serde_json::to_value(crate::handlers::wallet::CARD_TOKEN.schema())
-            .unwrap_or_else(|_| json!({"type": "string"}));
-        let schema = json!({
-            "description": "How a buyer pays: wallet points, or a card by its provider token (never a card number).",
-            "oneOf": [
-                {
-                    "type": "object",
-                    "description": "Wallet points, one per won.",
-                    "required": ["method"],
-                    "properties": {"method": {"type": "string", "enum": ["WALLET"]}},
-                    "additionalProperties": false,
-                },
-                {
-                    "type": "object",
-                    "description": "A card, by the token the provider's SDK made of it.",
-                    "required": ["method", "token"],
-                    "properties": {"method": {"type": "string", "enum": ["CARD"]}, "token": token},
-                    "additionalProperties": false,
-                },
-            ],
-        });
-        serde_json::from_value(schema).unwrap_or_default()
-    }
-}
-
-impl utoipa::ToSchema for PaymentInput {}
-
-impl PaymentInput {
-    pub fn method(&self) -> PaymentMethod {
-        match self {
-            PaymentInput::Wallet {} => PaymentMethod::Wallet,
-            PaymentInput::Card { .. } => PaymentMethod::Card,
-        }
-    }
-}
+pub use crate::domain::payment::PaymentInput;
 
 /// One invocation of the saga function.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,8 +4,17 @@
 //! COMPLETED once the money moved, FAILED when it did not, and CANCELED / PART_CANCELED as refunds take some
 //! or all of it back. The rules here mirror the store's conditional writes one for one.
 
+use crate::rules::Pattern;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
+
+/// A card token from the provider's client-side SDK (`tok_...`); never a card number.
+pub static CARD_TOKEN: Pattern = Pattern::new(
+    r"^tok_[A-Za-z0-9_]{1,64}$",
+    68,
+    "must be a card token (tok_...) from the payment provider, never a card number",
+);
 
 /// How a buyer pays: wallet points, or a card through the payment provider (a token, never a card number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -329,5 +338,60 @@ mod tests {
             );
         }
         assert_eq!(payment_id("abc"), "pay-abc");
+    }
+}
+
+/// How a buyer pays, as `POST /reservations` and `POST /reservations/{id}/payment` take it:
+/// `{"method": "WALLET"}` or `{"method": "CARD", "token": "tok_..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "method",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    deny_unknown_fields
+)]
+pub enum PaymentInput {
+    /// Wallet points, one per won.
+    Wallet {},
+    /// A card, by the token the provider's SDK made of it.
+    Card { token: String },
+}
+
+// Written out: utoipa's derive for an internally tagged enum does not state that the variants refuse unknown
+// fields, which serde does here.
+impl utoipa::PartialSchema for PaymentInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let token =
+            serde_json::to_value(CARD_TOKEN.schema()).unwrap_or_else(|_| json!({"type": "string"}));
+        let schema = json!({
+            "description": "How a buyer pays: wallet points, or a card by its provider token (never a card number).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "description": "Wallet points, one per won.",
+                    "required": ["method"],
+                    "properties": {"method": {"type": "string", "enum": ["WALLET"]}},
+                    "additionalProperties": false,
+                },
+                {
+                    "type": "object",
+                    "description": "A card, by the token the provider's SDK made of it.",
+                    "required": ["method", "token"],
+                    "properties": {"method": {"type": "string", "enum": ["CARD"]}, "token": token},
+                    "additionalProperties": false,
+                },
+            ],
+        });
+        serde_json::from_value(schema).unwrap_or_default()
+    }
+}
+
+impl utoipa::ToSchema for PaymentInput {}
+
+impl PaymentInput {
+    pub fn method(&self) -> PaymentMethod {
+        match self {
+            PaymentInput::Wallet {} => PaymentMethod::Wallet,
+            PaymentInput::Card { .. } => PaymentMethod::Card,
+        }
     }
 }

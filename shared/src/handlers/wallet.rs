@@ -6,7 +6,6 @@
 //! | `POST /wallet/charge` | any member: buy points with a card (`Idempotency-Key` makes a retry charge once) |
 
 use crate::auth::caller;
-use crate::domain::rules::Pattern;
 use crate::domain::wallet::{LedgerKind, LedgerLine, TOPUP};
 use crate::error::AppError;
 use crate::http::{cursor_param, into_response, json_response, limit_param, parse_json};
@@ -21,12 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::openapi::schema::Object;
 
-/// A card token from the provider's client-side SDK (`tok_...`); never a card number.
-pub static CARD_TOKEN: Pattern = Pattern::new(
-    r"^tok_[A-Za-z0-9_]{1,64}$",
-    68,
-    "must be a card token (tok_...) from the payment provider, never a card number",
-);
+pub use crate::domain::payment::CARD_TOKEN;
 /// Wallets hold points one for one with the currency of the platform.
 pub const WALLET_CURRENCY: &str = "KRW";
 /// Attempts of a charge that fails transiently (the provider's idempotency key is the same on each).
