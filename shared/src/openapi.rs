@@ -37,7 +37,7 @@ use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;
 use crate::store::cancellations::CancellationProgress;
-use crate::store::performances::Page;
+use crate::store::cursor::Page;
 use crate::store::views::Notification;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};

@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::runtime::AppState;
 use crate::saga::{Execution, Machine, PaymentInput, SagaClient};
-use crate::store::performances::Page;
+use crate::store::cursor::Page;
 use crate::store::reservations::ReservationListing;
 use crate::store::seats::HoldOutcome;
 use lambda_http::http::{header, HeaderValue, StatusCode};

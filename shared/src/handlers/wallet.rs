@@ -12,7 +12,7 @@ use crate::http::{cursor_param, into_response, json_response, limit_param, parse
 use crate::payments::test_mode::{TestModeProvider, KEY_REUSED};
 use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::runtime::AppState;
-use crate::store::performances::Page;
+use crate::store::cursor::Page;
 use crate::store::wallets::Applied;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};

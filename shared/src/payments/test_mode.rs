@@ -122,11 +122,7 @@ impl TestModeProvider {
     }
 }
 
-/// A charge's reference: derived from its idempotency key, as a provider's id is fixed by its first call.
-pub fn charge_reference(idempotency_key: &str) -> String {
-    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, idempotency_key.as_bytes());
-    format!("ch_test_{}", id.simple())
-}
+pub use crate::store::psp::charge_reference;
 
 impl PaymentProvider for TestModeProvider {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {

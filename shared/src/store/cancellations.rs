@@ -10,6 +10,7 @@
 //! The reservation item holds its cancellations (at most one pending, the rest done or failed; a reservation
 //! has at most 10 seats, so at most 10 cancellations), so every step reads one item.
 
+use super::keys::progress_key;
 use super::reservations::reservation_item;
 use super::{built, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
@@ -57,13 +58,6 @@ pub struct CancellationProgress {
     /// repairer, or the organizer asking again).
     #[serde(default)]
     pub resumed: u64,
-}
-
-pub(crate) fn progress_key(showtime_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("SHOW#{showtime_id}"))),
-        (SK.into(), s("CANCELLATION")),
-    ])
 }
 
 /// What a finished cancellation adds to its showtime's progress (organizer sweeps only).
@@ -138,7 +132,7 @@ impl Store {
                     .update(built(
                         Update::builder()
                             .table_name(&self.table)
-                            .set_key(Some(super::seats::seat_key(
+                            .set_key(Some(super::keys::seat_key(
                                 &stored.showtime_id,
                                 seat.seat_id(),
                             )))
@@ -218,7 +212,7 @@ impl Store {
         item.extend(progress_key(showtime_id));
         item.insert(TYPE.into(), s("CancellationProgress"));
         // In the repairer's index while it runs (RP1).
-        super::repairs::with_repair_keys(&mut item, showtime_id, now.unix_timestamp());
+        super::keys::with_repair_keys(&mut item, showtime_id, now.unix_timestamp());
         let result = self
             .client
             .put_item()

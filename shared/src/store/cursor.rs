@@ -11,6 +11,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::collections::BTreeMap;
 
+/// One page of a listing. `nextCursor` is absent on the last page.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
 const MAX_CURSOR_LEN: usize = 2_048;
 
 pub fn encode(key: &Item) -> Option<String> {

@@ -26,6 +26,7 @@
 //! `passwordHash`/`email` in M4–M6 make each change apply to the state the handler checked (the current
 //! password was verified against that hash; the claim being moved or deleted is that email's).
 
+use super::keys::{email_key, profile_key, revoked_key};
 use super::{backoff, built, classify, s, Item, Store, TxFailure, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::member::{Role, StoredMember};
 use crate::error::AppError;
@@ -36,26 +37,6 @@ use aws_sdk_dynamodb::types::{
 use std::collections::HashMap;
 
 const ENTITY: &str = "member";
-fn profile_key(id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("MEMBER#{id}"))),
-        (SK.into(), s("PROFILE")),
-    ])
-}
-
-fn email_key(email: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("EMAIL#{email}"))),
-        (SK.into(), s("EMAIL")),
-    ])
-}
-
-fn revoked_key(token_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("REVOKED#{token_id}"))),
-        (SK.into(), s("REVOKED")),
-    ])
-}
 
 fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())

@@ -4,6 +4,10 @@
 //! all projecting all attributes, and `GSI4` (keys only), the repairer's index of what is under way. Every item has a `type` attribute naming its entity.
 //! TTL attribute: `expiresAt` (epoch seconds).
 //!
+//! Every key builder (the `PK`/`SK` of each item type and the index keys it carries) is in [`keys`]; pages
+//! of a listing and their opaque cursors are in [`cursor`]. The item layouts and access patterns of each
+//! entity are in its module's table.
+//!
 //! # Access patterns
 //!
 //! | # | access pattern | operation | key condition |
@@ -55,6 +59,7 @@
 
 pub mod cancellations;
 pub mod cursor;
+pub mod keys;
 pub mod members;
 pub mod outbox;
 pub mod payments;

@@ -10,20 +10,14 @@
 //! | PY7 | a performance's payments, newest first (admins) | `Query` GSI3, descending; period = `GSI3SK BETWEEN` | `GSI3PK = PERF#<performanceId>#PAY`, `GSI3SK = <createdAt>#<id>` |
 //! | PY5 | keep / read the task token of a pay-later wait | `PutItem` / `GetItem` consistent, TTL `expiresAt` | `RES#<reservationId>` / `TASK` |
 
+use super::keys::{payment_key, task_key};
 use super::{s, Item, Store, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK, TYPE};
-use crate::domain::payment::{payment_id, Payment};
+use crate::domain::payment::Payment;
 use crate::error::AppError;
-
-fn key(reservation_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("RES#{reservation_id}"))),
-        (SK.into(), s(format!("PAY#{}", payment_id(reservation_id)))),
-    ])
-}
 
 fn item(p: &Payment) -> Result<Item, AppError> {
     let mut item: Item = serde_dynamo::to_item(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
-    item.extend(key(&p.reservation_id));
+    item.extend(payment_key(&p.reservation_id));
     item.insert(TYPE.into(), s("Payment"));
     item.insert(GSI2PK.into(), s(format!("PAYSTATUS#{}", p.status.as_str())));
     item.insert(GSI2SK.into(), s(format!("{}#{}", p.updated_at, p.id)));
@@ -44,7 +38,7 @@ fn from_item(item: Item) -> Result<Payment, AppError> {
 impl Store {
     /// PY2.
     pub async fn get_payment(&self, reservation_id: &str) -> Result<Option<Payment>, AppError> {
-        self.get_consistent(key(reservation_id))
+        self.get_consistent(payment_key(reservation_id))
             .await?
             .map(from_item)
             .transpose()
@@ -74,9 +68,7 @@ impl Store {
                 .condition_check(super::built(
                     ConditionCheck::builder()
                         .table_name(&self.table)
-                        .set_key(Some(super::reservations::reservation_key(
-                            &p.reservation_id,
-                        )))
+                        .set_key(Some(super::keys::reservation_key(&p.reservation_id)))
                         .condition_expression("#status = :held AND version = :seen")
                         .expression_attribute_names("#status", "status")
                         .expression_attribute_values(":held", s("HELD"))
@@ -112,13 +104,6 @@ impl Store {
         self.put_if_version(item(p)?, previous_version, ("payment", &p.id), events)
             .await
     }
-}
-
-fn task_key(reservation_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("RES#{reservation_id}"))),
-        (SK.into(), s("TASK")),
-    ])
 }
 
 impl Store {
@@ -173,7 +158,7 @@ impl Store {
         (from, to): (&str, &str),
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<super::performances::Page<Payment>, AppError> {
+    ) -> Result<super::cursor::Page<Payment>, AppError> {
         use super::{cursor as cursors, GSI1, GSI2, GSI3};
         let (index, pk_name, sk_name, partition) = match listing {
             PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{m}#PAY")),
@@ -213,7 +198,7 @@ impl Store {
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(super::performances::Page {
+        Ok(super::cursor::Page {
             items,
             next_cursor: out.last_evaluated_key.as_ref().and_then(cursors::encode),
         })

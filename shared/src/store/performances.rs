@@ -1,62 +1,23 @@
 //! Performance items (access patterns 1–7 in the [module docs](super)).
 //!
-//! Index keys are derived from the performance in one place, [`index_keys`], so every write keeps the
+//! Index keys are derived from the performance in one place, [`performance_index_keys`], so every write keeps the
 //! catalog, the review queue and the organizer's list in step with the status.
 
+use super::cursor::Page;
+use super::keys::{performance_index_keys, performance_key, CATALOG};
 use super::{
-    s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE,
+    s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, TYPE,
 };
 use crate::domain::performance::{Category, Performance, PerformanceStatus};
 use crate::error::AppError;
-use serde::Serialize;
 
 const ENTITY: &str = "performance";
-const CATALOG: &str = "CATALOG";
-
-/// One page of a listing. `nextCursor` is absent on the last page.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-fn key(id: &str) -> Item {
-    Item::from([(PK.into(), s(format!("PERF#{id}"))), (SK.into(), s("META"))])
-}
-
-/// The secondary-index keys of a performance:
-/// * approved: the catalog (GSI1, by run start) and the category catalog (GSI2);
-/// * pending or rejected: the admins' review queue for that status (GSI2, oldest first);
-/// * always: the organizer's own list (GSI3, by creation).
-fn index_keys(p: &Performance) -> Vec<(&'static str, String)> {
-    let by_creation = format!("{}#{}", p.created_at, p.id);
-    let mut keys = vec![
-        (GSI3PK, format!("ORG#{}", p.organizer_id)),
-        (GSI3SK, by_creation.clone()),
-    ];
-    match p.status {
-        PerformanceStatus::Approved => {
-            let by_run = format!("{}#{}", p.details.run_start_date, p.id);
-            keys.push((GSI1PK, CATALOG.to_string()));
-            keys.push((GSI1SK, by_run.clone()));
-            keys.push((GSI2PK, format!("{CATALOG}#{}", p.details.category.as_str())));
-            keys.push((GSI2SK, by_run));
-        }
-        PerformanceStatus::PendingApproval | PerformanceStatus::Rejected => {
-            keys.push((GSI2PK, format!("PERFSTATUS#{}", p.status.as_str())));
-            keys.push((GSI2SK, by_creation));
-        }
-    }
-    keys
-}
 
 fn to_item(p: &Performance) -> Result<Item, AppError> {
     let mut item: Item = serde_dynamo::to_item(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
-    item.extend(key(&p.id));
+    item.extend(performance_key(&p.id));
     item.insert(TYPE.into(), s("Performance"));
-    for (name, value) in index_keys(p) {
+    for (name, value) in performance_index_keys(p) {
         item.insert(name.into(), s(value));
     }
     Ok(item)
@@ -105,7 +66,7 @@ impl Store {
 
     /// Pattern 1.
     pub async fn get_performance(&self, id: &str) -> Result<Option<Performance>, AppError> {
-        self.get_consistent(key(id))
+        self.get_consistent(performance_key(id))
             .await?
             .map(from_item)
             .transpose()

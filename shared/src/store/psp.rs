@@ -9,33 +9,23 @@
 //! | P4 | look a charge up by its idempotency key (what became of a charge whose caller died) | `GetItem`, consistent | P1's key |
 //! | P5 | was a refund made under this key | `GetItem`, consistent | `PSP#REFUND#<key>` / `REFUND` |
 
-use super::{n, s, Item, Store, PK, SK, TYPE};
+use super::keys::{charge_key, refund_key};
+use super::{n, s, Item, Store, TYPE};
 use crate::domain::payment::CardSummary;
 use crate::error::AppError;
-use crate::payments::test_mode::charge_reference;
 use crate::payments::{ChargeOutcome, ProviderError, Refunded};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+
+/// A charge's reference: derived from its idempotency key, as a provider's id is fixed by its first call.
+pub fn charge_reference(idempotency_key: &str) -> String {
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, idempotency_key.as_bytes());
+    format!("ch_test_{}", id.simple())
+}
 
 /// The attempt just counted, and the outcome (with its amount) an earlier attempt recorded.
 pub struct Attempt {
     pub number: u32,
     pub recorded: Option<(ChargeOutcome, u64)>,
-}
-
-fn refund_key(idempotency_key: &str) -> Item {
-    [
-        (PK.to_string(), s(format!("PSP#REFUND#{idempotency_key}"))),
-        (SK.to_string(), s("REFUND")),
-    ]
-    .into()
-}
-
-fn charge_key(reference: &str) -> Item {
-    [
-        (PK.to_string(), s(format!("PSP#{reference}"))),
-        (SK.to_string(), s("CHARGE")),
-    ]
-    .into()
 }
 
 fn text(item: &Item, name: &str) -> Option<String> {

@@ -18,28 +18,13 @@
 //! The reader asks for items due before `now - grace`: the grace (default 300 s, past the sagas' retry bound)
 //! keeps it off what is still being worked on; it re-reads each item consistently before it acts.
 
-use super::{s, Item, Store, PK, SK};
+use super::{s, Store, PK, SK};
 use crate::error::AppError;
-use aws_sdk_dynamodb::types::AttributeValue;
 
 pub const GSI4: &str = "GSI4";
 pub const GSI4PK: &str = "GSI4PK";
 pub const GSI4SK: &str = "GSI4SK";
 const SHARDS: u32 = 16;
-
-/// The index keys of an item of `id` due at `due` (epoch seconds).
-pub(crate) fn repair_keys(id: &str, due: i64) -> [(String, AttributeValue); 2] {
-    let shard = id.chars().last().and_then(|c| c.to_digit(16)).unwrap_or(0);
-    [
-        (GSI4PK.to_string(), s(format!("REPAIR#{shard}"))),
-        (GSI4SK.to_string(), s(format!("{:010}#{id}", due.max(0)))),
-    ]
-}
-
-/// Adds the repair keys to `item`.
-pub(crate) fn with_repair_keys(item: &mut Item, id: &str, due: i64) {
-    item.extend(repair_keys(id, due));
-}
 
 /// The update-expression clause that takes an item out of the index.
 pub(crate) const REMOVE_REPAIR_KEYS: &str = "GSI4PK, GSI4SK";
@@ -99,6 +84,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::keys::repair_keys;
 
     #[test]
     fn keys_shard_by_the_last_hex_digit_and_sort_by_due() {

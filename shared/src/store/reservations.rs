@@ -10,7 +10,8 @@
 //! of maps, ...), `type = Reservation`. The item is created by the hold transaction ([`super::seats`]) and
 //! changed only by the confirm and release writes there.
 
-use super::performances::Page;
+use super::cursor::Page;
+use super::keys::{reservation_index_keys, reservation_key};
 use super::{
     cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK,
     PK, SK, TYPE,
@@ -20,34 +21,16 @@ use crate::error::AppError;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
-pub(crate) fn reservation_key(id: &str) -> Item {
-    Item::from([(PK.into(), s(format!("RES#{id}"))), (SK.into(), s("META"))])
-}
-
-/// The secondary-index keys of a reservation: by member (GSI1), showtime (GSI2) and performance (GSI3), each
-/// sorted by creation.
-fn index_keys(r: &Reservation) -> [(&'static str, String); 6] {
-    let by_creation = format!("{}#{}", r.created_at, r.id);
-    [
-        (GSI1PK, format!("MEMBER#{}#RES", r.member_id)),
-        (GSI1SK, by_creation.clone()),
-        (GSI2PK, format!("SHOW#{}#RES", r.showtime_id)),
-        (GSI2SK, by_creation.clone()),
-        (GSI3PK, format!("PERF#{}#RES", r.performance_id)),
-        (GSI3SK, by_creation),
-    ]
-}
-
 /// The full item of a reservation (keys, index keys, `type`).
 pub(crate) fn reservation_item(r: &Reservation) -> Result<Item, AppError> {
     let mut item: Item = serde_dynamo::to_item(r).map_err(|e| AppError::Corrupt(e.to_string()))?;
     item.extend(reservation_key(&r.id));
     item.insert(TYPE.into(), s("Reservation"));
-    for (name, value) in index_keys(r) {
+    for (name, value) in reservation_index_keys(r) {
         item.insert(name.into(), s(value));
     }
     if let Some(due) = repair_due(r) {
-        super::repairs::with_repair_keys(&mut item, &r.id, due);
+        super::keys::with_repair_keys(&mut item, &r.id, due);
     }
     Ok(item)
 }

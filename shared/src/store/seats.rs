@@ -34,11 +34,12 @@
 //! attribute is false): a seat nobody holds is neither sold nor released.
 
 use super::cancellations::Counted;
-use super::reservations::{reservation_item, reservation_key};
+use super::keys::{reservation_key, seat_from_sort_key, seat_key, seat_partition};
+use super::reservations::reservation_item;
 use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::reservation::{Change, Reservation, ReservationStatus};
 use crate::domain::seat::{can_hold, seat_list, SeatId, SeatState, SeatStatus};
-use crate::domain::showtime::{block_of, Showtime};
+use crate::domain::showtime::Showtime;
 use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -53,34 +54,6 @@ use tokio::task::JoinSet;
 const HOLD_ATTEMPTS: u32 = 5;
 /// Block partitions queried at once by [`Store::read_seats`].
 const READ_CONCURRENCY: usize = 16;
-/// The partition of a showtime's seats in `block`.
-pub(crate) fn seat_partition(showtime_id: &str, block: u16) -> String {
-    format!("SHOW#{showtime_id}#B#{block}")
-}
-
-/// `SEAT#<row:03>-<col:03>`: zero-padded, so seats sort row-major within a block.
-pub(crate) fn seat_sort_key(seat: SeatId) -> String {
-    format!("SEAT#{:03}-{:03}", seat.row, seat.col)
-}
-
-/// The seat a sort key names; `None` for anything that is not a seat sort key.
-pub(crate) fn seat_from_sort_key(sk: &str) -> Option<SeatId> {
-    let (row, col) = sk.strip_prefix("SEAT#")?.split_once('-')?;
-    let number = |raw: &str| -> Option<u16> {
-        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        raw.parse().ok().filter(|&v| v >= 1)
-    };
-    Some(SeatId::new(number(row)?, number(col)?))
-}
-
-pub(crate) fn seat_key(showtime_id: &str, seat: SeatId) -> Item {
-    Item::from([
-        (PK.into(), s(seat_partition(showtime_id, block_of(seat)))),
-        (SK.into(), s(seat_sort_key(seat))),
-    ])
-}
 
 /// The condition of a hold: [`can_hold`] on the item, a missing item being AVAILABLE.
 pub(crate) const HOLD_CONDITION: &str =
@@ -789,6 +762,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::keys::seat_sort_key;
     use aws_sdk_dynamodb::types::AttributeValue;
 
     fn seat(row: u16, col: u16) -> SeatId {

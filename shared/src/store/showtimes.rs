@@ -4,16 +4,14 @@
 //! (`PERF#<performanceId>#SHOWS`, sorted by start time; performances use `ORG#...` partitions there). Its seats
 //! are separate items in block partitions (see [`super::seats`]), created by their first hold.
 
-use super::performances::Page;
+use super::cursor::Page;
+use super::keys::showtime_key;
 use super::{s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
 use crate::domain::showtime::Showtime;
 use crate::error::AppError;
 
 const ENTITY: &str = "showtime";
-pub(crate) fn showtime_key(id: &str) -> Item {
-    Item::from([(PK.into(), s(format!("SHOW#{id}"))), (SK.into(), s("META"))])
-}
 
 /// The GSI3 partition listing a performance's showtimes.
 pub(crate) fn showtimes_partition(performance_id: &str) -> String {

@@ -26,6 +26,7 @@
 //! Every partition here belongs to one member or one reservation, so a rush spreads over as many
 //! partitions as there are buyers.
 
+use super::keys::{notif_key, unread_key, view_key};
 use super::{built, cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::domain::my_page::{MyReservation, ShowInfo};
 use crate::error::AppError;
@@ -66,14 +67,14 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
 fn json_page<T: serde::de::DeserializeOwned>(
     out: aws_sdk_dynamodb::operation::query::QueryOutput,
     attr: &str,
-) -> Result<super::performances::Page<T>, AppError> {
+) -> Result<super::cursor::Page<T>, AppError> {
     let mut items = Vec::new();
     for item in out.items.unwrap_or_default() {
         if let Some(value) = json(&item, attr)? {
             items.push(value);
         }
     }
-    Ok(super::performances::Page {
+    Ok(super::cursor::Page {
         items,
         next_cursor: out.last_evaluated_key.as_ref().and_then(cursor::encode),
     })
@@ -91,13 +92,6 @@ fn to_json<T: Serialize>(value: &T) -> Result<AttributeValue, AppError> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
         .map_err(|e| AppError::Corrupt(e.to_string()))
-}
-
-fn view_key(member_id: &str, reservation_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("MYPAGE#{member_id}"))),
-        (SK.into(), s(format!("RES#{reservation_id}"))),
-    ])
 }
 
 /// The stored view of one reservation: the view, the events it folds and the show it was read with.
@@ -153,20 +147,6 @@ pub enum Recorded {
     New,
     /// Written before; `mail_pending` when its mail never went out (a crash after N1).
     Seen { mail_pending: bool },
-}
-
-fn notif_key(member_id: &str, id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("MEMBER#{member_id}#NOTIF"))),
-        (SK.into(), s(format!("NOTIF#{id}"))),
-    ])
-}
-
-fn unread_key(member_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("MEMBER#{member_id}#NOTIF"))),
-        (SK.into(), s("UNREAD")),
-    ])
 }
 
 impl Store {
@@ -309,7 +289,7 @@ impl Store {
         member_id: &str,
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<super::performances::Page<MyReservation>, AppError> {
+    ) -> Result<super::cursor::Page<MyReservation>, AppError> {
         let partition = format!("MYPAGE#{member_id}");
         let start_key = cursor_raw
             .map(|raw| cursor::decode(raw, &[PK, SK], PK, &partition))
@@ -414,7 +394,7 @@ impl Store {
         member_id: &str,
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<(super::performances::Page<Notification>, u64), AppError> {
+    ) -> Result<(super::cursor::Page<Notification>, u64), AppError> {
         let (items, next_cursor) = self
             .index_page_desc(
                 (GSI1, GSI1PK, GSI1SK),
@@ -438,7 +418,7 @@ impl Store {
             .unwrap_or(0)
             .max(0) as u64;
         Ok((
-            super::performances::Page {
+            super::cursor::Page {
                 items: list,
                 next_cursor,
             },
@@ -528,7 +508,7 @@ impl Store {
         (from, to): (&str, &str),
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<super::performances::Page<Event>, AppError> {
+    ) -> Result<super::cursor::Page<Event>, AppError> {
         let (index, pk_name, sk_name, partition) = match by {
             AuditListing::Reservation(r) => (None, PK, SK, format!("AUDIT#{r}")),
             AuditListing::Member(m) => (Some(GSI1), GSI1PK, GSI1SK, format!("AUDIT#MEMBER#{m}")),

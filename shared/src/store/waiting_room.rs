@@ -33,6 +33,7 @@
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
 
+use super::keys::{counter_key, room_key, ticket_key};
 use super::{n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::waiting_room::{slot_of, Settings, SlotTicket, SHARDS};
 use crate::error::AppError;
@@ -104,13 +105,6 @@ fn num<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
     item.get(name)?.as_n().ok()?.parse().ok()
 }
 
-fn ticket_key(showtime_id: &str, member_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("QUEUE#{showtime_id}#M#{member_id}"))),
-        (SK.into(), s("TICKET")),
-    ])
-}
-
 /// W12's condition on the ticket: let in within second `admitted_at` (the token's `iat`; a ticket claimed
 /// anew has another admission, or none yet) and not yet used for a purchase.
 const UNUSED_ADMISSION: &str =
@@ -122,20 +116,6 @@ fn admission_values(admitted_at: i64) -> [(&'static str, AttributeValue); 2] {
         (":admittedFrom", n(from)),
         (":admittedTo", n(from.saturating_add(999))),
     ]
-}
-
-fn counter_key(showtime_id: &str, slot: u64, shard: u32) -> Item {
-    Item::from([
-        (PK.into(), s(format!("QSLOT#{showtime_id}#{slot}#{shard}"))),
-        (SK.into(), s("COUNT")),
-    ])
-}
-
-fn room_key(showtime_id: &str) -> Item {
-    Item::from([
-        (PK.into(), s(format!("SHOW#{showtime_id}"))),
-        (SK.into(), s("ROOM")),
-    ])
 }
 
 fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, AppError> {

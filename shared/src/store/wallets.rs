@@ -13,11 +13,12 @@
 //! (a saga step, a top-up replayed with its idempotency key) applies once. A line's place in the ledger is the
 //! wallet's version after it (`LEDGER#<seq>`), so the ledger sorts in the order the balance moved.
 
+use super::keys::{guard_key, member_pk, wallet_key};
 use super::{built, cursor, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::wallet::{LedgerKind, LedgerLine, WalletError};
 use crate::error::AppError;
-use crate::store::performances::Page;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use crate::store::cursor::Page;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 /// A member's wallet as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,26 +47,6 @@ impl Applied {
 
 /// Attempts of W2 when another change moved the wallet between its read and its write.
 const APPLY_ATTEMPTS: u32 = 8;
-
-fn member_pk(member_id: &str) -> AttributeValue {
-    s(format!("MEMBER#{member_id}"))
-}
-
-fn wallet_key(member_id: &str) -> Item {
-    [
-        (PK.to_string(), member_pk(member_id)),
-        (SK.to_string(), s("WALLET")),
-    ]
-    .into()
-}
-
-fn guard_key(member_id: &str, line_id: &str) -> Item {
-    [
-        (PK.to_string(), member_pk(member_id)),
-        (SK.to_string(), s(format!("LINE#{line_id}"))),
-    ]
-    .into()
-}
 
 fn line_sk(seq: u64) -> String {
     format!("LEDGER#{seq:012}")
