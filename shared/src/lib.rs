@@ -6,6 +6,7 @@
 //! * [`handlers`]: one async function per API route, called in-process by tests and by the `functions/` binaries.
 //! * [`runtime`]: what every Lambda binary does at start-up (logging, clients built once, the runtime loop).
 
+pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod cache;

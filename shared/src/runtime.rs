@@ -115,3 +115,19 @@ where
     }))
     .await
 }
+
+/// What the cancellation routes need: the table and the sagas.
+#[derive(Clone, Debug)]
+pub struct CancelRouteState {
+    pub app: AppState,
+    pub saga: crate::saga::SagaClient,
+}
+
+impl CancelRouteState {
+    pub async fn from_env() -> Result<Self, Error> {
+        Ok(CancelRouteState {
+            app: AppState::from_env().await?,
+            saga: crate::saga::SagaClient::from_env().await,
+        })
+    }
+}

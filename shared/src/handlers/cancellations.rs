@@ -24,7 +24,6 @@ use crate::error::{AppError, FieldError};
 use crate::events::{Event, EventType};
 use crate::http::{into_response, json_response, parse_json, query_param};
 use crate::runtime::AppState;
-use crate::saga::SagaClient;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -32,21 +31,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
-/// What the cancellation routes need: the table and the sagas.
-#[derive(Clone, Debug)]
-pub struct CancelRouteState {
-    pub app: AppState,
-    pub saga: SagaClient,
-}
-
-impl CancelRouteState {
-    pub async fn from_env() -> Result<Self, crate::runtime::Error> {
-        Ok(CancelRouteState {
-            app: AppState::from_env().await?,
-            saga: SagaClient::from_env().await,
-        })
-    }
-}
+pub use crate::runtime::CancelRouteState;
 
 /// `DELETE /reservations/{reservationId}` body (optional).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -337,7 +322,7 @@ async fn answer(
     r: Reservation,
     c: Cancellation,
 ) -> Result<Response<Body>, AppError> {
-    let wait = super::reservations::prefer_wait(req);
+    let wait = super::prefer_wait(req);
     let done = match wait {
         Some(seconds)
             if seconds > 0
@@ -381,11 +366,7 @@ async fn answer(
             },
         ),
     };
-    Ok(super::reservations::located(
-        json_response(status, &body),
-        &r.id,
-        wait,
-    ))
+    Ok(super::located(json_response(status, &body), &r.id, wait))
 }
 
 /// Releases a HELD reservation as CANCELLED (nothing was paid; a payment under way finds the hold gone and
@@ -458,7 +439,7 @@ pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
                 CancelRequest::default()
             };
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
-            let mut r = super::reservations::own_reservation(state, &req, &caller).await?;
+            let mut r = super::own_reservation(state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             let (actor_kind, _) = actor(&caller, &r, &body.reason, body.waive_fee)?;
             if r.effective_status(now) == ReservationStatus::Held {
@@ -519,7 +500,7 @@ pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
             let body: CancelSeatsRequest = parse_json(&req)?;
             let seats = unique_seats(&body.seats, true)?;
-            let r = super::reservations::own_reservation(state, &req, &caller).await?;
+            let r = super::own_reservation(state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) == ReservationStatus::Held {
                 return Err(AppError::Conflict(format!(
@@ -605,7 +586,7 @@ pub async fn quote(state: AppState, req: Request) -> Response<Body> {
                 Some("true") => true,
                 Some(_) => return Err(AppError::invalid("waiveFee", "must be true or false")),
             };
-            let r = super::reservations::own_reservation(&state, &req, &caller).await?;
+            let r = super::own_reservation(&state, &req, &caller).await?;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             if r.effective_status(now) != ReservationStatus::Confirmed {
                 return Err(match r.effective_status(now) {
@@ -643,7 +624,7 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let state = &routes.app;
             let caller = caller(&req)?;
             let body: ChangeSeatsRequest = parse_json(&req)?;
-            let r = super::reservations::own_reservation(state, &req, &caller).await?;
+            let r = super::own_reservation(state, &req, &caller).await?;
             let (actor_kind, _) = actor(&caller, &r, &body.reason, false)?;
             let now = OffsetDateTime::now_utc();
             match r.effective_status(now.unix_timestamp()) {

@@ -4,11 +4,12 @@
 //! |---|---|
 //! | `GET /admin/payments?status=&memberId=&performanceId=&from=&to=&limit=&cursor=` | ADMIN |
 
+use super::instant_param;
 use crate::auth::caller;
 use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
 use crate::domain::payment::PaymentStatus;
-use crate::domain::performance::{format_instant, parse_instant};
+use crate::domain::performance::format_instant;
 use crate::error::AppError;
 use crate::http::{
     cursor_param, enum_param, into_response, json_response, limit_param, query_param,
@@ -21,15 +22,6 @@ use time::OffsetDateTime;
 
 /// The longest period one listing covers.
 pub const MAX_PERIOD_DAYS: i64 = 366;
-
-pub(crate) fn instant_param(req: &Request, name: &str) -> Result<Option<OffsetDateTime>, AppError> {
-    query_param(req, name)
-        .map(|raw| {
-            parse_instant(&raw)
-                .ok_or_else(|| AppError::invalid(name, "must be an RFC 3339 date-time"))
-        })
-        .transpose()
-}
 
 /// `GET /admin/payments`: by member, performance or status (the first one given picks the index; a status
 /// with a member or performance filters the page), within `from`..`to` (default: the last 30 days), newest

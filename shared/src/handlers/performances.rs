@@ -9,8 +9,10 @@
 //! | `GET /admin/performances?status=` | ADMIN: the review queue (default PENDING_APPROVAL) |
 //! | `POST /admin/performances/{performanceId}/approve` and `/reject` | ADMIN |
 
+use super::{performance_id, visible_performance};
+use crate::app::performances::{load_for_change, PUBLISHERS};
 use crate::auth::{caller, Caller};
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::new_id;
 use crate::domain::member::Role;
 use crate::domain::performance::{
     rejection_reason, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest,
@@ -19,7 +21,7 @@ use crate::domain::performance::{
 use crate::error::AppError;
 use crate::http::{
     cursor_param, if_match_version, into_response, json_response, limit_param, parse_json,
-    path_param, query_param, with_etag,
+    query_param, with_etag,
 };
 use crate::runtime::AppState;
 use crate::store::performances::Listing;
@@ -31,97 +33,8 @@ pub const PAGE_DEFAULT: u32 = 20;
 /// Read-modify-write attempts when a concurrent change wins and the client did not send `If-Match`.
 const WRITE_ATTEMPTS: usize = 3;
 
-pub(crate) const PUBLISHERS: [Role; 2] = [Role::Organizer, Role::Admin];
-
-pub(crate) fn not_found(id: &str) -> AppError {
-    AppError::NotFound {
-        entity: "performance",
-        id: id.to_string(),
-    }
-}
-
-/// The id named in the path, or 404 when it cannot be one of ours.
-pub(crate) fn performance_id(req: &Request) -> Result<String, AppError> {
-    let raw = path_param(req, "performanceId")?;
-    parse_id(&raw).ok_or_else(|| not_found(&raw))
-}
-
 fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
     with_etag(json_response(status, p), p.version)
-}
-
-/// The signed-in viewer of a public read, when the request carries a bearer token that the authorizer's rule
-/// accepts; `None` for an anonymous request, a token that does not verify, or a function without the key.
-/// Public routes have no authorizer, so this is the same check made here, and only when it matters.
-pub(crate) async fn viewer(state: &AppState, req: &Request) -> Result<Option<Caller>, AppError> {
-    let Some(keys) = &state.keys else {
-        return Ok(None);
-    };
-    let Some(authorization) = req
-        .headers()
-        .get(lambda_http::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Ok(None);
-    };
-    let decision =
-        super::authorizer::decide_authorization(&state.store, keys, Some(authorization)).await?;
-    Ok(match decision {
-        super::authorizer::Decision::Allow(ctx) => Role::parse(&ctx.role).map(|role| Caller {
-            member_id: ctx.member_id,
-            role,
-        }),
-        super::authorizer::Decision::Deny(_) => None,
-    })
-}
-
-/// A performance as a public read may show it: an approved one to anyone; one in any other status only to
-/// its organizer and admins (with its status), and to everyone else it does not exist.
-pub(crate) async fn visible_performance(
-    state: &AppState,
-    req: &Request,
-    id: &str,
-) -> Result<Performance, AppError> {
-    let p = state
-        .store
-        .get_performance(id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    if p.is_public() {
-        return Ok(p);
-    }
-    match viewer(state, req).await? {
-        Some(v) if manages(&v, &p) => Ok(p),
-        _ => Err(not_found(id)),
-    }
-}
-
-/// Whether `caller` may manage `p`: its organizer, or an admin.
-fn manages(caller: &Caller, p: &Performance) -> bool {
-    caller.is_admin() || p.organizer_id == caller.member_id
-}
-
-/// Loads a performance the caller may change: its organizer or an admin. Others learn nothing about a
-/// performance the public cannot see (404), and are refused one they can (403).
-pub(crate) async fn load_for_change(
-    state: &AppState,
-    id: &str,
-    caller: &Caller,
-) -> Result<Performance, AppError> {
-    let p = state
-        .store
-        .get_performance(id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    if manages(caller, &p) {
-        Ok(p)
-    } else if p.is_public() {
-        Err(AppError::Forbidden(
-            "only the performance's organizer or an admin may change it".into(),
-        ))
-    } else {
-        Err(not_found(id))
-    }
 }
 
 /// Applies `change` to the stored performance and writes it back if nobody changed it meanwhile. With
@@ -358,10 +271,7 @@ pub struct PerformanceCancellation {
 
 /// `POST /performances/{performanceId}/cancel`: cancels every showtime of the performance (each as
 /// `POST .../showtimes/{showtimeId}/cancel` does); 202 with each one's progress.
-pub async fn cancel(
-    routes: super::cancellations::CancelRouteState,
-    req: Request,
-) -> Response<Body> {
+pub async fn cancel(routes: crate::runtime::CancelRouteState, req: Request) -> Response<Body> {
     into_response(
         async {
             let state = &routes.app;
@@ -375,7 +285,7 @@ pub async fn cancel(
             let showtimes = state.store.all_showtimes(&performance.id).await?;
             let mut progress = Vec::with_capacity(showtimes.len());
             for showtime in showtimes {
-                match super::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {
+                match crate::app::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {
                     Ok(p) => progress.push(p),
                     // A sweep already under way for this showtime: report where it is.
                     Err(AppError::Conflict(_)) => {}

@@ -8,7 +8,8 @@
 //! | `GET /performances/{performanceId}/reservations` | its organizer or an ADMIN: per-showtime sales and the reservations |
 //! | `GET /admin/reservations?performanceId=&showtimeId=&memberId=&status=` | ADMIN |
 
-use super::performances::{load_for_change, performance_id, PUBLISHERS};
+use super::{located, own_reservation, performance_id, prefer_wait};
+use crate::app::performances::{load_for_change, PUBLISHERS};
 use crate::auth::caller;
 use crate::domain::ids::{new_id, parse_id};
 use crate::domain::member::Role;
@@ -16,7 +17,7 @@ use crate::domain::reservation::{Reservation, ReservationStatus, ReservationView
 use crate::domain::seat::{grade_counts, validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
 use crate::http::{
-    cursor_param, into_response, json_response, limit_param, parse_json, path_param, query_param,
+    cursor_param, into_response, json_response, limit_param, parse_json, query_param,
 };
 use crate::runtime::AppState;
 use crate::saga::{Execution, Machine, PaymentInput, SagaClient};
@@ -75,18 +76,7 @@ impl SagaRouteState {
     }
 }
 
-/// The longest `Prefer: wait=N` honoured, in seconds.
-pub const PREFER_WAIT_MAX: u64 = 10;
-
-/// `Prefer: wait=N` (RFC 7240), capped at [`PREFER_WAIT_MAX`]; any other preference or value is ignored, as the
-/// RFC asks.
-pub fn prefer_wait(req: &Request) -> Option<u64> {
-    let raw = req.headers().get("prefer")?.to_str().ok()?;
-    raw.split([',', ';'])
-        .filter_map(|p| p.trim().strip_prefix("wait="))
-        .find_map(|n| n.trim().parse::<u64>().ok())
-        .map(|n| n.min(PREFER_WAIT_MAX))
-}
+pub use super::PREFER_WAIT_MAX;
 
 /// Waits up to `seconds` for the saga to end the reservation's HELD state (reading the reservation item, never
 /// the execution). `None` when it is still HELD by then.
@@ -129,19 +119,6 @@ async fn saga_answer(
     Ok(located(json_response(status, &body), &held.id, wait))
 }
 
-/// `response` with `Location: /reservations/{id}` and, when the client asked to wait, `Preference-Applied`.
-pub(crate) fn located(mut response: Response<Body>, id: &str, wait: Option<u64>) -> Response<Body> {
-    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{id}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    if let Some(seconds) = wait {
-        if let Ok(applied) = HeaderValue::from_str(&format!("wait={seconds}")) {
-            response.headers_mut().insert("preference-applied", applied);
-        }
-    }
-    response
-}
-
 fn seats_schema() -> utoipa::openapi::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
         .items(utoipa::openapi::Ref::from_schema_name("SeatId"))
@@ -149,13 +126,6 @@ fn seats_schema() -> utoipa::openapi::Array {
         .max_items(Some(MAX_SEATS_PER_HOLD))
         .unique_items(true)
         .build()
-}
-
-fn not_found(id: &str) -> AppError {
-    AppError::NotFound {
-        entity: "reservation",
-        id: id.to_string(),
-    }
 }
 
 /// The reservation as the client should see it: a lapsed hold reads EXPIRED.
@@ -295,22 +265,6 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
             Err(AppError::SeatsUnavailable(taken))
         }
     }
-}
-
-/// The reservation of the path, if the caller made it or is an admin; anybody else learns nothing (404).
-pub(crate) async fn own_reservation(
-    state: &AppState,
-    req: &Request,
-    caller: &crate::auth::Caller,
-) -> Result<Reservation, AppError> {
-    let raw = path_param(req, "reservationId")?;
-    let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
-    state
-        .store
-        .get_reservation(&id)
-        .await?
-        .filter(|r| caller.is_admin() || r.member_id == caller.member_id)
-        .ok_or_else(|| not_found(&id))
 }
 
 /// `GET /reservations/{reservationId}`: the member who made it, or an admin. Anybody else: 404.

@@ -7,15 +7,17 @@
 //! | `GET /performances/{performanceId}/showtimes` | anyone, for an approved performance |
 //! | `GET /performances/{performanceId}/showtimes/{showtimeId}/seats` | anyone, for an approved performance |
 
-use super::performances::{load_for_change, performance_id, PUBLISHERS};
+use super::{path_showtime, performance_id};
+use crate::app::performances::{load_for_change, PUBLISHERS};
+use crate::app::showtimes::cancel_one;
 use crate::auth::caller;
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::new_id;
 use crate::domain::seat::{grade_counts, GradeCounts, SeatId, SeatStatus};
 use crate::domain::showtime::{SeatMap, Showtime, ShowtimeInput};
 use crate::error::AppError;
 use crate::http::{
     cursor_param, if_match_version, into_response, json_response, limit_param, parse_json,
-    path_param, with_etag,
+    with_etag,
 };
 use crate::runtime::AppState;
 use lambda_http::http::{header, HeaderValue, StatusCode};
@@ -23,37 +25,14 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-fn not_found(id: &str) -> AppError {
-    AppError::NotFound {
-        entity: "showtime",
-        id: id.to_string(),
-    }
-}
-
 fn showtime_response(status: StatusCode, s: &Showtime) -> Response<Body> {
     with_etag(json_response(status, s), s.version)
-}
-
-/// The showtime named in the path, which must belong to the performance named in the path.
-pub(crate) async fn path_showtime(
-    state: &AppState,
-    req: &Request,
-    performance_id: &str,
-) -> Result<Showtime, AppError> {
-    let raw = path_param(req, "showtimeId")?;
-    let id = parse_id(&raw).ok_or_else(|| not_found(&raw))?;
-    state
-        .store
-        .get_showtime(&id)
-        .await?
-        .filter(|s| s.performance_id == performance_id)
-        .ok_or_else(|| not_found(&id))
 }
 
 /// The performance of a public route: it must exist and be approved.
 async fn public_performance(state: &AppState, req: &Request) -> Result<String, AppError> {
     let id = performance_id(req)?;
-    super::performances::visible_performance(state, req, &id)
+    super::visible_performance(state, req, &id)
         .await
         .map(|p| p.id)
 }
@@ -120,10 +99,7 @@ fn same_layout(a: &SeatMap, b: &SeatMap) -> bool {
 /// `PUT /performances/{performanceId}/showtimes/{showtimeId}`. A new time or venue on a showtime with sales
 /// publishes `ShowtimeChanged` listing the reservations it affects; their buyers may cancel without a fee for
 /// [`CHANGE_FREE_DAYS`](crate::domain::refund::CHANGE_FREE_DAYS) days.
-pub async fn update(
-    routes: super::cancellations::CancelRouteState,
-    req: Request,
-) -> Response<Body> {
+pub async fn update(routes: crate::runtime::CancelRouteState, req: Request) -> Response<Body> {
     let state = routes.app.clone();
     into_response(
         async {
@@ -327,68 +303,8 @@ fn progress_response(
     response
 }
 
-/// Cancels a showtime (it takes no holds from now on), tells the buyers (`ShowtimeCancelled`), and starts
-/// the sweep that releases its holds and refunds its confirmed reservations in full. On a showtime already
-/// cancelled, a new sweep is started once the last is done (it retries what failed; nobody is refunded
-/// twice). 202 with the progress.
-pub(crate) async fn cancel_one(
-    routes: &super::cancellations::CancelRouteState,
-    caller: &crate::auth::Caller,
-    mut showtime: Showtime,
-    reason: &str,
-) -> Result<crate::store::cancellations::CancellationProgress, AppError> {
-    let state = &routes.app;
-    let now = OffsetDateTime::now_utc();
-    if showtime.status == crate::domain::showtime::ShowtimeStatus::Scheduled {
-        let previous = showtime.version;
-        if showtime.cancel(now).is_ok() {
-            showtime.cancellation_reason = Some(reason.to_string());
-            let cancelled = crate::events::Event::new(
-                crate::events::EventType::ShowtimeCancelled,
-                &showtime.id,
-                &caller.member_id,
-                &showtime.updated_at,
-                serde_json::json!({
-                    "showtimeId": showtime.id,
-                    "performanceId": showtime.performance_id,
-                    "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
-                    "reason": reason,
-                }),
-            );
-            state
-                .store
-                .replace_showtime(&showtime, previous, &[cancelled])
-                .await?;
-        }
-    }
-    let Some(progress) = state.store.start_sweep(&showtime.id, reason, now).await? else {
-        // A run is under way: make sure it really runs (one that stopped is resumed where it stood).
-        use crate::cancellation::Resumed;
-        let how = match crate::cancellation::resume_sweep(&state.store, &routes.saga, &showtime.id)
-            .await?
-        {
-            Resumed::Started(_) | Resumed::Restarted(_) => "it had stopped and has been resumed",
-            _ => "follow its progress",
-        };
-        return Err(AppError::Conflict(format!(
-            "showtime {}: a cancellation run is under way; {how}",
-            showtime.id
-        )));
-    };
-    // Test stacks: the request dies between its write and the sweep's start.
-    crate::faults::api_crash_point(&state.store, &showtime.id, "sweep@written").await;
-    routes
-        .saga
-        .start_sweep(&showtime.id, (progress.run, 0), reason)
-        .await?;
-    Ok(progress)
-}
-
 /// `POST /performances/{performanceId}/showtimes/{showtimeId}/cancel`
-pub async fn cancel(
-    routes: super::cancellations::CancelRouteState,
-    req: Request,
-) -> Response<Body> {
+pub async fn cancel(routes: crate::runtime::CancelRouteState, req: Request) -> Response<Body> {
     into_response(
         async {
             let state = &routes.app;

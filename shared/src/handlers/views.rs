@@ -9,12 +9,12 @@
 //! | `GET /me/reservations/{reservationId}` | member |
 //! | `GET /admin/audit?reservationId=&memberId=&from=&to=&limit=&cursor=` | ADMIN |
 
+use super::instant_param;
 use crate::auth::caller;
 use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
 use crate::domain::performance::format_instant;
 use crate::error::AppError;
-use crate::handlers::payments::instant_param;
 use crate::http::{
     cursor_param, into_response, json_response, limit_param, path_param, query_param,
 };

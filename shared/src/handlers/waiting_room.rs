@@ -93,8 +93,8 @@ pub async fn configure(state: AppState, req: Request) -> Response<Body> {
             caller.require(&[Role::Organizer, Role::Admin])?;
             let performance_id = path_param(&req, "performanceId")?;
             let performance =
-                super::performances::load_for_change(&state, &performance_id, &caller).await?;
-            let showtime = super::showtimes::path_showtime(&state, &req, &performance.id).await?;
+                crate::app::performances::load_for_change(&state, &performance_id, &caller).await?;
+            let showtime = super::path_showtime(&state, &req, &performance.id).await?;
             let input: SettingsInput = parse_json(&req)?;
             let settings = input.validate().map_err(AppError::Validation)?;
             let opens_at = parse_instant(&performance.details.sale_opens_at)

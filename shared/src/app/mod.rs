@@ -1,0 +1,8 @@
+//! The application's use-cases, one module per domain operation (as pretix's `base/services/`): what a
+//! request, a saga step or a consumer asks the system to do, on top of the domain rules and the store. The
+//! edges (HTTP handlers, saga steps, consumers) parse, call one of these, and present; no HTTP type is used
+//! here, and no use-case imports an edge.
+
+pub mod performances;
+pub mod reservations;
+pub mod showtimes;
