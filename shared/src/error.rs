@@ -27,7 +27,7 @@ pub enum AppError {
     /// A showtime with a waiting room, and no valid admission for this member and showtime (403, a problem
     /// type per reason).
     #[error("{0}")]
-    AdmissionRefused(crate::auth::admission::Refusal),
+    AdmissionRefused(crate::domain::admission::Refusal),
     /// The path exists, the method does not (the `$default` route).
     #[error("{method} is not a method of this path; it takes {allow}")]
     MethodNotAllowed { method: String, allow: String },

@@ -13,6 +13,7 @@ pub mod my_page;
 pub mod notification;
 pub mod payment;
 pub mod performance;
+pub mod provider;
 pub mod refund;
 pub mod reservation;
 pub mod rules;

@@ -1,4 +1,4 @@
-//! The records of the test-mode payment provider ([`crate::payments::test_mode`]): what a real provider keeps
+//! The records of the test-mode payment provider (`payments::test_mode`): what a real provider keeps
 //! on its side, kept here in our table so the local provider behaves the same across processes and retries.
 //!
 //! | # | access pattern | operation | key |
@@ -12,8 +12,8 @@
 use super::keys::{charge_key, refund_key};
 use super::{n, s, Item, Store, TYPE};
 use crate::domain::payment::CardSummary;
+use crate::domain::provider::{ChargeOutcome, ProviderError, Refunded};
 use crate::error::AppError;
-use crate::payments::{ChargeOutcome, ProviderError, Refunded};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
 /// A charge's reference: derived from its idempotency key, as a provider's id is fixed by its first call.
