@@ -10,7 +10,6 @@ pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod cache;
-pub mod cancellation;
 pub mod consumers;
 pub mod dlq;
 /// The domain rules, in their own crate (`shared/domain`): plain Rust, no AWS types.
@@ -26,6 +25,9 @@ pub mod payments;
 pub mod repair;
 pub mod runtime;
 pub mod saga;
+/// The cancellation machine's steps, under the sagas (`saga::cancellation`).
+pub use saga::cancellation;
+pub mod sfn;
 pub mod store;
 pub mod telemetry;
 pub mod waiting_room;

@@ -7,6 +7,7 @@
 //! saga then refunds exactly that quote (idempotency key `refund-<cancellationId>`), gives the seats back and
 //! marks the reservation in one transaction, and publishes `ReservationCancelled` and `RefundIssued`.
 
+use super::{SagaState, StepError};
 use crate::domain::payment::{Payment, PaymentMethod};
 use crate::domain::performance::{format_instant, parse_instant, Performance};
 use crate::domain::refund::{quote, CancelRefusal, Canceller, Quote, QuoteInput};
@@ -19,7 +20,7 @@ use crate::error::AppError;
 use crate::events::{Event, EventType};
 use crate::payments::test_mode::TestModeProvider;
 use crate::payments::{PaymentProvider, ProviderError, RefundRequest};
-use crate::saga::{sweep_run_name, Execution, Machine, SagaClient, SagaState, StepError};
+use crate::sfn::{sweep_run_name, Execution, Machine, SagaClient};
 use crate::store::cancellations::Counted;
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -107,7 +108,7 @@ pub async fn issue_refund(
             }
         }
         // The money moved and is not recorded yet: a crash here is what the refund's idempotency key is for.
-        crate::saga::crash_point(state, reservation_id, "refund@moved").await;
+        super::crash_point(state, reservation_id, "refund@moved").await;
         let seen = payment.version;
         payment
             .refund(refund_id, amount, &now)
@@ -255,7 +256,7 @@ fn cancellation_events(r: &Reservation, c: &Cancellation, payment: Option<&Payme
         &r.member_id,
         &r.updated_at,
         json!({
-            "reservation": crate::saga::summary(r),
+            "reservation": super::summary(r),
             "cancellationId": c.id,
             "seats": c.seats,
             "whole": c.whole,
@@ -274,7 +275,7 @@ fn cancellation_events(r: &Reservation, c: &Cancellation, payment: Option<&Payme
             &r.member_id,
             // Announced with the cancellation it belongs to (the refund itself is `payment.updatedAt`).
             &r.updated_at,
-            json!({"refundId": refund_id(&c.id), "amount": c.quote.refund, "payment": crate::saga::payment_data(p)}),
+            json!({"refundId": refund_id(&c.id), "amount": c.quote.refund, "payment": super::payment_data(p)}),
         ));
     }
     events
@@ -634,7 +635,7 @@ pub fn hold_cancelled_event(r: &Reservation) -> Event {
         &r.member_id,
         &r.updated_at,
         json!({
-            "reservation": crate::saga::summary(r),
+            "reservation": super::summary(r),
             "seats": r.seats,
             "whole": true,
             "fee": 0,
