@@ -107,7 +107,7 @@ fn name(item: &DueItem) -> String {
 /// Repairs one item: `Ok(None)` when it needs nothing, else what was done.
 async fn repair_one(
     state: &SagaState,
-    saga: &crate::saga::SagaClient,
+    saga: &crate::sfn::SagaClient,
     item: &DueItem,
 ) -> Result<Option<String>, AppError> {
     let store = &state.store;

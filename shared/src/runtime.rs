@@ -120,14 +120,14 @@ where
 #[derive(Clone, Debug)]
 pub struct CancelRouteState {
     pub app: AppState,
-    pub saga: crate::saga::SagaClient,
+    pub saga: crate::sfn::SagaClient,
 }
 
 impl CancelRouteState {
     pub async fn from_env() -> Result<Self, Error> {
         Ok(CancelRouteState {
             app: AppState::from_env().await?,
-            saga: crate::saga::SagaClient::from_env().await,
+            saga: crate::sfn::SagaClient::from_env().await,
         })
     }
 }
