@@ -462,6 +462,11 @@ impl Reservation {
     }
 }
 
+/// The one cancellation an organizer's sweep makes of a reservation (so a re-run finds it).
+pub fn organizer_cancellation_id(reservation_id: &str) -> String {
+    format!("org-{reservation_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,4 +5,5 @@
 
 pub mod performances;
 pub mod reservations;
+pub mod resume;
 pub mod showtimes;

@@ -62,8 +62,8 @@ pub async fn cancel_one(
     }
     let Some(progress) = state.store.start_sweep(&showtime.id, reason, now).await? else {
         // A run is under way: make sure it really runs (one that stopped is resumed where it stood).
-        use crate::cancellation::Resumed;
-        let how = match crate::cancellation::resume_sweep(&state.store, &routes.saga, &showtime.id)
+        use crate::app::resume::Resumed;
+        let how = match crate::app::resume::resume_sweep(&state.store, &routes.saga, &showtime.id)
             .await?
         {
             Resumed::Started(_) | Resumed::Restarted(_) => "it had stopped and has been resumed",
