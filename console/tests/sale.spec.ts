@@ -43,6 +43,19 @@ async function signUp(page: Page, role: "buyer" | "organizer", name: string): Pr
   return login(email, password);
 }
 
+/** The catalog's link to `title`, paging with "More" as a person would (the catalog is sorted by run). */
+async function findInCatalog(page: Page, title: string) {
+  const link = page.getByRole("link", { name: title });
+  const cards = page.locator("ul.cards > li");
+  await expect(cards.first()).toBeVisible();
+  for (let i = 0; i < 100 && (await link.count()) === 0; i++) {
+    const shown = await cards.count();
+    await page.getByRole("button", { name: "More" }).click();
+    await expect.poll(() => cards.count()).toBeGreaterThan(shown);
+  }
+  return link;
+}
+
 async function uiLogin(page: Page, email: string, password: string) {
   await page.goto("login");
   await page.getByLabel("Email").fill(email);
@@ -120,7 +133,7 @@ test("one buyer pays two seats by card, another tops up and pays with points; th
   buyers.card = await signUp(page, "buyer", "Card Buyer");
   await page.goto("");
   await page.getByRole("button", { name: "CONCERT" }).click();
-  await page.getByRole("link", { name: title }).click();
+  await (await findInCatalog(page, title)).click();
   await accessible(page);
   await page.getByRole("link", { name: "Pick seats" }).click();
   await expect(page.getByRole("application", { name: /Seat map/ })).toBeVisible();

@@ -13,16 +13,19 @@ function home(role: Role) {
 async function signIn(email: string, password: string, setLang: (l: Lang) => void): Promise<Problem | Role> {
   const { data, error, response } = await api.POST("/login", { body: { email, password } });
   if (!data) return asProblem(error, response.status);
+  // The console speaks the member's language: read before the session starts, so the page appears in it
+  // and never switches under the person's hands.
+  const member = await api.GET("/members/{memberId}", {
+    params: { path: { memberId: data.memberId } },
+    headers: { authorization: `Bearer ${data.accessToken}` },
+  });
+  if (member.data?.locale) setLang(member.data.locale);
   session.start({
     accessToken: data.accessToken,
     memberId: data.memberId,
     role: data.role,
     email,
     expiresAt: Date.now() + data.expiresIn * 1000,
-  });
-  // The console speaks the member's language (read in the background: the page moves on at once).
-  void api.GET("/members/{memberId}", { params: { path: { memberId: data.memberId } } }).then((member) => {
-    if (member.data?.locale) setLang(member.data.locale);
   });
   return data.role;
 }
