@@ -886,6 +886,16 @@ pub fn event_schema_errors(kind: &str, event: &Value) -> Vec<String> {
 
 // ----- money: wallets, reservations through the saga, reconciliation ------------------------------------
 
+/// A reservation paid at once and CONFIRMED.
+pub async fn confirmed(buyer: &Member, show: &str, seats: &[(u32, u32)], payment: Value) -> String {
+    let r = reserve(buyer, show, seats, Some(payment), None).await;
+    assert!(r.status == 201 || r.status == 202, "{}", r.text);
+    let id = r.json["id"].as_str().expect("id").to_string();
+    let done = settled(buyer, &id, std::time::Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "CONFIRMED", "{done}");
+    id
+}
+
 pub async fn top_up(m: &Member, amount: u64) {
     let reply = m
         .call(

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, arm_crash_in, call, cancellation_over, crashes_left, crashes_left_in,
+    arm_crash, arm_crash_in, call, cancellation_over, confirmed, crashes_left, crashes_left_in,
     execution_status, member, my_page_shows, on_sale, payment_of, reconcile, repair_now,
     reservation_id, reserve, rewind_hold, settled, showtime, stack, sweep_done, ticketing_admin,
     top_up, unique, wallet_balance, Member,
@@ -291,17 +291,7 @@ async fn a_stuck_cancellation_is_resumed_by_a_later_cancel_or_the_repairer() {
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in [1, 2] {
-        let sold = reserve(
-            &buyer,
-            &show,
-            &[(1, col)],
-            Some(json!({"method": "WALLET"})),
-            None,
-        )
-        .await;
-        let id = sold.json["id"].as_str().expect("id").to_string();
-        assert_eq!(settled(&buyer, &id, WAIT).await["status"], "CONFIRMED");
-        ids.push(id);
+        ids.push(confirmed(&buyer, &show, &[(1, col)], json!({"method": "WALLET"})).await);
     }
     let (first, second) = (ids[0].clone(), ids[1].clone());
 
@@ -402,17 +392,7 @@ async fn a_showtime_sweep_whose_start_died_is_resumed_by_the_repairer() {
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in [1, 2] {
-        let sold = reserve(
-            &buyer,
-            &show,
-            &[(1, col)],
-            Some(json!({"method": "WALLET"})),
-            None,
-        )
-        .await;
-        let id = sold.json["id"].as_str().expect("id").to_string();
-        assert_eq!(settled(&buyer, &id, WAIT).await["status"], "CONFIRMED");
-        ids.push(id);
+        ids.push(confirmed(&buyer, &show, &[(1, col)], json!({"method": "WALLET"})).await);
     }
     let held = reserve(&buyer, &show, &[(1, 3)], None, None).await;
     assert_eq!(held.status, 201, "{}", held.text);

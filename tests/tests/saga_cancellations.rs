@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    admin, call, executions_ended, executions_of_ended, member, on_sale, payment_of, publish,
-    reconcile, reserve, seat_map, settled, showtime, showtime_body, sweep_done, top_up, unique,
-    wallet_balance, EventTap, Member, Reply,
+    admin, call, confirmed, executions_ended, executions_of_ended, member, on_sale, payment_of,
+    publish, reconcile, reserve, seat_map, settled, showtime, showtime_body, sweep_done, top_up,
+    unique, wallet_balance, EventTap, Member, Reply,
 };
 use time::{Duration as Span, OffsetDateTime, UtcOffset};
 
@@ -108,16 +108,6 @@ async fn quote(who: &Member, id: &str, query: &str) -> Reply {
         None,
     )
     .await
-}
-
-/// A reservation paid at once and CONFIRMED.
-async fn confirmed(buyer: &Member, show: &str, seats: &[(u32, u32)], payment: Value) -> String {
-    let r = reserve(buyer, show, seats, Some(payment), None).await;
-    assert!(r.status == 201 || r.status == 202, "{}", r.text);
-    let id = id_of(&r);
-    let done = settled(buyer, &id, Duration::from_secs(30)).await;
-    assert_eq!(done["status"], "CONFIRMED", "{done}");
-    id
 }
 
 /// The wallet's ledger lines about one reservation, by kind.

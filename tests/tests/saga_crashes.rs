@@ -10,8 +10,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, crashes_left, member, my_page_shows, on_sale, payment_of, reconcile, reservation_id,
-    reserve, rewind_hold, settled, showtime, task_errors, top_up, unique, wallet_balance, Member,
+    arm_crash, confirmed, crashes_left, member, my_page_shows, on_sale, payment_of, reconcile,
+    reservation_id, reserve, rewind_hold, settled, showtime, task_errors, top_up, unique,
+    wallet_balance, Member,
 };
 
 const RESERVATIONS: &str = "ReservationStateMachineArn";
@@ -368,17 +369,7 @@ async fn an_organizers_sweep_survives_a_crash_before_and_after_every_step() {
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in 1..=3 {
-        let sold = reserve(
-            &buyer,
-            &show,
-            &[(1, col)],
-            Some(json!({"method": "WALLET"})),
-            None,
-        )
-        .await;
-        let id = sold.json["id"].as_str().expect("id").to_string();
-        assert_eq!(settled(&buyer, &id, WAIT).await["status"], "CONFIRMED");
-        ids.push(id);
+        ids.push(confirmed(&buyer, &show, &[(1, col)], json!({"method": "WALLET"})).await);
     }
     let held = reserve(&buyer, &show, &[(1, 4)], None, None).await;
     assert_eq!(held.status, 201, "{}", held.text);
