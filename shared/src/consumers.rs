@@ -214,7 +214,7 @@ async fn show_info(
     store: &Store,
     event: &Event,
     reservation_id: &str,
-) -> Result<ShowInfo, AppError> {
+) -> Result<ShowInfo, crate::store::StoreError> {
     let r = &event.data["reservation"];
     let (performance_id, showtime_id) = match (
         r["performanceId"]

@@ -40,8 +40,13 @@ pub enum AppError {
         id: String,
         expected: u64,
     },
+    /// The change cannot be made as things stand (the reservation is no longer held, the email is taken).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Others were changing the same items through every attempt: nothing was done, and trying the same
+    /// change again is safe (the same 409 as [`AppError::Conflict`] to a client; a saga step retries it).
+    #[error("conflict: {0}")]
+    Busy(String),
     /// Some of the requested seats are held or sold by someone else.
     #[error("seats unavailable: {}", .0.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))]
     SeatsUnavailable(Vec<crate::domain::seat::SeatId>),
@@ -81,19 +86,5 @@ impl AppError {
     /// Whether a validation failure is only of rules beyond the document (422) and not of the document (400).
     pub fn is_rule_violation(errors: &[FieldError]) -> bool {
         !errors.is_empty() && errors.iter().all(|e| e.rule)
-    }
-}
-
-impl<E: std::fmt::Debug, R: std::fmt::Debug> From<aws_sdk_dynamodb::error::SdkError<E, R>>
-    for AppError
-{
-    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        AppError::Dependency(format!("{err:?}"))
-    }
-}
-
-impl From<serde_dynamo::Error> for AppError {
-    fn from(err: serde_dynamo::Error) -> Self {
-        AppError::Corrupt(err.to_string())
     }
 }

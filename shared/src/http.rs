@@ -126,7 +126,7 @@ pub fn problem_for(err: &AppError) -> Problem {
                 err.to_string(),
             )
         },
-        AppError::Conflict(_) => Problem::new(
+        AppError::Conflict(_) | AppError::Busy(_) => Problem::new(
             "conflict",
             "Conflict",
             StatusCode::CONFLICT,

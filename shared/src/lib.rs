@@ -16,7 +16,8 @@
 //! 4. **Use-cases**: [`app`], one module per domain operation; [`waiting_room`], [`repair`].
 //! 5. **Edges**: [`handlers`] (one async function per API route; they share only `handlers/mod.rs`'s edge
 //!    helpers, never each other), [`saga`] (the state machines' steps: `saga/mod.rs` dispatches, one child
-//!    module per machine, so far [`cancellation`]), [`consumers`] (the event consumers), [`outbox`] (the
+//!    module per machine (`saga::reservation`, `saga::cancellation`, `saga::sweep`), one file per state),
+//!    [`consumers`] (the event consumers), [`outbox`] (the
 //!    publisher), [`dlq`]; [`http`] maps errors to problem responses once; [`openapi`] is the document
 //!    of the edge's types; [`runtime`] is what every Lambda binary does at start-up.
 //!
@@ -42,8 +43,6 @@ pub mod payments;
 pub mod repair;
 pub mod runtime;
 pub mod saga;
-/// The cancellation machine's steps, under the sagas (`saga::cancellation`).
-pub use saga::cancellation;
 pub mod sfn;
 pub mod store;
 pub mod telemetry;
@@ -76,7 +75,6 @@ mod layers {
         ("runtime", 4),
         ("handlers", 5),
         ("saga", 5),
-        ("cancellation", 5),
         ("consumers", 5),
         ("outbox", 5),
         ("dlq", 5),

@@ -12,13 +12,13 @@
 //! | a HELD reservation past its hold | over, or never started | ends it as the saga would have: refunds whatever the payment kept (a payment left WAITING is settled from the ledger or the provider first), releases the seats, marks it FAILED (a payment was tried) or EXPIRED, with its event ([`crate::saga::release_unsold`]) |
 //! | a pending cancellation | running | nothing |
 //! | a pending cancellation | never started | starts it under its own name |
-//! | a pending cancellation | over | a new run of the same idempotent steps ([`crate::cancellation::resume`]) |
-//! | an organizer's sweep RUNNING | over, or never started | resumed where its progress stands ([`crate::cancellation::resume_sweep`]) |
+//! | a pending cancellation | over | a new run of the same idempotent steps ([`crate::app::resume::resume`]) |
+//! | an organizer's sweep RUNNING | over, or never started | resumed where its progress stands ([`crate::app::resume::resume_sweep`]) |
 //!
 //! Every action is idempotent and guarded by DescribeExecution, so the scheduled repairer, `ticketing-admin
 //! repair` and a later request may all run at once.
 
-use crate::cancellation::{self, Resumed};
+use crate::app::resume::{self, Resumed};
 use crate::domain::reservation::ReservationStatus;
 use crate::error::AppError;
 use crate::saga::{Execution, Machine, SagaState};
@@ -113,7 +113,7 @@ async fn repair_one(
     let store = &state.store;
     match item {
         DueItem::Sweep(showtime_id) => {
-            let resumed = cancellation::resume_sweep(store, saga, showtime_id).await?;
+            let resumed = resume::resume_sweep(store, saga, showtime_id).await?;
             Ok(resumed_action(&name(item), "sweep", resumed))
         }
         DueItem::Reservation(id) => {
@@ -154,7 +154,7 @@ async fn repair_one(
                 )));
             }
             if r.pending_cancellation.is_some() {
-                let resumed = cancellation::resume(store, saga, id).await?;
+                let resumed = resume::resume(store, saga, id).await?;
                 return Ok(resumed_action(&name(item), "cancellation", resumed));
             }
             Ok(None)

@@ -116,7 +116,7 @@ pub async fn run_one(
     }
     let run = match run_room(store, &mut room, now_ms).await {
         Ok(run) => run,
-        Err(AppError::Conflict(_)) => return Ok(None),
+        Err(AppError::Conflict(_) | AppError::Busy(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
     tracing::info!(

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
     admin, call, event_schema_errors, fault_remaining, inject_fault, member, on_sale, reconcile,
-    reserve, settled, showtime, stack, ticketing_admin, top_up, EventTap, Member, EVENT_WAIT_SECS,
+    reserve, sale, settled, showtime, stack, ticketing_admin, top_up, EventTap, Member,
+    EVENT_WAIT_SECS,
 };
 
 const SOLD: [&str; 3] = [
@@ -65,8 +66,7 @@ async fn mails_to(to: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_sale_then_a_cancellation_agree_on_my_page_notifications_mail_and_audit() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 4).await;
+    let (_, performance, show) = sale(1, 4).await;
     let buyer = member("USER").await;
     let english = buyer
         .call(
@@ -624,8 +624,7 @@ async fn put_events(events: &[&Value]) {
 
 #[tokio::test]
 async fn a_duplicate_is_applied_once_and_a_confirmation_before_its_hold_ends_right() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, performance, show) = sale(1, 2).await;
     let ann = member("USER").await;
     let ben = member("USER").await;
     let mut tap = EventTap::new(&[&ann]).await;
@@ -736,8 +735,7 @@ async fn dead_letters(output: &str, reservation_id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_failing_notifier_dead_letters_its_events_and_a_redrive_delivers_them_once() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, performance, show) = sale(1, 2).await;
     let cy = member("USER").await;
     // The notifier fails at every attempt at Cy's events (as with a broken mail provider).
     inject_fault("notifier", &cy, 1000).await;

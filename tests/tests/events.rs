@@ -5,12 +5,11 @@
 
 use reqwest::Method;
 use serde_json::json;
-use ticketing_tests::{call, event_schema_errors, member, on_sale, showtime, EventTap};
+use ticketing_tests::{call, event_schema_errors, member, sale, EventTap};
 
 #[tokio::test]
 async fn the_saga_publishes_versioned_events_that_match_their_schemas() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, _, show) = sale(1, 2).await;
     let buyer = member("USER").await;
     let mut tap = EventTap::new(&[&buyer]).await;
     let auth = buyer.auth();

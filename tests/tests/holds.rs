@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
 use ticketing_tests::{
-    admin, call, member, on_sale, performance_body, rewind_hold, seat_map, showtime, stack, unique,
-    Member, Reply,
+    admin, call, member, on_sale, performance_body, rewind_hold, sale, seat_map, showtime, stack,
+    unique, Member, Reply,
 };
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
@@ -47,8 +47,7 @@ async fn store() -> Store {
 
 #[tokio::test]
 async fn a_hold_takes_the_seats_and_the_next_buyer_learns_which_are_taken() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 4, 5).await;
+    let (_, performance, show) = sale(4, 5).await;
     let map = seat_map(&performance, &show).await;
     assert_eq!(
         (
@@ -135,8 +134,7 @@ async fn a_hold_takes_the_seats_and_the_next_buyer_learns_which_are_taken() {
 
 #[tokio::test]
 async fn a_retried_hold_with_the_same_idempotency_key_is_one_reservation() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 2).await;
+    let (_, performance, show) = sale(2, 2).await;
     let ada = member("USER").await;
     let key = unique();
     let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}]});
@@ -163,8 +161,7 @@ const IN_FLIGHT: usize = 24;
 /// Hundreds of buyers, four seats: each seat goes to exactly one buyer, every loser hears which seat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn contention_never_holds_a_seat_twice() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 2).await;
+    let (_, performance, show) = sale(2, 2).await;
     let buyers: Vec<Member> = join_all((0..8).map(|_| member("USER"))).await;
     let seats = [(1u32, 1u32), (1, 2), (2, 1), (2, 2)];
     let attempts = (0..200).map(|i| {
@@ -206,8 +203,7 @@ async fn contention_never_holds_a_seat_twice() {
 /// Overlapping multi-seat requests: all or nothing, never a partial hold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_multi_seat_holds_are_all_or_nothing() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 6).await;
+    let (_, performance, show) = sale(1, 6).await;
     let buyer = member("USER").await;
     // Pairs over six seats in a row: (1,2) (2,3) ... (5,6), (6,1), (1,4) ... many overlap.
     let pairs: Vec<[(u32, u32); 2]> = (1..=6u32)
@@ -264,8 +260,7 @@ async fn overlapping_multi_seat_holds_are_all_or_nothing() {
 /// A hold past its expiry is taken by the next buyer, and the old holder can no longer confirm.
 #[tokio::test]
 async fn an_expired_hold_is_taken_by_the_next_buyer() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 3).await;
+    let (_, performance, show) = sale(1, 3).await;
     let (ada, bob) = (member("USER").await, member("USER").await);
     let first = hold(&ada, &show, &[(1, 1)]).await;
     assert_eq!(first.status, 201, "{}", first.text);
@@ -322,8 +317,7 @@ async fn an_expired_hold_is_taken_by_the_next_buyer() {
 
 #[tokio::test]
 async fn bad_holds_are_clear_4xx() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 3, 4).await;
+    let (_, _, show) = sale(3, 4).await;
     let ada = member("USER").await;
     // 400: the body breaks what the document states; 422: it matches the document but not this showtime.
     let cases: Vec<(Value, &str, u16)> = vec![
@@ -440,8 +434,7 @@ async fn a_fifty_thousand_seat_map_is_created_and_read() {
 
 #[tokio::test]
 async fn organizers_see_their_sales_and_admins_filter_everything() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 3).await;
+    let (organizer, performance, show) = sale(2, 3).await;
     let ada = member("USER").await;
     let held = hold(&ada, &show, &[(1, 1), (2, 3)]).await;
     assert_eq!(held.status, 201, "{}", held.text);
@@ -529,8 +522,7 @@ async fn organizers_see_their_sales_and_admins_filter_everything() {
 /// holds read fresh; saga_cancellations.rs).
 #[tokio::test]
 async fn closing_the_sale_stops_holds_within_the_cache_bound() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 60).await;
+    let (organizer, performance, show) = sale(1, 60).await;
     let buyer = member("USER").await;
     // Warm: the hold function's containers have read the performance.
     let warm = join_all((1..=4).map(|c| {

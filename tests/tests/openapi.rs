@@ -79,7 +79,7 @@ async fn the_gateway_serves_the_document() {
 
 /// The console's API client is generated from `console/openapi.json`; this snapshot must be the document the
 /// gateway serves, so the console can never drift from the API. After changing the API, refresh it with
-/// `TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test openapi` (then rebuild the console).
+/// `TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test integration openapi::` (then rebuild the console).
 #[tokio::test]
 async fn the_console_snapshot_is_the_served_document() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../console/openapi.json");
@@ -96,6 +96,6 @@ async fn the_console_snapshot_is_the_served_document() {
     assert!(
         snapshot == reply.json,
         "console/openapi.json differs from the served /openapi.json: refresh it with \
-         TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test openapi"
+         TICKETING_UPDATE_OPENAPI_SNAPSHOT=1 cargo test -p ticketing-tests --test integration openapi::"
     );
 }

@@ -1,14 +1,11 @@
 //! The transactional outbox: an event is written with its change and reaches the bus through the table's
 //! stream and the publisher, even when the publisher crashes after the write and before the publish.
 
-use ticketing_tests::{
-    fault_remaining, inject_fault, member, on_sale, reserve, showtime, EventTap,
-};
+use ticketing_tests::{fault_remaining, inject_fault, member, reserve, sale, EventTap};
 
 #[tokio::test]
 async fn a_publisher_crash_between_the_write_and_the_publish_still_delivers_the_event() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, _, show) = sale(1, 2).await;
     let buyer = member("USER").await;
     let mut tap = EventTap::new(&[&buyer]).await;
     // The hold commits with its ReservationHeld item; the publisher then dies twice on it.

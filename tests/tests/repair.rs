@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, arm_crash_in, call, cancellation_over, confirmed, crashes_left, crashes_left_in,
-    execution_status, member, my_page_shows, on_sale, payment_of, reconcile, repair_now,
-    reservation_id, reserve, rewind_hold, settled, showtime, stack, sweep_done, ticketing_admin,
-    top_up, unique, wallet_balance, Member,
+    arm_crash, arm_crash_in, buyer_with, call, cancellation_over, confirmed, crashes_left,
+    crashes_left_in, execution_status, my_page_shows, payment_of, reconcile, repair_now,
+    reservation_id, reserve, rewind_hold, sale, settled, stack, sweep_done, ticketing_admin,
+    unique, wallet_balance, Member,
 };
 
 const RESERVATIONS: &str = "ReservationStateMachineArn";
@@ -123,10 +123,8 @@ async fn cancel(buyer: &Member, id: &str) -> ticketing_tests::Reply {
 
 #[tokio::test]
 async fn a_hold_whose_request_died_before_its_saga_started() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 1_000_000).await;
+    let (_, performance, show) = sale(1, 10).await;
+    let buyer = buyer_with(1_000_000).await;
     let before = wallet_balance(&buyer).await;
     let wallet = json!({"method": "WALLET"});
     let mut ids = Vec::new();
@@ -202,10 +200,8 @@ async fn a_hold_whose_request_died_before_its_saga_started() {
 
 #[tokio::test]
 async fn a_sale_whose_execution_was_stopped_is_ended_and_refunded() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 1_000_000).await;
+    let (_, performance, show) = sale(1, 10).await;
+    let buyer = buyer_with(1_000_000).await;
     let before = wallet_balance(&buyer).await;
     let (sfn, arn) = stack().sfn_of(RESERVATIONS);
     let stop = |id: String| {
@@ -284,10 +280,8 @@ async fn a_sale_whose_execution_was_stopped_is_ended_and_refunded() {
 
 #[tokio::test]
 async fn a_stuck_cancellation_is_resumed_by_a_later_cancel_or_the_repairer() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 1_000_000).await;
+    let (_, performance, show) = sale(1, 10).await;
+    let buyer = buyer_with(1_000_000).await;
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in [1, 2] {
@@ -385,10 +379,8 @@ async fn a_stuck_cancellation_is_resumed_by_a_later_cancel_or_the_repairer() {
 
 #[tokio::test]
 async fn a_showtime_sweep_whose_start_died_is_resumed_by_the_repairer() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 4).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 1_000_000).await;
+    let (organizer, performance, show) = sale(1, 4).await;
+    let buyer = buyer_with(1_000_000).await;
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in [1, 2] {

@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    call, executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, seat_map,
-    settled, showtime, top_up, unique, wallet_balance, EventTap, Member,
+    call, executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, sale,
+    seat_map, settled, showtime, top_up, unique, wallet_balance, EventTap, Member,
 };
 
 const SOLD: [&str; 3] = [
@@ -22,8 +22,7 @@ const REFUSED: [&str; 3] = ["ReservationHeld", "PaymentFailed", "ReservationFail
 
 #[tokio::test]
 async fn pay_now_with_wallet_and_with_card() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 4).await;
+    let (_, performance, show) = sale(2, 4).await;
     let ada = member("USER").await;
     let mut tap = EventTap::new(&[&ada]).await;
     top_up(&ada, 400_000).await;
@@ -85,8 +84,7 @@ async fn pay_now_with_wallet_and_with_card() {
 
 #[tokio::test]
 async fn refused_payments_release_the_seats_with_the_reason() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 4).await;
+    let (_, performance, show) = sale(1, 4).await;
     let bob = member("USER").await;
     let cy = member("USER").await;
     let mut tap = EventTap::new(&[&bob, &cy]).await;
@@ -142,8 +140,7 @@ async fn refused_payments_release_the_seats_with_the_reason() {
 
 #[tokio::test]
 async fn a_transient_card_failure_is_retried_and_charged_once() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, performance, show) = sale(1, 2).await;
     let dee = member("USER").await;
     let mut tap = EventTap::new(&[&dee]).await;
     let r = reserve(
@@ -166,8 +163,7 @@ async fn a_transient_card_failure_is_retried_and_charged_once() {
 
 #[tokio::test]
 async fn pay_later_within_the_hold() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 3).await;
+    let (_, performance, show) = sale(1, 3).await;
     let eve = member("USER").await;
     let mut tap = EventTap::new(&[&eve]).await;
     top_up(&eve, 500_000).await;
@@ -250,8 +246,7 @@ async fn an_unpaid_hold_expires_and_its_seats_sell_again() {
 
 #[tokio::test]
 async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_charge() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, performance, show) = sale(1, 2).await;
     let hal = member("USER").await;
     let mut tap = EventTap::new(&[&hal]).await;
     top_up(&hal, 200_000).await;
@@ -291,8 +286,7 @@ async fn one_idempotency_key_repeated_concurrently_is_one_reservation_and_one_ch
 
 #[tokio::test]
 async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (_, performance, show) = sale(1, 2).await;
     let ivy = member("USER").await;
     let mut tap = EventTap::new(&[&ivy]).await;
     // A card that takes 6 s to answer; meanwhile the hold runs out.

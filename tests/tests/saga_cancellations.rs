@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    admin, call, confirmed, executions_ended, executions_of_ended, member, on_sale, payment_of,
-    publish, reconcile, reserve, seat_map, settled, showtime, showtime_body, sweep_done, top_up,
-    unique, wallet_balance, EventTap, Member, Reply,
+    admin, buyer_with, call, confirmed, executions_ended, executions_of_ended, member, on_sale,
+    payment_of, publish, reconcile, reserve, sale, seat_map, settled, showtime, showtime_body,
+    sweep_done, top_up, unique, wallet_balance, EventTap, Member, Reply,
 };
 use time::{Duration as Span, OffsetDateTime, UtcOffset};
 
@@ -176,8 +176,7 @@ async fn showtime_in_days(organizer: &Member, performance: &str, days: i64, cols
 
 #[tokio::test]
 async fn cancelling_a_pay_later_hold_releases_it_and_ends_its_saga() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 3).await;
+    let (_, performance, show) = sale(1, 3).await;
     let ann = member("USER").await;
     let mut tap = EventTap::new(&[&ann]).await;
     top_up(&ann, 300_000).await;
@@ -393,8 +392,7 @@ async fn the_day_of_the_show_a_buyer_cannot_cancel() {
 
 #[tokio::test]
 async fn partially_cancelling_two_of_four_seats() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 2).await;
+    let (_, performance, show) = sale(2, 2).await;
     let dan = member("USER").await;
     let mut tap = EventTap::new(&[&dan]).await;
     let id = confirmed(
@@ -485,8 +483,7 @@ async fn partially_cancelling_two_of_four_seats() {
 
 #[tokio::test]
 async fn changing_the_seats_of_a_hold() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 3).await;
+    let (_, performance, show) = sale(2, 3).await;
     let eli = member("USER").await;
     let rival = member("USER").await;
     let mut tap = EventTap::new(&[&eli]).await;
@@ -588,10 +585,8 @@ async fn changing_the_seats_of_a_hold() {
 
 #[tokio::test]
 async fn cancel_against_confirm_and_cancel_against_cancel_leave_one_outcome() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 2, 5).await;
-    let fay = member("USER").await;
-    top_up(&fay, 2_000_000).await;
+    let (_, performance, show) = sale(2, 5).await;
+    let fay = buyer_with(2_000_000).await;
     let start = wallet_balance(&fay).await;
 
     // Cancel against confirm: a payment and a cancellation of the same hold at once, five times.
@@ -848,8 +843,7 @@ async fn a_changed_showtime_lets_its_buyers_cancel_without_a_fee() {
 
 #[tokio::test]
 async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_once() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 20, 10).await;
+    let (organizer, performance, show) = sale(20, 10).await;
     let buyers: Vec<Member> = join_all((0..20).map(|_| member("USER"))).await;
     let refs: Vec<&Member> = buyers.iter().collect();
     let mut tap = EventTap::new(&refs).await;
@@ -1039,8 +1033,7 @@ async fn an_organizer_cancels_a_showtime_of_200_reservations_and_refunds_each_on
 async fn cancelling_a_performance_cancels_every_showtime() {
     let (organizer, performance) = on_sale(10).await;
     let shows = join_all((0..2).map(|_| showtime(&organizer, &performance, 1, 2))).await;
-    let ida = member("USER").await;
-    top_up(&ida, 300_000).await;
+    let ida = buyer_with(300_000).await;
     let ids: Vec<String> = join_all(
         shows
             .iter()
@@ -1094,8 +1087,7 @@ async fn cancelling_a_performance_cancels_every_showtime() {
 
 #[tokio::test]
 async fn an_admin_changes_a_buyers_hold_with_a_reason() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 3).await;
+    let (_, performance, show) = sale(1, 3).await;
     let jo = member("USER").await;
     let boss = admin().await;
     let held = reserve(&jo, &show, &[(1, 1)], None, None).await;

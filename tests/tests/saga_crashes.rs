@@ -10,8 +10,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    arm_crash, confirmed, crashes_left, member, my_page_shows, on_sale, payment_of, reconcile,
-    reservation_id, reserve, rewind_hold, settled, showtime, task_errors, top_up, unique,
+    arm_crash, buyer_with, confirmed, crashes_left, my_page_shows, payment_of, reconcile,
+    reservation_id, reserve, rewind_hold, sale, settled, showtime, task_errors, unique,
     wallet_balance, Member,
 };
 
@@ -82,10 +82,8 @@ const SOLD: [&str; 3] = [
 
 #[tokio::test]
 async fn a_sale_survives_a_crash_before_and_after_every_step() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 3, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 2_000_000).await;
+    let (_, performance, show) = sale(3, 10).await;
+    let buyer = buyer_with(2_000_000).await;
     let before = wallet_balance(&buyer).await;
     let wallet = json!({"method": "WALLET"});
     let card = json!({"method": "CARD", "token": "tok_visa"});
@@ -138,10 +136,8 @@ async fn a_sale_survives_a_crash_before_and_after_every_step() {
 
 #[tokio::test]
 async fn a_failed_sale_ends_consistent_whatever_crashes_and_however_often() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 3, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 2_000_000).await;
+    let (_, performance, show) = sale(3, 10).await;
+    let buyer = buyer_with(2_000_000).await;
     let before = wallet_balance(&buyer).await;
     let declined = json!({"method": "CARD", "token": "tok_chargeDeclined"});
     let wallet = json!({"method": "WALLET"});
@@ -289,10 +285,8 @@ async fn cancelled(buyer: &Member, id: &str) -> Value {
 
 #[tokio::test]
 async fn a_cancellation_survives_a_crash_before_and_after_every_step() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 3, 10).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 2_000_000).await;
+    let (_, performance, show) = sale(3, 10).await;
+    let buyer = buyer_with(2_000_000).await;
     let before = wallet_balance(&buyer).await;
     let cases = [
         ("refund-cancellation@before", 1u64, 1u64),
@@ -362,10 +356,8 @@ async fn a_cancellation_survives_a_crash_before_and_after_every_step() {
 
 #[tokio::test]
 async fn an_organizers_sweep_survives_a_crash_before_and_after_every_step() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 6).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 2_000_000).await;
+    let (organizer, performance, show) = sale(1, 6).await;
+    let buyer = buyer_with(2_000_000).await;
     let before = wallet_balance(&buyer).await;
     let mut ids = Vec::new();
     for col in 1..=3 {
@@ -466,10 +458,8 @@ async fn an_organizers_sweep_survives_a_crash_before_and_after_every_step() {
 
 #[tokio::test]
 async fn a_pay_later_wait_survives_a_crash_before_and_after_it_keeps_its_token() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 4).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 1_000_000).await;
+    let (_, performance, show) = sale(1, 4).await;
+    let buyer = buyer_with(1_000_000).await;
     let mut ids = Vec::new();
     for (col, point) in [(1, "await-payment@before"), (2, "await-payment@after")] {
         let key = unique();
@@ -510,11 +500,9 @@ async fn a_pay_later_wait_survives_a_crash_before_and_after_it_keeps_its_token()
 
 #[tokio::test]
 async fn the_compensations_of_a_failed_cancellation_and_a_failed_sweep_item_survive_crashes() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 6).await;
+    let (organizer, performance, show) = sale(1, 6).await;
     let swept = showtime(&organizer, &performance, 1, 4).await;
-    let buyer = member("USER").await;
-    top_up(&buyer, 2_000_000).await;
+    let buyer = buyer_with(2_000_000).await;
     let before = wallet_balance(&buyer).await;
     let buy = |show: String, col: u32| {
         let buyer = &buyer;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use ticketing::store::Store;
 use ticketing::waiting_room::Run;
 use ticketing_tests::{
-    member, on_sale, performance_body, publish, reconcile, reserve, showtime, signing_key, stack,
+    member, performance_body, publish, reconcile, reserve, sale, showtime, signing_key, stack,
     Member,
 };
 
@@ -69,8 +69,7 @@ async fn open_room(organizer: &Member, performance: &str, show: &str, body: Valu
 /// A showtime (one row of two seats) of a performance on sale now, with its waiting room switched on with
 /// `body`.
 async fn room_on_sale(body: Value) -> String {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 2).await;
+    let (organizer, performance, show) = sale(1, 2).await;
     open_room(&organizer, &performance, &show, body).await;
     show
 }
@@ -145,8 +144,7 @@ async fn hold_with(
 
 #[tokio::test]
 async fn an_admitted_buyer_buys_and_every_other_hold_is_refused_with_its_reason() {
-    let (organizer, performance) = on_sale(10).await;
-    let show = showtime(&organizer, &performance, 1, 4).await;
+    let (organizer, performance, show) = sale(1, 4).await;
     let other_show = showtime(&organizer, &performance, 1, 2).await;
     // One admitted buyer at a time.
     open_room(

@@ -12,7 +12,7 @@
 //! (`<reservationId>:<type>`), so consumers drop duplicates by id.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The `source` of every event of ours.
 pub const SOURCE: &str = "ticketing.reservations";
@@ -171,4 +171,63 @@ impl Event {
     pub fn detail(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
     }
+}
+
+/// The reservation as every reservation event carries it.
+pub fn reservation_summary(r: &crate::reservation::Reservation) -> Value {
+    json!({
+        "reservationId": r.id,
+        "memberId": r.member_id,
+        "performanceId": r.performance_id,
+        "showtimeId": r.showtime_id,
+        "seats": r.seats,
+        "totalPrice": r.total_price,
+        "currency": r.currency,
+        "status": r.status,
+    })
+}
+
+/// The payment as every payment event carries it.
+pub fn payment_summary(p: &crate::payment::Payment) -> Value {
+    json!({
+        "paymentId": p.id,
+        "memberId": p.member_id,
+        "method": p.method,
+        "status": p.status,
+        "amount": p.amount,
+        "refundedAmount": p.refunded_amount,
+        "currency": p.currency,
+        "providerReference": p.provider_reference,
+        "failureReason": p.failure_reason,
+    })
+}
+
+/// `ReservationHeld`, recorded in the hold's own transaction.
+pub fn held_event(r: &crate::reservation::Reservation) -> Event {
+    Event::new(
+        EventType::ReservationHeld,
+        &r.id,
+        &r.member_id,
+        &r.created_at,
+        json!({"reservation": reservation_summary(r), "holdExpiresAt": crate::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
+    )
+}
+
+/// `ReservationCancelled` for a hold given up before payment, recorded with the release.
+pub fn hold_cancelled_event(r: &crate::reservation::Reservation) -> Event {
+    Event::new(
+        EventType::ReservationCancelled,
+        &r.id,
+        &r.member_id,
+        &r.updated_at,
+        json!({
+            "reservation": reservation_summary(r),
+            "seats": r.seats,
+            "whole": true,
+            "fee": 0,
+            "refund": 0,
+            "actor": r.changes.last().map(|c| c.actor),
+            "reason": r.failure_reason,
+        }),
+    )
 }

@@ -3,6 +3,7 @@
 //! edges (HTTP handlers, saga steps, consumers) parse, call one of these, and present; no HTTP type is used
 //! here, and no use-case imports an edge.
 
+pub mod cancellations;
 pub mod performances;
 pub mod reservations;
 pub mod resume;

@@ -6,6 +6,7 @@ use crate::domain::reservation::{organizer_cancellation_id, Cancellation};
 use crate::error::AppError;
 use crate::sfn::{sweep_run_name, Execution, Machine, SagaClient};
 use crate::store::Store;
+use crate::store::StoreError;
 
 /// What [`resume`] or [`resume_sweep`] found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +67,8 @@ pub async fn resume(
                         return Ok(Resumed::Restarted(again.run_name()));
                     }
                     // Changed meanwhile (finished, or resumed by someone else): look again.
-                    Err(AppError::PreconditionFailed { .. }) => continue,
-                    Err(e) => return Err(e),
+                    Err(StoreError::Stale { .. }) => continue,
+                    Err(e) => return Err(e.into()),
                 }
             }
         }

@@ -335,7 +335,9 @@ async fn create_admin(
             );
             ExitCode::SUCCESS
         }
-        Err(AppError::Conflict(_)) => existing(&store, &email, promote_existing).await,
+        Err(AppError::Conflict(_) | AppError::Busy(_)) => {
+            existing(&store, &email, promote_existing).await
+        }
         Err(err) => {
             eprintln!("ticketing-admin: {err}");
             ExitCode::FAILURE

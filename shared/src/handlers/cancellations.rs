@@ -8,11 +8,12 @@
 //! | `PUT /reservations/{reservationId}` | same: other seats for a HELD reservation, in one transaction |
 //!
 //! The quote a cancellation refunds is taken when it is asked for, from the same rule the quote route shows
-//! ([`crate::cancellation::quote_for`]), and kept on the reservation; the cancellation saga refunds exactly
+//! ([`crate::app::cancellations::quote_for`]), and kept on the reservation; the cancellation saga refunds exactly
 //! that.
 
+use crate::app::cancellations::{begin, new_cancellation, quote_for};
 use crate::auth::{caller, Caller};
-use crate::cancellation::{begin, hold_cancelled_event, new_cancellation, quote_for};
+use crate::domain::events::hold_cancelled_event;
 use crate::domain::ids::new_id;
 use crate::domain::refund::{Canceller, Quote};
 use crate::domain::reservation::{
@@ -24,6 +25,7 @@ use crate::error::{AppError, FieldError};
 use crate::events::{Event, EventType};
 use crate::http::{into_response, json_response, parse_json, query_param};
 use crate::runtime::AppState;
+use crate::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -245,7 +247,7 @@ async fn cancel_confirmed(
     {
         if existing.status == CancellationStatus::Pending {
             // Its first request may have died before it started the saga: make sure it runs.
-            crate::cancellation::resume(&state.store, &routes.saga, &r.id).await?;
+            crate::app::resume::resume(&state.store, &routes.saga, &r.id).await?;
         }
         return answer(routes, req, r, existing).await;
     }
@@ -301,8 +303,8 @@ async fn stalled(
     reservation_id: &str,
     id: &str,
 ) -> Result<AppError, AppError> {
-    use crate::cancellation::Resumed;
-    let why = match crate::cancellation::resume(&routes.app.store, &routes.saga, reservation_id).await? {
+    use crate::app::resume::Resumed;
+    let why = match crate::app::resume::resume(&routes.app.store, &routes.saga, reservation_id).await? {
         Resumed::Nothing => format!(
             "cancellation {id} of this reservation finished meanwhile; look at the reservation again"
         ),
@@ -398,7 +400,7 @@ async fn release_hold(
         .await
     {
         Ok(released) => released,
-        Err(AppError::Conflict(_)) => {
+        Err(StoreError::Conflict(_)) => {
             let now = state.store.get_reservation(&r.id).await?;
             if now
                 .as_ref()
@@ -406,12 +408,12 @@ async fn release_hold(
             {
                 return Ok(None);
             }
-            return Err(AppError::Conflict(format!(
+            return Err(AppError::Busy(format!(
                 "reservation {} is being changed by another request; try again",
                 r.id
             )));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     if released.status != ReservationStatus::Cancelled {
         return Err(not_cancellable(
@@ -674,7 +676,7 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
                 &next.version.to_string(),
                 &next.member_id,
                 &next.updated_at,
-                json!({"reservation": crate::saga::summary(&next), "previousSeats": r.seats}),
+                json!({"reservation": crate::domain::events::reservation_summary(&next), "previousSeats": r.seats}),
             );
             match state
                 .store

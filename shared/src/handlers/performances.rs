@@ -25,6 +25,7 @@ use crate::http::{
 };
 use crate::runtime::AppState;
 use crate::store::performances::Listing;
+use crate::store::StoreError;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
@@ -67,12 +68,10 @@ where
         change(&mut p)?;
         match state.store.replace_performance(&p, previous).await {
             Ok(()) => return Ok(p),
-            Err(AppError::PreconditionFailed { .. })
-                if expected.is_none() && attempt < WRITE_ATTEMPTS =>
-            {
+            Err(StoreError::Stale { .. }) if expected.is_none() && attempt < WRITE_ATTEMPTS => {
                 continue
             }
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         }
     }
 }
@@ -97,7 +96,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     );
     let created = match state.store.create_performance(&performance).await {
         Ok(()) => performance,
-        Err(AppError::Conflict(_)) if idempotent_id.is_some() => {
+        Err(StoreError::Conflict(_)) if idempotent_id.is_some() => {
             // A repeat of an earlier create with the same key: replay it if it asked for the same thing.
             match state.store.get_performance(&id).await? {
                 Some(existing) if existing.details == performance.details => existing,
@@ -108,7 +107,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
                 }
             }
         }
-        Err(err) => return Err(err),
+        Err(err) => return Err(err.into()),
     };
     tracing::info!(performance_id = %created.id, organizer_id = %created.organizer_id, "performance created");
     let mut response = performance_response(StatusCode::CREATED, &created);
@@ -288,7 +287,7 @@ pub async fn cancel(routes: crate::runtime::CancelRouteState, req: Request) -> R
                 match crate::app::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {
                     Ok(p) => progress.push(p),
                     // A sweep already under way for this showtime: report where it is.
-                    Err(AppError::Conflict(_)) => {}
+                    Err(AppError::Conflict(_) | AppError::Busy(_)) => {}
                     Err(e) => return Err(e),
                 }
             }

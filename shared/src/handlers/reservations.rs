@@ -226,7 +226,7 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         .hold_seats(
             &reservation,
             now.unix_timestamp(),
-            &[crate::saga::held_event(&reservation)],
+            &[crate::domain::events::held_event(&reservation)],
         )
         .instrument(span.clone())
         .await?;

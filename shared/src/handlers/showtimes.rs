@@ -20,6 +20,7 @@ use crate::http::{
     with_etag,
 };
 use crate::runtime::AppState;
+use crate::store::StoreError;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -52,7 +53,7 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
             let showtime = Showtime::new(id.clone(), performance.id.clone(), details, now);
             let created = match state.store.create_showtime(&showtime).await {
                 Ok(()) => showtime,
-                Err(AppError::Conflict(_)) if idempotent_id.is_some() => {
+                Err(StoreError::Conflict(_)) if idempotent_id.is_some() => {
                     match state.store.get_showtime(&id).await? {
                         Some(existing) if existing.details == showtime.details => existing,
                         _ => {
@@ -62,7 +63,7 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
                         }
                     }
                 }
-                Err(err) => return Err(err),
+                Err(err) => return Err(err.into()),
             };
             tracing::info!(
                 showtime_id = %created.id,

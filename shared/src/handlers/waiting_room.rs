@@ -315,7 +315,7 @@ async fn polled(
     let abandoned = ticket.admitted_at_ms.is_none() && now - ticket.last_poll_at_ms > abandon_ms;
     let uncounted = |t: &Ticket| t.seq.is_none() && now > t.joined_at_ms + CLOSE_GRACE_MS;
     let place = match place_of(state, room, &ticket).await {
-        Err(AppError::Conflict(_)) => None,
+        Err(AppError::Conflict(_) | AppError::Busy(_)) => None,
         Ok(place) if !uncounted(&ticket) => place,
         Ok(_) => None,
         Err(e) => return Err(e),

@@ -1,26 +1,32 @@
-//! The steps of the reservation saga (`statemachines/reservation.asl.json`), one Lambda function that Step
-//! Functions invokes with `{"action": ..., "reservationId": ...}`. Every step is idempotent (a retry after a
-//! timeout does nothing twice), publishes the events of the change it made after that change committed, and
-//! fails with a named error that the state machine's `Retry` and `Catch` match ([`StepError::name`]), never a
-//! Rust type path.
-
-use crate::domain::payment::{Payment, PaymentMethod};
+//! The sagas' steps: one Lambda function that Step Functions invokes with `{"action": ..., "reservationId":
+//! ...}` for every Task of the three state machines. This module reads the step ([`Step`]), dispatches it
+//! ([`run`]) and names its failure ([`StepError`], the names the machines' `Retry` and `Catch` match, never a
+//! Rust type path); each machine is a child module with one file per state:
+//!
+//! | machine | module |
+//! |---|---|
+//! | `statemachines/reservation.asl.json` (reserve → pay → confirm, with its compensations) | [`reservation`] |
+//! | `statemachines/cancellation.asl.json` (refund → release, or abandon) | [`cancellation`] |
+//! | `statemachines/showtime-cancellation.asl.json` (an organizer's sweep) | [`sweep`] |
+//!
+//! Every step is idempotent (a retry after a timeout or a crash does nothing twice) and records the events of
+//! the change it makes in the same write (the outbox).
 use crate::domain::performance::format_instant;
 use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::domain::wallet::{LedgerKind, WalletError};
 use crate::error::AppError;
-use crate::events::{Event, EventType};
-use crate::payments::test_mode::TestModeProvider;
-use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::store::Store;
 
-/// Reservations per page of an organizer's showtime sweep (the Map state's items per iteration).
-pub const SWEEP_PAGE: u32 = 100;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 pub mod cancellation;
+pub mod reservation;
+pub mod sweep;
+
+use reservation::{confirm_seats, pay, refund, reserve_seats, wait_for_payment};
+pub use reservation::{release_unsold, PAYMENT_INTERRUPTED};
+pub use sweep::SWEEP_PAGE;
 
 pub use crate::domain::payment::PaymentInput;
 pub use crate::sfn::{sweep_run_name, Execution, Machine, SagaClient};
@@ -179,9 +185,17 @@ impl StepError {
 impl From<AppError> for StepError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Dependency(m) | AppError::Conflict(m) => StepError::Transient(m),
+            AppError::Dependency(m) | AppError::Conflict(m) | AppError::Busy(m) => {
+                StepError::Transient(m)
+            }
             other => StepError::Invalid(other.to_string()),
         }
+    }
+}
+
+impl From<crate::store::StoreError> for StepError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AppError::from(e).into()
     }
 }
 
@@ -206,147 +220,36 @@ pub async fn crash_point(state: &SagaState, key: &str, point: &str) {
     }
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     format_instant(OffsetDateTime::now_utc())
 }
 
-async fn reservation(store: &Store, id: &str) -> Result<Reservation, StepError> {
+pub(crate) async fn reservation(store: &Store, id: &str) -> Result<Reservation, StepError> {
     store
         .get_reservation(id)
         .await?
         .ok_or_else(|| StepError::Invalid(format!("no reservation {id}")))
 }
 
-pub(crate) fn summary(r: &Reservation) -> Value {
-    json!({
-        "reservationId": r.id,
-        "memberId": r.member_id,
-        "performanceId": r.performance_id,
-        "showtimeId": r.showtime_id,
-        "seats": r.seats,
-        "totalPrice": r.total_price,
-        "currency": r.currency,
-        "status": r.status,
-    })
-}
-
-pub(crate) fn payment_data(p: &Payment) -> Value {
-    json!({
-        "paymentId": p.id,
-        "memberId": p.member_id,
-        "method": p.method,
-        "status": p.status,
-        "amount": p.amount,
-        "refundedAmount": p.refunded_amount,
-        "currency": p.currency,
-        "providerReference": p.provider_reference,
-        "failureReason": p.failure_reason,
-    })
-}
-
-/// `ReservationHeld`, recorded in the hold's own transaction.
-pub fn held_event(r: &Reservation) -> Event {
-    Event::new(
-        EventType::ReservationHeld,
-        &r.id,
-        &r.member_id,
-        &r.created_at,
-        json!({"reservation": summary(r), "holdExpiresAt": crate::domain::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
-    )
-}
-
-/// Runs one step; its output becomes the state's result.
+/// Runs one step; its output becomes the state's result. Each machine's states are in its module.
 pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
-    let store = &state.store;
     match step {
-        Step::Reserve { reservation_id } => {
-            let r = reservation(store, &reservation_id).await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            if r.effective_status(now) != ReservationStatus::Held {
-                return Err(StepError::HoldEnded(format!(
-                    "reservation {} is {}",
-                    r.id,
-                    r.effective_status(now)
-                )));
-            }
-            // ReservationHeld was recorded with the hold itself.
-            // The pay-later wait lasts exactly as long as the hold.
-            Ok(json!({"holdSeconds": (r.hold_expires_at - now).max(1)}))
-        }
+        Step::Reserve { reservation_id } => reserve_seats::run(state, &reservation_id).await,
         Step::AwaitPayment {
             reservation_id,
             task_token,
-        } => {
-            store.put_payment_task(&reservation_id, &task_token).await?;
-            // A hold cancelled before its token was kept: the canceller found no token to end the wait with,
-            // so the wait ends here (one of the two always sees the other's write).
-            let r = reservation(store, &reservation_id).await?;
-            if r.status.is_release() {
-                if let Some(saga) = &state.saga {
-                    saga.end_wait(&task_token).await?;
-                }
-            }
-            Ok(json!({}))
-        }
+        } => wait_for_payment::run(state, &reservation_id, &task_token).await,
         Step::Pay {
             reservation_id,
             payment,
-        } => pay(state, &reservation_id, &payment).await,
-        Step::Confirm { reservation_id } => {
-            let r = reservation(store, &reservation_id).await?;
-            // A hold made in the moment its showtime was being cancelled is not sold: the organizer's sweep
-            // may have listed the showtime's reservations before it. (A confirm that committed before its
-            // process died is a sale the sweep will find.)
-            if r.status != ReservationStatus::Confirmed
-                && store
-                    .get_showtime(&r.showtime_id)
-                    .await?
-                    .is_some_and(|s| s.status == crate::domain::showtime::ShowtimeStatus::Cancelled)
-            {
-                return Err(StepError::HoldEnded(format!(
-                    "showtime {} is cancelled",
-                    r.showtime_id
-                )));
-            }
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let confirmed = match store
-                .confirm_seats(&r, now, |c| {
-                    vec![Event::new(
-                        EventType::ReservationConfirmed,
-                        &c.id,
-                        &c.member_id,
-                        &c.updated_at,
-                        json!({"reservation": summary(c)}),
-                    )]
-                })
-                .await
-            {
-                Ok(c) => c,
-                Err(AppError::Conflict(why)) if !why.contains("try again") => {
-                    return Err(StepError::HoldEnded(why))
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(admitted_at) = confirmed.admitted_at {
-                // The purchase finishes the buyer's waiting-room admission: its capacity goes back to the
-                // queue. Best effort (a retry of this step after a confirmation comes here too): a failure
-                // only leaves that capacity to come back when the admission lapses.
-                let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-                if let Err(e) = store
-                    .finish_admission(
-                        (&confirmed.showtime_id, &confirmed.member_id),
-                        admitted_at,
-                        &confirmed.id,
-                        now_ms,
-                    )
-                    .await
-                {
-                    tracing::warn!(error = %e, "the admission was not finished; its capacity comes back when it lapses");
-                }
-            }
-            Ok(json!({"status": confirmed.status}))
-        }
-        Step::Refund { reservation_id } => refund_in_full(state, &reservation_id).await,
+        } => pay::run(state, &reservation_id, &payment).await,
+        Step::Confirm { reservation_id } => confirm_seats::run(state, &reservation_id).await,
+        Step::Refund { reservation_id } => refund::refund_in_full(state, &reservation_id).await,
+        Step::Release {
+            reservation_id,
+            status,
+            error,
+        } => release_unsold(state, &reservation_id, status, error.as_ref()).await,
         Step::RefundCancellation {
             reservation_id,
             cancellation_id,
@@ -376,348 +279,22 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             cursor,
             seen,
             since,
-        } => {
-            let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
-            let page = if since.is_empty() {
-                store
-                    .list_reservations(
-                        crate::store::reservations::ReservationListing::Showtime(&showtime_id),
-                        None,
-                        SWEEP_PAGE,
-                        cursor,
-                    )
-                    .await?
-            } else {
-                store
-                    .list_showtime_reservations_since(&showtime_id, &since, SWEEP_PAGE, cursor)
-                    .await?
-            };
-            let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
-            let seen = if since.is_empty() {
-                seen + ids.len() as u64
-            } else {
-                seen
-            };
-            Ok(json!({
-                "ids": ids,
-                "cursor": page.next_cursor.clone().unwrap_or_default(),
-                "more": page.next_cursor.is_some(),
-                "seen": seen,
-                "since": since,
-            }))
-        }
+        } => sweep::list_page::run(state, &showtime_id, &cursor, seen, &since).await,
         Step::CancelForShowtime {
             reservation_id,
             reason,
-        } => cancellation::cancel_for_showtime(state, &reservation_id, &reason).await,
+        } => sweep::cancel_page::cancel_for_showtime(state, &reservation_id, &reason).await,
         Step::CountSweepFailure {
             showtime_id,
             reservation_id,
             run,
-        } => {
-            store
-                .count_sweep_failure(&showtime_id, run, &reservation_id)
-                .await?;
-            Ok(json!({"outcome": "failed"}))
-        }
+        } => sweep::cancel_page::count_failure(state, &showtime_id, &reservation_id, run).await,
         Step::FinishSweep {
             showtime_id,
             run,
             total,
-        } => {
-            store
-                .finish_sweep(&showtime_id, run, total, OffsetDateTime::now_utc())
-                .await?;
-            Ok(json!({"total": total}))
-        }
-        Step::Release {
-            reservation_id,
-            status,
-            error,
-        } => release_unsold(state, &reservation_id, status, error.as_ref()).await,
+        } => sweep::finish::run(state, &showtime_id, run, total).await,
     }
-}
-
-/// Steps `release` (ReleaseFailed, Expire), and the repairer's end of a hold whose saga is over: gives back
-/// whatever the payment kept (settling a payment left WAITING first), then the seats, and marks the
-/// reservation FAILED or EXPIRED with its reason and `ReservationFailed` / `ReservationExpired`. A CONFIRMED
-/// reservation (its confirm committed; only the answer was lost) is a sale and stays one; a released one is
-/// returned as it is (whoever released it recorded its event).
-pub async fn release_unsold(
-    state: &SagaState,
-    reservation_id: &str,
-    status: ReservationStatus,
-    error: Option<&Value>,
-) -> Result<Value, StepError> {
-    let store = &state.store;
-    let r = reservation(store, reservation_id).await?;
-    if r.status == ReservationStatus::Confirmed {
-        return Ok(json!({"status": r.status}));
-    }
-    refund_in_full(state, reservation_id).await?;
-    // The payment's own reason when it failed (`card_declined`, ...), else the error's.
-    let payment_reason = store
-        .get_payment(reservation_id)
-        .await?
-        .and_then(|p| p.failure_reason);
-    let reason = match status {
-        ReservationStatus::Expired => "hold_expired".to_string(),
-        _ => payment_reason.unwrap_or_else(|| {
-            error
-                .and_then(|e| e["Error"].as_str())
-                .map(failure_reason)
-                .unwrap_or_else(|| "saga_failed".to_string())
-        }),
-    };
-    let released = store
-        .release_seats(&r, status, Some(&reason), &|next| {
-            let kind = match next.status {
-                ReservationStatus::Expired => EventType::ReservationExpired,
-                _ => EventType::ReservationFailed,
-            };
-            vec![Event::new(
-                kind,
-                &next.id,
-                &next.member_id,
-                &next.updated_at,
-                json!({"reservation": summary(next), "reason": next.failure_reason}),
-            )]
-        })
-        .await?;
-    Ok(json!({"status": released.status, "reason": released.failure_reason}))
-}
-
-/// The reason recorded for a Catch'ed error name; the payment's own reason when there is one.
-fn failure_reason(error_name: &str) -> String {
-    match error_name {
-        "HoldEnded" => "hold_expired",
-        "InsufficientPoints" => "insufficient_points",
-        "PaymentDeclined" => "payment_declined",
-        "SagaInterrupted" => "saga_interrupted",
-        _ => "saga_failed",
-    }
-    .to_string()
-}
-
-async fn pay(
-    state: &SagaState,
-    reservation_id: &str,
-    input: &PaymentInput,
-) -> Result<Value, StepError> {
-    let store = &state.store;
-    let r = reservation(store, reservation_id).await?;
-    let now_epoch = OffsetDateTime::now_utc().unix_timestamp();
-    let mut waiting = Payment::waiting(
-        &r.id,
-        &r.member_id,
-        input.method(),
-        r.total_price,
-        &r.currency,
-        &now_text(),
-    );
-    waiting.performance_id = r.performance_id.clone();
-    waiting.showtime_id = r.showtime_id.clone();
-    let mut payment = match store.get_payment(&r.id).await? {
-        Some(stored) => stored,
-        // Nothing is charged for a hold that ended (cancelled by its buyer, or lapsed).
-        None if r.effective_status(now_epoch) != ReservationStatus::Held => {
-            return Err(StepError::HoldEnded(format!(
-                "reservation {} is {}",
-                r.id,
-                r.effective_status(now_epoch)
-            )))
-        }
-        // The payment is started on the version of the hold it prices: a change of seats in between
-        // fails it, and the step (retried) prices the hold again.
-        None => store.start_payment(&waiting, r.version).await?,
-    };
-    match payment.status {
-        crate::domain::payment::PaymentStatus::Waiting => {}
-        crate::domain::payment::PaymentStatus::Failed => {
-            let reason = payment.failure_reason.clone().unwrap_or_default();
-            return Err(if reason == "insufficient_points" {
-                StepError::InsufficientPoints(reason)
-            } else {
-                StepError::PaymentDeclined(reason)
-            });
-        }
-        // Paid by an earlier attempt of this step.
-        _ => return Ok(json!({"paymentStatus": payment.status})),
-    }
-    let seen = payment.version;
-    let now = now_text();
-    let outcome: Result<(String, Option<crate::domain::payment::CardSummary>), StepError> =
-        match input {
-            PaymentInput::Wallet {} => {
-                let amount = i64::try_from(r.total_price)
-                    .map_err(|_| StepError::Invalid("a price beyond i64".into()))?;
-                match store
-                    .apply_ledger_line(
-                        &r.member_id,
-                        &format!("pay-{}", r.id),
-                        LedgerKind::Payment,
-                        -amount,
-                        &r.id,
-                        &now,
-                    )
-                    .await?
-                {
-                    Ok(applied) => Ok((applied.line().id.clone(), None)),
-                    Err(WalletError::InsufficientPoints { balance, needed }) => Err(
-                        StepError::InsufficientPoints(format!("{balance} points, {needed} needed")),
-                    ),
-                    Err(e) => Err(StepError::Invalid(e.to_string())),
-                }
-            }
-            PaymentInput::Card { token } => {
-                let provider = TestModeProvider::new(store.clone());
-                let request = ChargeRequest {
-                    token: token.clone(),
-                    amount: r.total_price,
-                    currency: r.currency.clone(),
-                    idempotency_key: format!("charge-{}", r.id),
-                };
-                match provider.charge(&request).await {
-                    Ok(ChargeOutcome::Approved { reference, card }) => Ok((reference, Some(card))),
-                    Ok(ChargeOutcome::Declined { code }) => Err(StepError::PaymentDeclined(code)),
-                    Err(ProviderError::Invalid(code)) => Err(StepError::PaymentDeclined(code)),
-                    Err(ProviderError::Transient(why)) => {
-                        return Err(StepError::PaymentTransient(why))
-                    }
-                }
-            }
-        };
-    // The money moved (or was refused) and is not recorded yet: a retry asks again under the same key.
-    crash_point(state, &r.id, "pay@moved").await;
-    let recorded = record_outcome(
-        store,
-        &r,
-        (&mut payment, seen),
-        outcome
-            .as_ref()
-            .map(|(reference, card)| (reference.clone(), card.clone()))
-            .map_err(|e| e.reason()),
-    )
-    .await?;
-    outcome?;
-    Ok(json!({"paymentStatus": recorded.status}))
-}
-
-/// Records what became of a WAITING payment: completed with the charge's reference (and card), or failed for
-/// a reason; `PaymentCompleted` / `PaymentFailed` in the same write.
-async fn record_outcome(
-    store: &Store,
-    r: &Reservation,
-    (payment, seen): (&mut Payment, u64),
-    outcome: Result<(String, Option<crate::domain::payment::CardSummary>), &str>,
-) -> Result<Payment, StepError> {
-    let now = now_text();
-    let kind = match outcome {
-        Ok((reference, card)) => {
-            payment
-                .complete(reference, card, &now)
-                .map_err(|e| StepError::Invalid(e.to_string()))?;
-            EventType::PaymentCompleted
-        }
-        Err(reason) => {
-            payment
-                .fail(reason, &now)
-                .map_err(|e| StepError::Invalid(e.to_string()))?;
-            EventType::PaymentFailed
-        }
-    };
-    let event = Event::new(kind, &r.id, &r.member_id, &now, payment_data(payment));
-    store.replace_payment(payment, seen, &[event]).await?;
-    Ok(payment.clone())
-}
-
-/// The reason of a payment whose Pay step never finished and whose money never moved.
-pub const PAYMENT_INTERRUPTED: &str = "payment_interrupted";
-
-/// Settles a payment that a Pay step left WAITING (it died between the charge and its record, and its retries
-/// ran out): asks where the money would be (the wallet's ledger line `pay-<id>`, the provider's charge under
-/// `charge-<id>`) and records what happened: COMPLETED with that charge, or FAILED. Runs only once no Pay
-/// attempt of this reservation can still be under way (after the Pay state, or for the repairer, once the
-/// execution is over). Returns the payment as it stands (`None`: there is none).
-async fn settle_waiting(state: &SagaState, r: &Reservation) -> Result<Option<Payment>, StepError> {
-    let store = &state.store;
-    let Some(mut payment) = store.get_payment(&r.id).await? else {
-        return Ok(None);
-    };
-    if payment.status != crate::domain::payment::PaymentStatus::Waiting {
-        return Ok(Some(payment));
-    }
-    let outcome = match payment.method {
-        PaymentMethod::Wallet => store
-            .ledger_line(&r.member_id, &format!("pay-{}", r.id))
-            .await?
-            .map(|line| (line.id, None)),
-        PaymentMethod::Card => match TestModeProvider::new(store.clone())
-            .find_charge(&format!("charge-{}", r.id))
-            .await
-            .map_err(|e| StepError::PaymentTransient(e.to_string()))?
-        {
-            Some(ChargeOutcome::Approved { reference, card }) => Some((reference, Some(card))),
-            Some(ChargeOutcome::Declined { code }) => {
-                let seen = payment.version;
-                return record_outcome(store, r, (&mut payment, seen), Err(&code))
-                    .await
-                    .map(Some);
-            }
-            None => None,
-        },
-    };
-    let seen = payment.version;
-    match record_outcome(
-        store,
-        r,
-        (&mut payment, seen),
-        outcome.ok_or(PAYMENT_INTERRUPTED),
-    )
-    .await
-    {
-        Ok(p) => Ok(Some(p)),
-        // Recorded meanwhile by someone else: that record stands.
-        Err(StepError::Transient(_)) => Ok(store.get_payment(&r.id).await?),
-        Err(e) => Err(e),
-    }
-}
-
-/// Step `refund`: gives back in full whatever the payment of a reservation that was never sold kept (a payment
-/// left WAITING is settled first). A CONFIRMED reservation (its confirm committed and only its answer was lost)
-/// is a sale: nothing is refunded. Nor is one whose cancellations refunded it (it was sold first).
-async fn refund_in_full(state: &SagaState, reservation_id: &str) -> Result<Value, StepError> {
-    let r = reservation(&state.store, reservation_id).await?;
-    if r.status == ReservationStatus::Confirmed
-        || r.pending_cancellation.is_some()
-        || !r.cancellations.is_empty()
-    {
-        return Ok(json!({"refunded": 0, "status": r.status}));
-    }
-    let Some(payment) = settle_waiting(state, &r).await? else {
-        return Ok(json!({"refunded": 0}));
-    };
-    let refund_id = format!("refund-{reservation_id}-full");
-    let amount = payment.refundable();
-    if payment.kept() == 0 || payment.refund_ids.contains(&refund_id) {
-        return Ok(json!({"refunded": 0}));
-    }
-    let refunded = |p: &Payment, amount: u64| {
-        vec![Event::new(
-            EventType::RefundIssued,
-            reservation_id,
-            &p.member_id,
-            &p.updated_at,
-            json!({"refundId": refund_id, "amount": amount, "payment": payment_data(p)}),
-        )]
-    };
-    if cancellation::issue_refund(state, reservation_id, &refund_id, amount, &refunded)
-        .await?
-        .is_none()
-    {
-        return Ok(json!({"refunded": 0}));
-    }
-    Ok(json!({"refunded": amount}))
 }
 
 impl SagaState {
@@ -800,7 +377,9 @@ pub async fn serve(state: SagaState) -> Result<(), lambda_runtime::Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::reservation::release::failure_reason;
     use super::*;
+    use crate::domain::payment::PaymentMethod;
 
     #[test]
     fn steps_and_payments_read_as_the_state_machine_sends_them() {

@@ -12,11 +12,11 @@
 
 use super::keys::progress_key;
 use super::reservations::reservation_item;
+use super::StoreError;
 use super::{built, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
 use crate::domain::reservation::{Reservation, ReservedSeat};
 use crate::domain::seat::{SeatId, SeatStatus};
-use crate::error::AppError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -75,7 +75,7 @@ impl Store {
         &self,
         showtime_id: &str,
         counted: Counted,
-    ) -> Result<TransactWriteItem, AppError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         Ok(TransactWriteItem::builder()
             .update(built(
                 Update::builder()
@@ -95,7 +95,11 @@ impl Store {
     }
 
     /// C1: stores `next` (the whole reservation) if the stored version is still `seen`.
-    pub async fn replace_reservation(&self, next: &Reservation, seen: u64) -> Result<(), AppError> {
+    pub async fn replace_reservation(
+        &self,
+        next: &Reservation,
+        seen: u64,
+    ) -> Result<(), StoreError> {
         self.put_if_version(
             reservation_item(next)?,
             seen,
@@ -115,7 +119,7 @@ impl Store {
         seats: &[ReservedSeat],
         counted: Option<Counted>,
         events: &[crate::events::Event],
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, StoreError> {
         let mut items = vec![TransactWriteItem::builder()
             .put(built(
                 Put::builder()
@@ -171,7 +175,7 @@ impl Store {
                     .filter(|(f, _)| **f)
                     .map(|(_, s)| s.seat_id())
                     .collect();
-                Err(AppError::Corrupt(format!(
+                Err(StoreError::Corrupt(format!(
                     "reservation {}: seats {} are not sold to it",
                     stored.id,
                     crate::domain::seat::seat_list(&seats)
@@ -187,7 +191,7 @@ impl Store {
         showtime_id: &str,
         reason: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<CancellationProgress>, AppError> {
+    ) -> Result<Option<CancellationProgress>, StoreError> {
         let previous = self.sweep_progress(showtime_id).await?;
         if previous.as_ref().is_some_and(|p| p.status == "RUNNING") {
             return Ok(None);
@@ -208,7 +212,7 @@ impl Store {
             resumed: 0,
         };
         let mut item: Item =
-            serde_dynamo::to_item(&progress).map_err(|e| AppError::Corrupt(e.to_string()))?;
+            serde_dynamo::to_item(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         item.extend(progress_key(showtime_id));
         item.insert(TYPE.into(), s("CancellationProgress"));
         // In the repairer's index while it runs (RP1).
@@ -228,7 +232,7 @@ impl Store {
             Ok(_) => Ok(Some(progress)),
             Err(err) => match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => Ok(None),
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             },
         }
     }
@@ -237,10 +241,10 @@ impl Store {
     pub async fn sweep_progress(
         &self,
         showtime_id: &str,
-    ) -> Result<Option<CancellationProgress>, AppError> {
+    ) -> Result<Option<CancellationProgress>, StoreError> {
         self.get_consistent(progress_key(showtime_id))
             .await?
-            .map(|item| serde_dynamo::from_item(item).map_err(AppError::from))
+            .map(|item| serde_dynamo::from_item(item).map_err(StoreError::from))
             .transpose()
     }
 
@@ -251,7 +255,7 @@ impl Store {
         run: u64,
         total: u64,
         now: OffsetDateTime,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -279,7 +283,7 @@ impl Store {
         showtime_id: &str,
         run: u64,
         seen: u64,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -300,7 +304,7 @@ impl Store {
             Ok(_) => Ok(true),
             Err(err) => match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             },
         }
     }
@@ -311,7 +315,7 @@ impl Store {
         showtime_id: &str,
         run: u64,
         reservation_id: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         let marker = Item::from([
             (PK.into(), s(format!("SHOW#{showtime_id}"))),
             (SK.into(), s(format!("CXLFAIL#{run}#{reservation_id}"))),

@@ -5,7 +5,7 @@
 //! key it would reject.
 
 use super::Item;
-use crate::error::AppError;
+use super::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -39,8 +39,8 @@ pub fn decode(
     key_names: &[&str],
     partition_name: &str,
     partition_value: &str,
-) -> Result<Item, AppError> {
-    let invalid = || AppError::unprocessable("cursor", "is not a cursor returned by this listing");
+) -> Result<Item, StoreError> {
+    let invalid = || StoreError::BadCursor;
     if raw.len() > MAX_CURSOR_LEN {
         return Err(invalid());
     }

@@ -27,9 +27,9 @@
 //! password was verified against that hash; the claim being moved or deleted is that email's).
 
 use super::keys::{email_key, profile_key, revoked_key};
+use super::StoreError;
 use super::{backoff, built, classify, s, Item, Store, TxFailure, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::member::{Role, StoredMember};
-use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
@@ -42,14 +42,15 @@ fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn to_item(m: &StoredMember) -> Result<Item, AppError> {
-    let mut item: Item = serde_dynamo::to_item(m).map_err(|e| AppError::Corrupt(e.to_string()))?;
+fn to_item(m: &StoredMember) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(profile_key(&m.member.id));
     item.insert(TYPE.into(), s("Member"));
     Ok(item)
 }
 
-fn from_item(mut item: Item) -> Result<StoredMember, AppError> {
+fn from_item(mut item: Item) -> Result<StoredMember, StoreError> {
     for key in [PK, SK, TYPE] {
         item.remove(key);
     }
@@ -65,7 +66,7 @@ fn email_item(email: &str, member_id: &str) -> Item {
 
 impl Store {
     /// Deletes the `EMAIL#<email>` item if it is still this member's (or already gone).
-    fn email_release(&self, email: &str, member_id: &str) -> Result<Delete, AppError> {
+    fn email_release(&self, email: &str, member_id: &str) -> Result<Delete, StoreError> {
         built(
             Delete::builder()
                 .table_name(&self.table)
@@ -77,7 +78,7 @@ impl Store {
     }
 
     /// The `EMAIL#<email>` item that makes an email one member's: written only if nobody holds it.
-    fn email_claim(&self, email: &str, member_id: &str) -> Result<Put, AppError> {
+    fn email_claim(&self, email: &str, member_id: &str) -> Result<Put, StoreError> {
         built(
             Put::builder()
                 .table_name(&self.table)
@@ -153,8 +154,8 @@ pub struct SessionCheck {
 
 impl Store {
     /// Pattern M1: a new member and the claim on their email, in one transaction. A taken email is
-    /// [`AppError::Conflict`].
-    pub async fn create_member(&self, m: &StoredMember) -> Result<(), AppError> {
+    /// [`StoreError::Conflict`].
+    pub async fn create_member(&self, m: &StoredMember) -> Result<(), StoreError> {
         let profile = built(
             Put::builder()
                 .table_name(&self.table)
@@ -176,14 +177,14 @@ impl Store {
         {
             Ok(()) => Ok(()),
             // The id is a fresh UUID, so a failed condition is the email claim.
-            Err(_) => Err(AppError::Conflict(
+            Err(_) => Err(StoreError::Conflict(
                 "an account with this email already exists".into(),
             )),
         }
     }
 
     /// Pattern M2.
-    pub async fn get_member(&self, id: &str) -> Result<Option<StoredMember>, AppError> {
+    pub async fn get_member(&self, id: &str) -> Result<Option<StoredMember>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -199,7 +200,7 @@ impl Store {
     pub async fn find_member_by_email(
         &self,
         email: &str,
-    ) -> Result<Option<StoredMember>, AppError> {
+    ) -> Result<Option<StoredMember>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -223,14 +224,14 @@ impl Store {
     }
 
     /// Patterns M4 and M5: applies `update` to the member as the caller last saw it (`current`). If the
-    /// password or email changed since, or the member is gone, nothing is written: [`AppError::Conflict`] /
-    /// [`AppError::NotFound`]. A new email someone else holds is [`AppError::Conflict`].
+    /// password or email changed since, or the member is gone, nothing is written: [`StoreError::Conflict`] /
+    /// [`StoreError::NotFound`]. A new email someone else holds is [`StoreError::Conflict`].
     pub async fn update_member(
         &self,
         current: &StoredMember,
         update: &ProfileUpdate,
         now: &str,
-    ) -> Result<StoredMember, AppError> {
+    ) -> Result<StoredMember, StoreError> {
         let id = &current.member.id;
         let mut sets = vec!["#updatedAt = :updatedAt"];
         let mut names = HashMap::from([
@@ -299,7 +300,7 @@ impl Store {
                     UpdateItemError::ConditionalCheckFailedException(_) => {
                         Err(self.changed_or_gone(id).await)
                     }
-                    e => Err(AppError::Dependency(format!("{e:?}"))),
+                    e => Err(StoreError::Dependency(format!("{e:?}"))),
                 },
             };
         };
@@ -330,7 +331,7 @@ impl Store {
             .await?
         {
             Ok(()) => Ok(update.apply(current, now)),
-            Err(failed) if failed.get(2).copied().unwrap_or(false) => Err(AppError::Conflict(
+            Err(failed) if failed.get(2).copied().unwrap_or(false) => Err(StoreError::Conflict(
                 "an account with this email already exists".into(),
             )),
             Err(_) => Err(self.changed_or_gone(id).await),
@@ -338,13 +339,13 @@ impl Store {
     }
 
     /// After a failed condition on a profile: gone (404), or changed by someone else (409).
-    async fn changed_or_gone(&self, id: &str) -> AppError {
+    async fn changed_or_gone(&self, id: &str) -> StoreError {
         match self.get_member(id).await {
-            Ok(Some(_)) => AppError::Conflict(
+            Ok(Some(_)) => StoreError::Conflict(
                 "the member's email or password was changed by another request; reload and retry"
                     .into(),
             ),
-            Ok(None) => AppError::NotFound {
+            Ok(None) => StoreError::NotFound {
                 entity: ENTITY,
                 id: id.to_string(),
             },
@@ -352,10 +353,10 @@ impl Store {
         }
     }
 
-    /// Pattern M6: deletes the profile and the email claim together. [`AppError::NotFound`] when there is
+    /// Pattern M6: deletes the profile and the email claim together. [`StoreError::NotFound`] when there is
     /// no such member.
-    pub async fn delete_member(&self, id: &str) -> Result<(), AppError> {
-        let not_found = || AppError::NotFound {
+    pub async fn delete_member(&self, id: &str) -> Result<(), StoreError> {
+        let not_found = || StoreError::NotFound {
             entity: ENTITY,
             id: id.to_string(),
         };
@@ -389,7 +390,7 @@ impl Store {
                 Err(TxFailure::Condition(_) | TxFailure::Contention) => {
                     return match self.get_member(id).await? {
                         None => Err(not_found()),
-                        Some(_) => Err(AppError::Conflict(
+                        Some(_) => Err(StoreError::Busy(
                             "the member is being changed by another request; try again".into(),
                         )),
                     }
@@ -397,7 +398,7 @@ impl Store {
                 Err(TxFailure::Other(e)) => return Err(e),
             }
         }
-        Err(AppError::Dependency(
+        Err(StoreError::Dependency(
             "unreachable: transaction attempts".into(),
         ))
     }
@@ -408,7 +409,7 @@ impl Store {
         token_id: &str,
         member_id: &str,
         expires_at: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         let mut item = revoked_key(token_id);
         item.insert(TYPE.into(), s("RevokedToken"));
         item.insert("memberId".into(), s(member_id));
@@ -424,7 +425,11 @@ impl Store {
 
     /// Pattern M8: the member's profile and whether the token is revoked, in one consistent `BatchGetItem`
     /// (keys DynamoDB leaves unprocessed are asked for again).
-    pub async fn session(&self, member_id: &str, token_id: &str) -> Result<SessionCheck, AppError> {
+    pub async fn session(
+        &self,
+        member_id: &str,
+        token_id: &str,
+    ) -> Result<SessionCheck, StoreError> {
         let profile_pk = format!("MEMBER#{member_id}");
         let mut check = SessionCheck {
             member: None,

@@ -59,6 +59,7 @@
 
 pub mod cancellations;
 pub mod cursor;
+pub mod error;
 pub mod keys;
 pub mod members;
 pub mod outbox;
@@ -73,7 +74,8 @@ pub mod views;
 pub mod waiting_room;
 pub mod wallets;
 
-use crate::error::AppError;
+pub use error::StoreError;
+
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -121,12 +123,12 @@ impl Store {
 }
 
 impl Store {
-    /// Puts a new item; when its key is taken, [`AppError::Conflict`] naming `what`.
+    /// Puts a new item; when its key is taken, [`StoreError::Conflict`] naming `what`.
     pub(crate) async fn put_new(
         &self,
         item: Item,
         what: impl std::fmt::Display,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -136,15 +138,15 @@ impl Store {
             .await
             .map_err(|err| match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => {
-                    AppError::Conflict(format!("{what} already exists"))
+                    StoreError::Conflict(format!("{what} already exists"))
                 }
-                e => AppError::Dependency(format!("{e:?}")),
+                e => StoreError::Dependency(format!("{e:?}")),
             })?;
         Ok(())
     }
 
     /// Replaces an item only if its stored `version` is still `previous_version` (optimistic concurrency);
-    /// otherwise [`AppError::PreconditionFailed`] and nothing is written. With `events`, the put and the
+    /// otherwise [`StoreError::Stale`] and nothing is written. With `events`, the put and the
     /// events' items are one transaction (E1).
     pub(crate) async fn put_if_version(
         &self,
@@ -152,8 +154,8 @@ impl Store {
         previous_version: u64,
         (entity, id): (&'static str, &str),
         events: &[crate::events::Event],
-    ) -> Result<(), AppError> {
-        let stale = || AppError::PreconditionFailed {
+    ) -> Result<(), StoreError> {
+        let stale = || StoreError::Stale {
             entity,
             id: id.to_string(),
             expected: previous_version,
@@ -190,7 +192,7 @@ impl Store {
             .await
             .map_err(|err| match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => stale(),
-                e => AppError::Dependency(format!("{e:?}")),
+                e => StoreError::Dependency(format!("{e:?}")),
             })?;
         Ok(())
     }
@@ -202,7 +204,7 @@ impl Store {
         partition: String,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         self.index_page_in(index, partition, limit, cursor, true)
             .await
     }
@@ -214,7 +216,7 @@ impl Store {
         partition: String,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         self.index_page_in(index, partition, limit, cursor, false)
             .await
     }
@@ -226,7 +228,7 @@ impl Store {
         limit: u32,
         cursor: Option<&str>,
         forward: bool,
-    ) -> Result<(Vec<Item>, Option<String>), AppError> {
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
             .transpose()?;
@@ -252,7 +254,7 @@ impl Store {
     pub(crate) async fn batch_get_consistent(
         &self,
         keys: Vec<Item>,
-    ) -> Result<Vec<Item>, AppError> {
+    ) -> Result<Vec<Item>, StoreError> {
         const ATTEMPTS: u32 = 4;
         let mut found = Vec::with_capacity(keys.len());
         let mut pending = keys;
@@ -284,13 +286,13 @@ impl Store {
             }
             backoff(attempt).await;
         }
-        Err(AppError::Dependency(
+        Err(StoreError::Dependency(
             "BatchGetItem left keys unprocessed after retries".into(),
         ))
     }
 
     /// One item by key, strongly consistent.
-    pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, AppError> {
+    pub(crate) async fn get_consistent(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -313,8 +315,8 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
 
 pub(crate) fn built<T>(
     result: Result<T, aws_sdk_dynamodb::error::BuildError>,
-) -> Result<T, AppError> {
-    result.map_err(|e| AppError::Dependency(format!("request build: {e}")))
+) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Dependency(format!("request build: {e}")))
 }
 
 /// Attempts of a transaction that DynamoDB cancelled because another transaction touched the same items.
@@ -330,7 +332,7 @@ pub(crate) enum TxFailure {
     Condition(Vec<CancellationReason>),
     /// Another transaction was working on the same items: worth retrying.
     Contention,
-    Other(AppError),
+    Other(StoreError),
 }
 
 /// `true` at the index of each operation whose condition failed.
@@ -353,13 +355,13 @@ pub(crate) fn classify<R: std::fmt::Debug + Send + Sync + 'static>(
             } else if codes.contains(&"TransactionConflict") {
                 TxFailure::Contention
             } else {
-                TxFailure::Other(AppError::Dependency(format!(
+                TxFailure::Other(StoreError::Dependency(format!(
                     "transaction cancelled: {codes:?}"
                 )))
             }
         }
         TransactWriteItemsError::TransactionInProgressException(_) => TxFailure::Contention,
-        e => TxFailure::Other(AppError::Dependency(format!("{e:?}"))),
+        e => TxFailure::Other(StoreError::Dependency(format!("{e:?}"))),
     }
 }
 
@@ -377,7 +379,7 @@ impl Store {
         &self,
         items: Vec<TransactWriteItem>,
         busy: &str,
-    ) -> Result<Result<(), Vec<bool>>, AppError> {
+    ) -> Result<Result<(), Vec<bool>>, StoreError> {
         Ok(self
             .transact_detailed(items, TX_ATTEMPTS, busy)
             .await?
@@ -391,7 +393,7 @@ impl Store {
         items: Vec<TransactWriteItem>,
         attempts: u32,
         busy: &str,
-    ) -> Result<Result<(), Vec<CancellationReason>>, AppError> {
+    ) -> Result<Result<(), Vec<CancellationReason>>, StoreError> {
         for attempt in 0..attempts {
             let result = self
                 .client
@@ -407,6 +409,6 @@ impl Store {
                 Err(TxFailure::Other(e)) => return Err(e),
             }
         }
-        Err(AppError::Conflict(busy.to_string()))
+        Err(StoreError::Busy(busy.to_string()))
     }
 }

@@ -17,8 +17,8 @@
 //! Event items stay: they are the reservations' history (a handful each), read back by E3 and by an
 //! aggregate's own partition.
 
+use super::StoreError;
 use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, PK, SK, TYPE};
-use crate::error::AppError;
 use crate::events::Event;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 pub const EVENT_TYPE: &str = "Event";
 
 /// The item of an event.
-pub fn event_item(event: &Event) -> Result<Item, AppError> {
+pub fn event_item(event: &Event) -> Result<Item, StoreError> {
     Ok(Item::from([
         (PK.into(), s(event.partition())),
         (SK.into(), s(format!("EVT#{}", event.event_id))),
@@ -36,7 +36,7 @@ pub fn event_item(event: &Event) -> Result<Item, AppError> {
             "detail".into(),
             s(event
                 .detail()
-                .map_err(|e| AppError::Corrupt(e.to_string()))?),
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?),
         ),
         ("occurredAt".into(), s(&event.occurred_at)),
         ("memberId".into(), s(&event.member_id)),
@@ -50,7 +50,10 @@ pub fn event_item(event: &Event) -> Result<Item, AppError> {
 
 impl Store {
     /// E1: the `Put`s that record `events` in a change's transaction.
-    pub(crate) fn event_puts(&self, events: &[Event]) -> Result<Vec<TransactWriteItem>, AppError> {
+    pub(crate) fn event_puts(
+        &self,
+        events: &[Event],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         events
             .iter()
             .map(|event| {
@@ -68,19 +71,19 @@ impl Store {
 
     /// E1 for events whose change is already stored (or is the event itself): the event items alone, in one
     /// transaction (at most 100).
-    pub async fn record_events(&self, events: &[Event]) -> Result<(), AppError> {
+    pub async fn record_events(&self, events: &[Event]) -> Result<(), StoreError> {
         for chunk in events.chunks(100) {
             let items = self.event_puts(chunk)?;
             self.transact(items, "busy recording events; try again")
                 .await?
-                .map_err(|_| AppError::Dependency("recording events failed".into()))?;
+                .map_err(|_| StoreError::Dependency("recording events failed".into()))?;
         }
         Ok(())
     }
 
     /// A test stack's injected fault for `function` on the events of `member_id`: takes one of its remaining
     /// occurrences; `true` when there was one to take.
-    pub async fn take_fault(&self, function: &str, member_id: &str) -> Result<bool, AppError> {
+    pub async fn take_fault(&self, function: &str, member_id: &str) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
@@ -97,7 +100,7 @@ impl Store {
             Ok(_) => Ok(true),
             Err(err) => match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             },
         }
     }

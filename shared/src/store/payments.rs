@@ -11,12 +11,13 @@
 //! | PY5 | keep / read the task token of a pay-later wait | `PutItem` / `GetItem` consistent, TTL `expiresAt` | `RES#<reservationId>` / `TASK` |
 
 use super::keys::{payment_key, task_key};
+use super::StoreError;
 use super::{s, Item, Store, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::payment::Payment;
-use crate::error::AppError;
 
-fn item(p: &Payment) -> Result<Item, AppError> {
-    let mut item: Item = serde_dynamo::to_item(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
+fn item(p: &Payment) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(payment_key(&p.reservation_id));
     item.insert(TYPE.into(), s("Payment"));
     item.insert(GSI2PK.into(), s(format!("PAYSTATUS#{}", p.status.as_str())));
@@ -31,13 +32,13 @@ fn item(p: &Payment) -> Result<Item, AppError> {
     Ok(item)
 }
 
-fn from_item(item: Item) -> Result<Payment, AppError> {
+fn from_item(item: Item) -> Result<Payment, StoreError> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
 impl Store {
     /// PY2.
-    pub async fn get_payment(&self, reservation_id: &str) -> Result<Option<Payment>, AppError> {
+    pub async fn get_payment(&self, reservation_id: &str) -> Result<Option<Payment>, StoreError> {
         self.get_consistent(payment_key(reservation_id))
             .await?
             .map(from_item)
@@ -47,12 +48,12 @@ impl Store {
     /// PY1: the reservation's payment, created WAITING as `p` unless one exists (then the stored one), in one
     /// transaction with a check that the reservation is still HELD at `reservation_version` (so a change of
     /// seats and the payment of the old price cannot both happen). A changed reservation is a
-    /// [`AppError::Conflict`] (the saga step retries with the reservation read again).
+    /// [`StoreError::Conflict`] (the saga step retries with the reservation read again).
     pub async fn start_payment(
         &self,
         p: &Payment,
         reservation_version: u64,
-    ) -> Result<Payment, AppError> {
+    ) -> Result<Payment, StoreError> {
         use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
         let items = vec![
             TransactWriteItem::builder()
@@ -85,8 +86,8 @@ impl Store {
             Err(failed) if failed.first().copied().unwrap_or(false) => self
                 .get_payment(&p.reservation_id)
                 .await?
-                .ok_or_else(|| AppError::Corrupt(format!("payment {} vanished", p.id))),
-            Err(_) => Err(AppError::Conflict(format!(
+                .ok_or_else(|| StoreError::Corrupt(format!("payment {} vanished", p.id))),
+            Err(_) => Err(StoreError::Conflict(format!(
                 "reservation {} changed before its payment started",
                 p.reservation_id
             ))),
@@ -100,7 +101,7 @@ impl Store {
         p: &Payment,
         previous_version: u64,
         events: &[crate::events::Event],
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.put_if_version(item(p)?, previous_version, ("payment", &p.id), events)
             .await
     }
@@ -112,7 +113,7 @@ impl Store {
         &self,
         reservation_id: &str,
         token: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         let mut item = task_key(reservation_id);
         item.insert(TYPE.into(), s("PaymentTask"));
         item.insert("taskToken".into(), s(token));
@@ -128,7 +129,7 @@ impl Store {
     }
 
     /// PY5.
-    pub async fn payment_task(&self, reservation_id: &str) -> Result<Option<String>, AppError> {
+    pub async fn payment_task(&self, reservation_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .get_consistent(task_key(reservation_id))
             .await?
@@ -158,7 +159,7 @@ impl Store {
         (from, to): (&str, &str),
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<super::cursor::Page<Payment>, AppError> {
+    ) -> Result<super::cursor::Page<Payment>, StoreError> {
         use super::{cursor as cursors, GSI1, GSI2, GSI3};
         let (index, pk_name, sk_name, partition) = match listing {
             PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{m}#PAY")),

@@ -5,16 +5,17 @@
 
 use super::cursor::Page;
 use super::keys::{performance_index_keys, performance_key, CATALOG};
+use super::StoreError;
 use super::{
     s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, TYPE,
 };
 use crate::domain::performance::{Category, Performance, PerformanceStatus};
-use crate::error::AppError;
 
 const ENTITY: &str = "performance";
 
-fn to_item(p: &Performance) -> Result<Item, AppError> {
-    let mut item: Item = serde_dynamo::to_item(p).map_err(|e| AppError::Corrupt(e.to_string()))?;
+fn to_item(p: &Performance) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(performance_key(&p.id));
     item.insert(TYPE.into(), s("Performance"));
     for (name, value) in performance_index_keys(p) {
@@ -23,7 +24,7 @@ fn to_item(p: &Performance) -> Result<Item, AppError> {
     Ok(item)
 }
 
-fn from_item(item: Item) -> Result<Performance, AppError> {
+fn from_item(item: Item) -> Result<Performance, StoreError> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
@@ -59,13 +60,13 @@ impl Listing<'_> {
 
 impl Store {
     /// Pattern 2: stores a new performance; the id must be new.
-    pub async fn create_performance(&self, p: &Performance) -> Result<(), AppError> {
+    pub async fn create_performance(&self, p: &Performance) -> Result<(), StoreError> {
         self.put_new(to_item(p)?, format!("performance {}", p.id))
             .await
     }
 
     /// Pattern 1.
-    pub async fn get_performance(&self, id: &str) -> Result<Option<Performance>, AppError> {
+    pub async fn get_performance(&self, id: &str) -> Result<Option<Performance>, StoreError> {
         self.get_consistent(performance_key(id))
             .await?
             .map(from_item)
@@ -73,12 +74,12 @@ impl Store {
     }
 
     /// Pattern 3: writes a changed performance only if it is still at `previous_version` (optimistic
-    /// concurrency); otherwise [`AppError::PreconditionFailed`] and nothing is written.
+    /// concurrency); otherwise [`StoreError::Stale`] and nothing is written.
     pub async fn replace_performance(
         &self,
         p: &Performance,
         previous_version: u64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.put_if_version(to_item(p)?, previous_version, (ENTITY, &p.id), &[])
             .await
     }
@@ -89,7 +90,7 @@ impl Store {
         listing: Listing<'_>,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<Page<Performance>, AppError> {
+    ) -> Result<Page<Performance>, StoreError> {
         let (index, pk_name, sk_name, partition) = listing.index();
         let (items, next_cursor) = self
             .index_page((index, pk_name, sk_name), partition, limit, cursor)

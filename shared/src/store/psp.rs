@@ -10,10 +10,10 @@
 //! | P5 | was a refund made under this key | `GetItem`, consistent | `PSP#REFUND#<key>` / `REFUND` |
 
 use super::keys::{charge_key, refund_key};
+use super::StoreError;
 use super::{n, s, Item, Store, TYPE};
 use crate::domain::payment::CardSummary;
 use crate::domain::provider::{ChargeOutcome, ProviderError, Refunded};
-use crate::error::AppError;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 
 /// A charge's reference: derived from its idempotency key, as a provider's id is fixed by its first call.
@@ -57,7 +57,7 @@ fn outcome_of(item: &Item) -> Option<ChargeOutcome> {
 
 impl Store {
     /// P1.
-    pub async fn psp_charge_attempt(&self, idempotency_key: &str) -> Result<Attempt, AppError> {
+    pub async fn psp_charge_attempt(&self, idempotency_key: &str) -> Result<Attempt, StoreError> {
         let out = self
             .client
             .update_item()
@@ -83,7 +83,7 @@ impl Store {
         idempotency_key: &str,
         amount: u64,
         outcome: &ChargeOutcome,
-    ) -> Result<ChargeOutcome, AppError> {
+    ) -> Result<ChargeOutcome, StoreError> {
         let key = charge_key(&charge_reference(idempotency_key));
         let mut update = self
             .client
@@ -121,7 +121,7 @@ impl Store {
                     .as_ref()
                     .and_then(outcome_of)
                     .ok_or_else(|| {
-                        AppError::Corrupt("a test-mode charge without its outcome".into())
+                        StoreError::Corrupt("a test-mode charge without its outcome".into())
                     })
             }
             Err(err) => Err(err.into()),
@@ -132,7 +132,7 @@ impl Store {
     pub async fn psp_find_charge(
         &self,
         idempotency_key: &str,
-    ) -> Result<Option<ChargeOutcome>, AppError> {
+    ) -> Result<Option<ChargeOutcome>, StoreError> {
         Ok(self
             .get_consistent(charge_key(&charge_reference(idempotency_key)))
             .await?
@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// P5: whether a refund was made under `idempotency_key`.
-    pub async fn psp_refund_made(&self, idempotency_key: &str) -> Result<bool, AppError> {
+    pub async fn psp_refund_made(&self, idempotency_key: &str) -> Result<bool, StoreError> {
         Ok(self
             .get_consistent(refund_key(idempotency_key))
             .await?
@@ -155,7 +155,7 @@ impl Store {
         amount: u64,
         idempotency_key: &str,
     ) -> Result<Refunded, ProviderError> {
-        let transient = |e: AppError| ProviderError::Transient(e.to_string());
+        let transient = |e: StoreError| ProviderError::Transient(e.to_string());
         let refund_key = refund_key(idempotency_key);
         let refunded = Refunded {
             reference: format!(

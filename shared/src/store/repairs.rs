@@ -18,8 +18,8 @@
 //! The reader asks for items due before `now - grace`: the grace (default 300 s, past the sagas' retry bound)
 //! keeps it off what is still being worked on; it re-reads each item consistently before it acts.
 
+use super::StoreError;
 use super::{s, Store, PK, SK};
-use crate::error::AppError;
 
 pub const GSI4: &str = "GSI4";
 pub const GSI4PK: &str = "GSI4PK";
@@ -41,7 +41,11 @@ pub enum DueItem {
 impl Store {
     /// RP1: items due before `before` (epoch seconds), at most `per_shard` of each shard, earliest first.
     /// Eventually consistent (an index): the caller reads each item again before it acts.
-    pub async fn due_repairs(&self, before: i64, per_shard: i32) -> Result<Vec<DueItem>, AppError> {
+    pub async fn due_repairs(
+        &self,
+        before: i64,
+        per_shard: i32,
+    ) -> Result<Vec<DueItem>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..SHARDS {
             let query = self
@@ -59,7 +63,8 @@ impl Store {
         }
         let mut due = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            let out = joined.map_err(|e| AppError::Dependency(format!("repair query: {e}")))??;
+            let out =
+                joined.map_err(|e| StoreError::Dependency(format!("repair query: {e}")))??;
             for item in out.items.unwrap_or_default() {
                 let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
                 match (text(PK), text(SK)) {

@@ -12,18 +12,19 @@
 
 use super::cursor::Page;
 use super::keys::{reservation_index_keys, reservation_key};
+use super::StoreError;
 use super::{
     cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK,
     PK, SK, TYPE,
 };
 use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::error::AppError;
 use std::collections::HashMap;
 use time::OffsetDateTime;
 
 /// The full item of a reservation (keys, index keys, `type`).
-pub(crate) fn reservation_item(r: &Reservation) -> Result<Item, AppError> {
-    let mut item: Item = serde_dynamo::to_item(r).map_err(|e| AppError::Corrupt(e.to_string()))?;
+pub(crate) fn reservation_item(r: &Reservation) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(reservation_key(&r.id));
     item.insert(TYPE.into(), s("Reservation"));
     for (name, value) in reservation_index_keys(r) {
@@ -48,7 +49,7 @@ fn repair_due(r: &Reservation) -> Option<i64> {
     }
 }
 
-pub(crate) fn from_item(item: Item) -> Result<Reservation, AppError> {
+pub(crate) fn from_item(item: Item) -> Result<Reservation, StoreError> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
@@ -110,7 +111,7 @@ fn status_filter(
 
 impl Store {
     /// Pattern R1: a reservation by id, consistent.
-    pub async fn get_reservation(&self, id: &str) -> Result<Option<Reservation>, AppError> {
+    pub async fn get_reservation(&self, id: &str) -> Result<Option<Reservation>, StoreError> {
         self.get_consistent(reservation_key(id))
             .await?
             .map(from_item)
@@ -126,7 +127,7 @@ impl Store {
         status: Option<ReservationStatus>,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<Page<Reservation>, AppError> {
+    ) -> Result<Page<Reservation>, StoreError> {
         let (index, pk_name, sk_name, partition) = listing.index();
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))
@@ -174,7 +175,7 @@ impl Store {
         since: &str,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<Page<Reservation>, AppError> {
+    ) -> Result<Page<Reservation>, StoreError> {
         let partition = format!("SHOW#{showtime_id}#RES");
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, GSI2PK, GSI2SK], GSI2PK, &partition))

@@ -36,11 +36,11 @@
 use super::cancellations::Counted;
 use super::keys::{reservation_key, seat_from_sort_key, seat_key, seat_partition};
 use super::reservations::reservation_item;
+use super::StoreError;
 use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::reservation::{Change, Reservation, ReservationStatus};
 use crate::domain::seat::{can_hold, seat_list, SeatId, SeatState, SeatStatus};
 use crate::domain::showtime::Showtime;
-use crate::error::AppError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -60,19 +60,19 @@ pub(crate) const HOLD_CONDITION: &str =
     "attribute_not_exists(#status) OR #status = :available OR (#status = :held AND holdExpiresAt < :now)";
 
 /// A seat item's state (`status`, `holder`, `holdExpiresAt`).
-pub(crate) fn seat_from_item(mut item: Item) -> Result<(SeatId, SeatState), AppError> {
+pub(crate) fn seat_from_item(mut item: Item) -> Result<(SeatId, SeatState), StoreError> {
     let sk = item.remove(SK);
     let seat = sk
         .as_ref()
         .and_then(|v| v.as_s().ok())
         .and_then(|sk| seat_from_sort_key(sk))
-        .ok_or_else(|| AppError::Corrupt(format!("seat item with sort key {sk:?}")))?;
+        .ok_or_else(|| StoreError::Corrupt(format!("seat item with sort key {sk:?}")))?;
     let state = SeatState {
         status: item
             .get("status")
             .and_then(|v| v.as_s().ok())
             .and_then(|raw| SeatStatus::parse(raw))
-            .ok_or_else(|| AppError::Corrupt(format!("seat {seat} has no valid status")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("seat {seat} has no valid status")))?,
         holder: item.get("holder").and_then(|v| v.as_s().ok()).cloned(),
         hold_expires_at: item
             .get("holdExpiresAt")
@@ -149,7 +149,7 @@ pub(crate) fn failed_seats(reasons: &[CancellationReason], seats: &[SeatId]) -> 
 
 impl Store {
     /// The hold update of one seat, under the [`can_hold`] condition.
-    fn hold_update(&self, r: &Reservation, seat: SeatId, now: i64) -> Result<Update, AppError> {
+    fn hold_update(&self, r: &Reservation, seat: SeatId, now: i64) -> Result<Update, StoreError> {
         built(
             Update::builder()
                 .table_name(&self.table)
@@ -179,16 +179,16 @@ impl Store {
     /// `r.seats[i]`; the seats whose `ConditionalCheckFailed` is set are returned as
     /// [`HoldOutcome::Unavailable`]. A reservation that already exists (reason 0) is a retried hold: the stored
     /// reservation is returned as [`HoldOutcome::Held`] when it is the same hold (same member, showtime and
-    /// seats; its status may have moved on since, so callers look at it), otherwise [`AppError::Conflict`].
+    /// seats; its status may have moved on since, so callers look at it), otherwise [`StoreError::Conflict`].
     /// Under a waiting-room admission (`r.admitted_at`) a last ConditionCheck refuses an admission that has
-    /// bought already ([`AppError::AdmissionRefused`] with `Used`).
+    /// bought already ([`StoreError::AdmissionRefused`] with `Used`).
     /// Collisions with other transactions (`TransactionConflict`) are retried with backoff.
     pub async fn hold_seats(
         &self,
         r: &Reservation,
         now: i64,
         events: &[crate::events::Event],
-    ) -> Result<HoldOutcome, AppError> {
+    ) -> Result<HoldOutcome, StoreError> {
         let seats = r.seat_ids();
         let reservation = built(
             Put::builder()
@@ -238,7 +238,7 @@ impl Store {
                 };
                 self.same_hold(r, stored)
             }
-            HoldFailure::AdmissionUsed => Err(AppError::AdmissionRefused(
+            HoldFailure::AdmissionUsed => Err(StoreError::AdmissionRefused(
                 crate::auth::admission::Refusal::Used,
             )),
             HoldFailure::SeatsTaken(taken) => Ok(HoldOutcome::Unavailable(taken)),
@@ -255,7 +255,7 @@ impl Store {
                     .map(|(seat, _)| seat)
                     .collect();
                 if taken.is_empty() {
-                    Err(AppError::Conflict(
+                    Err(StoreError::Busy(
                         "the seats changed while they were being held; try again".into(),
                     ))
                 } else {
@@ -271,14 +271,14 @@ impl Store {
     /// [`can_hold`] condition) for each seat it gains + a release (`#status = :held AND holder = :res`) for each
     /// seat it gives up. There is never a moment with both sets held, or neither. Seats another buyer has are
     /// [`HoldOutcome::Unavailable`]; a hold that ran out, changed or started paying meanwhile is a
-    /// [`AppError::Conflict`].
+    /// [`StoreError::Conflict`].
     pub async fn change_hold(
         &self,
         stored: &Reservation,
         next: &Reservation,
         now: i64,
         events: &[crate::events::Event],
-    ) -> Result<HoldOutcome, AppError> {
+    ) -> Result<HoldOutcome, StoreError> {
         let old = stored.seat_ids();
         let new = next.seat_ids();
         let gained: Vec<SeatId> = new.iter().filter(|s| !old.contains(s)).copied().collect();
@@ -359,7 +359,7 @@ impl Store {
         };
         let flag = |i: usize| failed.get(i).copied().unwrap_or(false);
         if flag(0) || flag(1) {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "reservation {} changed, ran out or started paying meanwhile; look at it again",
                 stored.id
             )));
@@ -373,7 +373,7 @@ impl Store {
         if !taken.is_empty() {
             return Ok(HoldOutcome::Unavailable(taken));
         }
-        Err(AppError::Conflict(format!(
+        Err(StoreError::Conflict(format!(
             "the hold of reservation {} on some of its seats has lapsed",
             stored.id
         )))
@@ -383,14 +383,14 @@ impl Store {
         &self,
         r: &Reservation,
         stored: Option<Reservation>,
-    ) -> Result<HoldOutcome, AppError> {
+    ) -> Result<HoldOutcome, StoreError> {
         match stored {
             Some(stored) if stored.is_same_hold(r) => Ok(HoldOutcome::Held(Box::new(stored))),
-            Some(_) => Err(AppError::Conflict(format!(
+            Some(_) => Err(StoreError::Conflict(format!(
                 "reservation {} already exists for a different hold",
                 r.id
             ))),
-            None => Err(AppError::Conflict(format!(
+            None => Err(StoreError::Busy(format!(
                 "reservation {} changed while it was being created; try again",
                 r.id
             ))),
@@ -411,17 +411,17 @@ impl Store {
     /// would cancel it forever.
     ///
     /// Against a concurrent confirm: if the confirm wins, its seats are SOLD (the release skips them) and the
-    /// status write fails → the reservation is re-read, CONFIRMED → [`AppError::Conflict`]. If the release
+    /// status write fails → the reservation is re-read, CONFIRMED → [`StoreError::Conflict`]. If the release
     /// frees any seat first, the confirm's transaction fails on it and nothing is sold. A CONFIRMED reservation
     /// is never released here (its seats are SOLD; undoing a sale belongs to the refund flow):
-    /// [`AppError::Conflict`]. No such reservation: [`AppError::NotFound`].
+    /// [`StoreError::Conflict`]. No such reservation: [`StoreError::NotFound`].
     pub async fn release_seats(
         &self,
         r: &Reservation,
         final_status: ReservationStatus,
         reason: Option<&str>,
         events: &(dyn Fn(&Reservation) -> Vec<crate::events::Event> + Sync),
-    ) -> Result<Reservation, AppError> {
+    ) -> Result<Reservation, StoreError> {
         self.release_hold(r, final_status, reason, None, None, events)
             .await
     }
@@ -437,23 +437,23 @@ impl Store {
         change: Option<&Change>,
         progress: Option<Counted>,
         events: &(dyn Fn(&Reservation) -> Vec<crate::events::Event> + Sync),
-    ) -> Result<Reservation, AppError> {
+    ) -> Result<Reservation, StoreError> {
         if !final_status.is_release() {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "a hold cannot be released as {final_status}"
             )));
         }
         for attempt in 0..TX_ATTEMPTS {
-            let stored = self
-                .get_reservation(&r.id)
-                .await?
-                .ok_or_else(|| AppError::NotFound {
-                    entity: "reservation",
-                    id: r.id.clone(),
-                })?;
+            let stored =
+                self.get_reservation(&r.id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        entity: "reservation",
+                        id: r.id.clone(),
+                    })?;
             match stored.status {
                 ReservationStatus::Confirmed => {
-                    return Err(AppError::Conflict(format!(
+                    return Err(StoreError::Conflict(format!(
                         "reservation {} is confirmed: its seats are sold and can only be given back by a refund",
                         r.id
                     )))
@@ -490,7 +490,7 @@ impl Store {
                 sets.push("changes = list_append(if_not_exists(changes, :none), :change)");
                 let value: aws_sdk_dynamodb::types::AttributeValue =
                     serde_dynamo::to_attribute_value(change)
-                        .map_err(|e| AppError::Corrupt(e.to_string()))?;
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 update = update
                     .expression_attribute_values(
                         ":none",
@@ -526,22 +526,22 @@ impl Store {
                 // Changed meanwhile (confirmed, released, or a newer version): look again.
                 Err(failed) if failed.first().copied().unwrap_or(true) => backoff(attempt).await,
                 Err(_) => {
-                    return Err(AppError::Corrupt(format!(
+                    return Err(StoreError::Corrupt(format!(
                         "showtime {} has no cancellation progress to count in",
                         stored.showtime_id
                     )))
                 }
             }
         }
-        Err(AppError::Conflict(format!(
+        Err(StoreError::Busy(format!(
             "reservation {} is being changed by another request; try again",
             r.id
         )))
     }
 
     /// Releases each seat still held by `r`, concurrently; seats it no longer holds are skipped.
-    async fn release_each_seat(&self, r: &Reservation) -> Result<(), AppError> {
-        let mut tasks: JoinSet<Result<(), AppError>> = JoinSet::new();
+    async fn release_each_seat(&self, r: &Reservation) -> Result<(), StoreError> {
+        let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
         for seat in r.seat_ids() {
             let request = self
                 .client
@@ -559,13 +559,13 @@ impl Store {
                     Ok(_) => Ok(()),
                     Err(err) => match err.into_service_error() {
                         UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
-                        e => Err(AppError::Dependency(format!("{e:?}"))),
+                        e => Err(StoreError::Dependency(format!("{e:?}"))),
                     },
                 }
             });
         }
         while let Some(joined) = tasks.join_next().await {
-            joined.map_err(|e| AppError::Dependency(format!("seat release task: {e}")))??;
+            joined.map_err(|e| StoreError::Dependency(format!("seat release task: {e}")))??;
         }
         Ok(())
     }
@@ -575,7 +575,7 @@ impl Store {
     /// [`can_confirm`](crate::domain::seat::can_confirm) condition (`REMOVE holdExpiresAt`; the holder stays and
     /// names the buyer). Returns the CONFIRMED reservation.
     ///
-    /// A seat whose condition fails (hold expired or taken over) → [`AppError::Conflict`] and nothing changes.
+    /// A seat whose condition fails (hold expired or taken over) → [`StoreError::Conflict`] and nothing changes.
     /// A reservation already CONFIRMED (a retried confirm) → `Ok(stored)`. A stale `r` (older version, still
     /// HELD) is retried with the stored one. Released (CANCELLED / EXPIRED / FAILED) → Conflict; missing →
     /// NotFound.
@@ -584,7 +584,7 @@ impl Store {
         r: &Reservation,
         now: i64,
         events: impl Fn(&Reservation) -> Vec<crate::events::Event>,
-    ) -> Result<Reservation, AppError> {
+    ) -> Result<Reservation, StoreError> {
         let mut current = r.clone();
         for _ in 0..TX_ATTEMPTS {
             let next = current.with_status(ReservationStatus::Confirmed, OffsetDateTime::now_utc());
@@ -643,7 +643,7 @@ impl Store {
             let stored =
                 self.get_reservation(&current.id)
                     .await?
-                    .ok_or_else(|| AppError::NotFound {
+                    .ok_or_else(|| StoreError::NotFound {
                         entity: "reservation",
                         id: current.id.clone(),
                     })?;
@@ -659,20 +659,20 @@ impl Store {
                     } else {
                         format!(" (seats {})", seat_list(&lost))
                     };
-                    return Err(AppError::Conflict(format!(
+                    return Err(StoreError::Conflict(format!(
                         "hold expired or lost{which}: reservation {} can no longer be confirmed",
                         current.id
                     )));
                 }
                 status => {
-                    return Err(AppError::Conflict(format!(
+                    return Err(StoreError::Conflict(format!(
                         "reservation {} is {status}: its hold has ended",
                         current.id
                     )))
                 }
             }
         }
-        Err(AppError::Conflict(format!(
+        Err(StoreError::Busy(format!(
             "reservation {} is being changed by another request; try again",
             r.id
         )))
@@ -686,9 +686,9 @@ impl Store {
     pub async fn read_seats(
         &self,
         showtime: &Showtime,
-    ) -> Result<Vec<(SeatId, SeatState)>, AppError> {
+    ) -> Result<Vec<(SeatId, SeatState)>, StoreError> {
         let mut blocks = showtime.details.seat_map.blocks();
-        let mut tasks: JoinSet<Result<Vec<(SeatId, SeatState)>, AppError>> = JoinSet::new();
+        let mut tasks: JoinSet<Result<Vec<(SeatId, SeatState)>, StoreError>> = JoinSet::new();
         let mut seats =
             Vec::with_capacity(usize::try_from(showtime.details.seat_map.capacity()).unwrap_or(0));
         loop {
@@ -700,7 +700,8 @@ impl Store {
             }
             match tasks.join_next().await {
                 Some(joined) => seats.extend(
-                    joined.map_err(|e| AppError::Dependency(format!("seat read task: {e}")))??,
+                    joined
+                        .map_err(|e| StoreError::Dependency(format!("seat read task: {e}")))??,
                 ),
                 None => break,
             }
@@ -709,7 +710,7 @@ impl Store {
         Ok(seats)
     }
 
-    async fn read_block(&self, partition: String) -> Result<Vec<(SeatId, SeatState)>, AppError> {
+    async fn read_block(&self, partition: String) -> Result<Vec<(SeatId, SeatState)>, StoreError> {
         let mut seats = Vec::new();
         let mut start_key = None;
         loop {
@@ -742,7 +743,7 @@ impl Store {
         &self,
         showtime_id: &str,
         seats: &[SeatId],
-    ) -> Result<Vec<(SeatId, Option<SeatState>)>, AppError> {
+    ) -> Result<Vec<(SeatId, Option<SeatState>)>, StoreError> {
         let keys = seats
             .iter()
             .map(|&seat| seat_key(showtime_id, seat))
@@ -843,10 +844,13 @@ mod tests {
         );
         let mut broken = seat_key("st", seat(1, 1));
         broken.insert("status".into(), s("RESERVED"));
-        assert!(matches!(seat_from_item(broken), Err(AppError::Corrupt(_))));
+        assert!(matches!(
+            seat_from_item(broken),
+            Err(StoreError::Corrupt(_))
+        ));
         assert!(matches!(
             seat_from_item(Item::from([(SK.into(), s("META"))])),
-            Err(AppError::Corrupt(_))
+            Err(StoreError::Corrupt(_))
         ));
     }
 

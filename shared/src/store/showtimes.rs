@@ -6,10 +6,10 @@
 
 use super::cursor::Page;
 use super::keys::showtime_key;
+use super::StoreError;
 use super::{s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
 use crate::domain::showtime::Showtime;
-use crate::error::AppError;
 
 const ENTITY: &str = "showtime";
 
@@ -18,8 +18,9 @@ pub(crate) fn showtimes_partition(performance_id: &str) -> String {
     format!("PERF#{performance_id}#SHOWS")
 }
 
-fn to_item(st: &Showtime) -> Result<Item, AppError> {
-    let mut item: Item = serde_dynamo::to_item(st).map_err(|e| AppError::Corrupt(e.to_string()))?;
+fn to_item(st: &Showtime) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(st).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(showtime_key(&st.id));
     item.insert(TYPE.into(), s("Showtime"));
     item.insert(GSI3PK.into(), s(showtimes_partition(&st.performance_id)));
@@ -34,7 +35,7 @@ fn to_item(st: &Showtime) -> Result<Item, AppError> {
     Ok(item)
 }
 
-fn from_item(mut item: Item) -> Result<Showtime, AppError> {
+fn from_item(mut item: Item) -> Result<Showtime, StoreError> {
     // The flattened details buffer unknown attributes; drop the keys so only the showtime's own remain.
     for key in [PK, SK, TYPE, GSI3PK, GSI3SK] {
         item.remove(key);
@@ -43,18 +44,18 @@ fn from_item(mut item: Item) -> Result<Showtime, AppError> {
 }
 
 impl Store {
-    /// Pattern S2: stores a new showtime (`attribute_not_exists(PK)`); an existing id is [`AppError::Conflict`].
+    /// Pattern S2: stores a new showtime (`attribute_not_exists(PK)`); an existing id is [`StoreError::Conflict`].
     ///
     /// No seat item is written: seat items are created by their first hold, and a seat of the map without an
     /// item is AVAILABLE (see [`super::seats`]). So creating a 50,000-seat showtime is one write, and a create
     /// retried after its showtime exists writes nothing.
-    pub async fn create_showtime(&self, st: &Showtime) -> Result<(), AppError> {
+    pub async fn create_showtime(&self, st: &Showtime) -> Result<(), StoreError> {
         self.put_new(to_item(st)?, format!("showtime {}", st.id))
             .await
     }
 
     /// Pattern S1: a showtime by id, consistent.
-    pub async fn get_showtime(&self, id: &str) -> Result<Option<Showtime>, AppError> {
+    pub async fn get_showtime(&self, id: &str) -> Result<Option<Showtime>, StoreError> {
         self.get_consistent(showtime_key(id))
             .await?
             .map(from_item)
@@ -67,7 +68,7 @@ impl Store {
         performance_id: &str,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<Page<Showtime>, AppError> {
+    ) -> Result<Page<Showtime>, StoreError> {
         let partition = showtimes_partition(performance_id);
         let (items, next_cursor) = self
             .index_page((GSI3, GSI3PK, GSI3SK), partition, limit, cursor)
@@ -80,7 +81,7 @@ impl Store {
     }
 
     /// Pattern S3, every page: all the showtimes of a performance, earliest first.
-    pub async fn all_showtimes(&self, performance_id: &str) -> Result<Vec<Showtime>, AppError> {
+    pub async fn all_showtimes(&self, performance_id: &str) -> Result<Vec<Showtime>, StoreError> {
         let mut showtimes = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -96,14 +97,14 @@ impl Store {
     }
 
     /// Pattern S4: writes a changed showtime only if it is still at `previous_version` (optimistic concurrency);
-    /// otherwise [`AppError::PreconditionFailed`] and nothing is written. Seat items are not touched (they carry
+    /// otherwise [`StoreError::Stale`] and nothing is written. Seat items are not touched (they carry
     /// no price; the seat map's rows and columns must not change once seats exist).
     pub async fn replace_showtime(
         &self,
         st: &Showtime,
         previous_version: u64,
         events: &[crate::events::Event],
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.put_if_version(to_item(st)?, previous_version, (ENTITY, &st.id), events)
             .await
     }

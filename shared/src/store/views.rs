@@ -27,9 +27,9 @@
 //! partitions as there are buyers.
 
 use super::keys::{notif_key, unread_key, view_key};
+use super::StoreError;
 use super::{built, cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::domain::my_page::{MyReservation, ShowInfo};
-use crate::error::AppError;
 use crate::events::Event;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,7 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
 fn json_page<T: serde::de::DeserializeOwned>(
     out: aws_sdk_dynamodb::operation::query::QueryOutput,
     attr: &str,
-) -> Result<super::cursor::Page<T>, AppError> {
+) -> Result<super::cursor::Page<T>, StoreError> {
     let mut items = Vec::new();
     for item in out.items.unwrap_or_default() {
         if let Some(value) = json(&item, attr)? {
@@ -80,18 +80,18 @@ fn json_page<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<Option<T>, AppError> {
+fn json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<Option<T>, StoreError> {
     text_attr(item, name)
         .map(|raw| {
-            serde_json::from_str(&raw).map_err(|e| AppError::Corrupt(format!("{name}: {e}")))
+            serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
         })
         .transpose()
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<AttributeValue, AppError> {
+fn to_json<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
-        .map_err(|e| AppError::Corrupt(e.to_string()))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// The stored view of one reservation: the view, the events it folds and the show it was read with.
@@ -102,7 +102,7 @@ fn view_item(
     show: &ShowInfo,
     view: Option<&MyReservation>,
     version: u64,
-) -> Result<Item, AppError> {
+) -> Result<Item, StoreError> {
     let mut item = view_key(member_id, reservation_id);
     item.insert(TYPE.into(), s("MyReservation"));
     item.insert("events".into(), to_json(&events)?);
@@ -159,10 +159,10 @@ impl Store {
         reservation_id: &str,
         event: &Event,
         show: F,
-    ) -> Result<Option<MyReservation>, AppError>
+    ) -> Result<Option<MyReservation>, StoreError>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<ShowInfo, AppError>>,
+        Fut: std::future::Future<Output = Result<ShowInfo, StoreError>>,
     {
         for attempt in 0..super::TX_ATTEMPTS {
             let stored = self
@@ -199,14 +199,14 @@ impl Store {
                 .await
             {
                 Ok(()) => return Ok(view),
-                Err(AppError::Conflict(_)) => super::backoff(attempt).await,
+                Err(StoreError::Conflict(_)) => super::backoff(attempt).await,
                 Err(e) => return Err(e),
             }
         }
-        Err(AppError::Conflict("my page view is busy; try again".into()))
+        Err(StoreError::Busy("my page view is busy; try again".into()))
     }
 
-    /// Writes a view over the one of `version` (0: none); [`AppError::Conflict`] when it moved meanwhile.
+    /// Writes a view over the one of `version` (0: none); [`StoreError::Conflict`] when it moved meanwhile.
     /// `version = None` overwrites whatever is there (a rebuild).
     pub(crate) async fn put_view(
         &self,
@@ -216,7 +216,7 @@ impl Store {
         show: &ShowInfo,
         view: Option<&MyReservation>,
         version: u64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         let item = view_item(member_id, reservation_id, events, show, view, version + 1)?;
         let mut put = self
             .client
@@ -233,9 +233,9 @@ impl Store {
             .await
             .map_err(|err| match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => {
-                    AppError::Conflict("the view changed meanwhile".into())
+                    StoreError::Conflict("the view changed meanwhile".into())
                 }
-                e => AppError::Dependency(format!("{e:?}")),
+                e => StoreError::Dependency(format!("{e:?}")),
             })?;
         Ok(())
     }
@@ -247,7 +247,7 @@ impl Store {
         reservation_id: &str,
         events: &[Event],
         show: &ShowInfo,
-    ) -> Result<Option<MyReservation>, AppError> {
+    ) -> Result<Option<MyReservation>, StoreError> {
         let view = MyReservation::fold(events, show);
         // A version no live write holds, so a projector's write in flight retries on top of the rebuild.
         let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
@@ -273,7 +273,7 @@ impl Store {
         &self,
         member_id: &str,
         reservation_id: &str,
-    ) -> Result<Option<MyReservation>, AppError> {
+    ) -> Result<Option<MyReservation>, StoreError> {
         match self
             .get_consistent(view_key(member_id, reservation_id))
             .await?
@@ -289,7 +289,7 @@ impl Store {
         member_id: &str,
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<super::cursor::Page<MyReservation>, AppError> {
+    ) -> Result<super::cursor::Page<MyReservation>, StoreError> {
         let partition = format!("MYPAGE#{member_id}");
         let start_key = cursor_raw
             .map(|raw| cursor::decode(raw, &[PK, SK], PK, &partition))
@@ -316,7 +316,7 @@ impl Store {
         member_id: &str,
         notification: &Notification,
         mail: bool,
-    ) -> Result<Recorded, AppError> {
+    ) -> Result<Recorded, StoreError> {
         let mut item = notif_key(member_id, &notification.id);
         item.insert(TYPE.into(), s("Notification"));
         item.insert("notification".into(), to_json(notification)?);
@@ -375,7 +375,7 @@ impl Store {
         member_id: &str,
         id: &str,
         message_id: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -394,7 +394,7 @@ impl Store {
         member_id: &str,
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<(super::cursor::Page<Notification>, u64), AppError> {
+    ) -> Result<(super::cursor::Page<Notification>, u64), StoreError> {
         let (items, next_cursor) = self
             .index_page_desc(
                 (GSI1, GSI1PK, GSI1SK),
@@ -433,7 +433,7 @@ impl Store {
         member_id: &str,
         id: &str,
         now: &str,
-    ) -> Result<Option<Notification>, AppError> {
+    ) -> Result<Option<Notification>, StoreError> {
         let mark = TransactWriteItem::builder()
             .update(built(
                 Update::builder()
@@ -470,7 +470,7 @@ impl Store {
     }
 
     /// A1: records an audit entry for `event` (a duplicate is a no-op), kept until `expires_at` (epoch s).
-    pub async fn record_audit(&self, event: &Event, expires_at: i64) -> Result<bool, AppError> {
+    pub async fn record_audit(&self, event: &Event, expires_at: i64) -> Result<bool, StoreError> {
         let sk = format!("{}#{}", sortable(&event.occurred_at), event.event_id);
         let item = Item::from([
             (PK.into(), s(format!("AUDIT#{}", event.correlation_id))),
@@ -496,7 +496,7 @@ impl Store {
             Ok(_) => Ok(true),
             Err(err) => match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             },
         }
     }
@@ -508,7 +508,7 @@ impl Store {
         (from, to): (&str, &str),
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<super::cursor::Page<Event>, AppError> {
+    ) -> Result<super::cursor::Page<Event>, StoreError> {
         let (index, pk_name, sk_name, partition) = match by {
             AuditListing::Reservation(r) => (None, PK, SK, format!("AUDIT#{r}")),
             AuditListing::Member(m) => (Some(GSI1), GSI1PK, GSI1SK, format!("AUDIT#MEMBER#{m}")),
@@ -540,13 +540,13 @@ impl Store {
     }
 
     /// E3 and the aggregate partitions: every recorded event of a member (oldest first), for a rebuild.
-    pub async fn member_events(&self, member_id: &str) -> Result<Vec<Event>, AppError> {
+    pub async fn member_events(&self, member_id: &str) -> Result<Vec<Event>, StoreError> {
         self.events_where(Some(GSI1), GSI1PK, format!("MEMBER#{member_id}#EVT"))
             .await
     }
 
     /// Every recorded event of one aggregate's partition (`RES#<id>`, `SHOW#<id>`).
-    pub async fn aggregate_events(&self, partition: &str) -> Result<Vec<Event>, AppError> {
+    pub async fn aggregate_events(&self, partition: &str) -> Result<Vec<Event>, StoreError> {
         self.events_where(None, PK, partition.to_string()).await
     }
 
@@ -555,7 +555,7 @@ impl Store {
         index: Option<&str>,
         pk_name: &str,
         partition: String,
-    ) -> Result<Vec<Event>, AppError> {
+    ) -> Result<Vec<Event>, StoreError> {
         let mut events = Vec::new();
         let mut start = None;
         loop {

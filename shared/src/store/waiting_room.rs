@@ -34,9 +34,9 @@
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
 
 use super::keys::{counter_key, room_key, ticket_key};
+use super::StoreError;
 use super::{n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::waiting_room::{slot_of, Settings, SlotTicket, SHARDS};
-use crate::error::AppError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
 /// A member's ticket in a showtime's queue.
@@ -118,8 +118,8 @@ fn admission_values(admitted_at: i64) -> [(&'static str, AttributeValue); 2] {
     ]
 }
 
-fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, AppError> {
-    let corrupt = || AppError::Corrupt(format!("ticket {showtime_id}.{member_id}"));
+fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("ticket {showtime_id}.{member_id}"));
     Ok(Ticket {
         showtime_id: showtime_id.to_string(),
         member_id: member_id.to_string(),
@@ -135,8 +135,8 @@ fn ticket_of(showtime_id: &str, member_id: &str, item: &Item) -> Result<Ticket, 
     })
 }
 
-fn room_of(showtime_id: &str, item: &Item) -> Result<Room, AppError> {
-    let corrupt = || AppError::Corrupt(format!("waiting room of {showtime_id}"));
+fn room_of(showtime_id: &str, item: &Item) -> Result<Room, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("waiting room of {showtime_id}"));
     let settings = match item.get("settings") {
         Some(AttributeValue::S(raw)) => serde_json::from_str(raw).map_err(|_| corrupt())?,
         _ => return Err(corrupt()),
@@ -201,7 +201,7 @@ pub enum Joined {
 
 impl Store {
     /// A showtime's waiting room, if it has one.
-    pub async fn get_room(&self, showtime_id: &str) -> Result<Option<Room>, AppError> {
+    pub async fn get_room(&self, showtime_id: &str) -> Result<Option<Room>, StoreError> {
         self.get_consistent(room_key(showtime_id))
             .await?
             .map(|item| room_of(showtime_id, &item))
@@ -209,13 +209,13 @@ impl Store {
     }
 
     /// W1: writes `room` over the version it was read at (`room.version`; 0 for a new room), as version + 1.
-    pub async fn put_room(&self, room: &Room) -> Result<(), AppError> {
+    pub async fn put_room(&self, room: &Room) -> Result<(), StoreError> {
         let mut item = room_key(&room.showtime_id);
         item.insert(TYPE.into(), s("WaitingRoom"));
         item.insert(
             "settings".into(),
             s(serde_json::to_string(&room.settings)
-                .map_err(|e| AppError::Corrupt(e.to_string()))?),
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?),
         );
         item.insert("opensAtMs".into(), n(room.opens_at_ms));
         item.insert("seed".into(), n(room.seed));
@@ -225,7 +225,7 @@ impl Store {
         item.insert(
             "history".into(),
             s(serde_json::to_string(&room.history)
-                .map_err(|e| AppError::Corrupt(e.to_string()))?),
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?),
         );
         item.insert("lastRunMs".into(), n(room.last_run_ms));
         item.insert("closesAtMs".into(), n(room.closes_at_ms));
@@ -240,9 +240,9 @@ impl Store {
             .await
             .map_err(|e| match e.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => {
-                    AppError::Conflict("the waiting room changed meanwhile; read it again".into())
+                    StoreError::Conflict("the waiting room changed meanwhile; read it again".into())
                 }
-                e => AppError::Dependency(format!("{e:?}")),
+                e => StoreError::Dependency(format!("{e:?}")),
             })?;
         Ok(())
     }
@@ -255,7 +255,7 @@ impl Store {
         member_id: &str,
         (opens_at_ms, shard): (i64, u32),
         (now_ms, lapsed_before_ms): (i64, i64),
-    ) -> Result<Joined, AppError> {
+    ) -> Result<Joined, StoreError> {
         let slot = slot_of(now_ms, opens_at_ms);
         let mut item = ticket_key(showtime_id, member_id);
         item.insert(EXPIRES.into(), n(now_ms / 1000 + KEEP_SECONDS));
@@ -285,10 +285,10 @@ impl Store {
                     Some(old) => Ok(Joined::Existing(ticket_of(showtime_id, member_id, &old)?)),
                     None => match self.get_consistent(ticket_key(showtime_id, member_id)).await? {
                         Some(old) => Ok(Joined::Existing(ticket_of(showtime_id, member_id, &old)?)),
-                        None => Err(AppError::Dependency("the ticket vanished".into())),
+                        None => Err(StoreError::Dependency("the ticket vanished".into())),
                     },
                 },
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             };
         }
         let mut ticket = ticket_of(showtime_id, member_id, &item)?;
@@ -309,7 +309,7 @@ impl Store {
         ticket: &Ticket,
         (slot, shard): (u64, u32),
         now_ms: i64,
-    ) -> Result<u64, AppError> {
+    ) -> Result<u64, StoreError> {
         let showtime_id = ticket.showtime_id.as_str();
         let member_id = ticket.member_id.as_str();
         let counted = self
@@ -327,7 +327,7 @@ impl Store {
             .attributes
             .as_ref()
             .and_then(|a| num(a, "n"))
-            .ok_or_else(|| AppError::Corrupt("the shard counter returned no count".into()))?;
+            .ok_or_else(|| StoreError::Corrupt("the shard counter returned no count".into()))?;
         if seq == 1 {
             // The first join of this shard in this second marks the second as joined (W11): at most
             // SHARDS marks a second, and the inlet reads only the seconds somebody joined in.
@@ -361,7 +361,7 @@ impl Store {
         &self,
         showtime_id: &str,
         member_id: &str,
-    ) -> Result<Option<Ticket>, AppError> {
+    ) -> Result<Option<Ticket>, StoreError> {
         self.get_consistent(ticket_key(showtime_id, member_id))
             .await?
             .map(|item| ticket_of(showtime_id, member_id, &item))
@@ -376,7 +376,7 @@ impl Store {
         ticket: &Ticket,
         now_ms: i64,
         outcome: PollOutcome,
-    ) -> Result<Ticket, AppError> {
+    ) -> Result<Ticket, StoreError> {
         let mut set = vec!["lastPollAtMs = :now"];
         let mut values = vec![(":now", n(now_ms))];
         if let Some(place) = outcome.position {
@@ -411,7 +411,7 @@ impl Store {
         let out = update.send().await?;
         let item = out
             .attributes
-            .ok_or_else(|| AppError::Corrupt("the poll returned no ticket".into()))?;
+            .ok_or_else(|| StoreError::Corrupt("the poll returned no ticket".into()))?;
         ticket_of(&ticket.showtime_id, &ticket.member_id, &item)
     }
 
@@ -422,7 +422,7 @@ impl Store {
         showtime_id: &str,
         member_id: &str,
         admitted_at: i64,
-    ) -> Result<aws_sdk_dynamodb::types::ConditionCheck, AppError> {
+    ) -> Result<aws_sdk_dynamodb::types::ConditionCheck, StoreError> {
         let [from, to] = admission_values(admitted_at);
         super::built(
             aws_sdk_dynamodb::types::ConditionCheck::builder()
@@ -445,7 +445,7 @@ impl Store {
         admitted_at: i64,
         reservation_id: &str,
         now_ms: i64,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, StoreError> {
         let [from, to] = admission_values(admitted_at);
         let marked = self
             .client
@@ -463,7 +463,7 @@ impl Store {
         if let Err(err) = marked {
             return match err.into_service_error() {
                 e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(AppError::Dependency(format!("{e:?}"))),
+                e => Err(StoreError::Dependency(format!("{e:?}"))),
             };
         }
         self.client
@@ -482,7 +482,7 @@ impl Store {
     }
 
     /// W14: how many admissions let in after second `after` have finished.
-    pub async fn finished_after(&self, showtime_id: &str, after: i64) -> Result<u64, AppError> {
+    pub async fn finished_after(&self, showtime_id: &str, after: i64) -> Result<u64, StoreError> {
         let items = self
             .client
             .query()
@@ -501,7 +501,7 @@ impl Store {
 
     /// W10: marks the showtime as having a waiting room, so the hold path knows from the showtime it reads
     /// anyway.
-    pub async fn set_waiting_room(&self, showtime_id: &str, on: bool) -> Result<(), AppError> {
+    pub async fn set_waiting_room(&self, showtime_id: &str, on: bool) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -516,7 +516,7 @@ impl Store {
     }
 
     /// W9: registers an open room for the inlet.
-    pub async fn register_room(&self, showtime_id: &str) -> Result<(), AppError> {
+    pub async fn register_room(&self, showtime_id: &str) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -531,7 +531,7 @@ impl Store {
 
     /// W9: the showtimes with an open room (a handful at a time: one item each in one partition, read once
     /// per inlet run).
-    pub async fn open_rooms(&self) -> Result<Vec<String>, AppError> {
+    pub async fn open_rooms(&self) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
         let mut start = None;
         loop {
@@ -562,7 +562,7 @@ impl Store {
         showtime_id: &str,
         from: u64,
         to: u64,
-    ) -> Result<Vec<u64>, AppError> {
+    ) -> Result<Vec<u64>, StoreError> {
         let mut slots: Vec<u64> = Vec::new();
         if from >= to {
             return Ok(slots);
@@ -598,7 +598,7 @@ impl Store {
     }
 
     /// W9: retires a room from the inlet's registry (its sale is over).
-    pub async fn retire_room(&self, showtime_id: &str) -> Result<(), AppError> {
+    pub async fn retire_room(&self, showtime_id: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -610,7 +610,7 @@ impl Store {
     }
 
     /// W6: the shard counts of a slot (zero for a shard nobody joined).
-    pub async fn slot_counts(&self, showtime_id: &str, slot: u64) -> Result<Vec<u64>, AppError> {
+    pub async fn slot_counts(&self, showtime_id: &str, slot: u64) -> Result<Vec<u64>, StoreError> {
         let mut counts = vec![0u64; SHARDS as usize];
         let keys: Vec<Item> = (0..SHARDS)
             .map(|shard| counter_key(showtime_id, slot, shard))
@@ -639,7 +639,7 @@ impl Store {
         slot: u64,
         counts: &[u64],
         before: u64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), StoreError> {
         let listed: Vec<String> = counts.iter().map(u64::to_string).collect();
         self.client
             .put_item()
@@ -665,7 +665,7 @@ impl Store {
         &self,
         showtime_id: &str,
         slot: u64,
-    ) -> Result<Option<ClosedSlot>, AppError> {
+    ) -> Result<Option<ClosedSlot>, StoreError> {
         let key = Item::from([
             (PK.into(), s(format!("QTOTAL#{showtime_id}"))),
             (SK.into(), s(format!("SLOT#{slot:012}"))),
@@ -673,7 +673,7 @@ impl Store {
         let Some(item) = self.get_consistent(key).await? else {
             return Ok(None);
         };
-        let corrupt = || AppError::Corrupt(format!("queue slot {slot} of {showtime_id}"));
+        let corrupt = || StoreError::Corrupt(format!("queue slot {slot} of {showtime_id}"));
         let counts = match item.get("counts") {
             Some(AttributeValue::S(raw)) => raw
                 .split(',')

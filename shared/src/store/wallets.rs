@@ -14,9 +14,9 @@
 //! wallet's version after it (`LEDGER#<seq>`), so the ledger sorts in the order the balance moved.
 
 use super::keys::{guard_key, member_pk, wallet_key};
+use super::StoreError;
 use super::{built, cursor, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::wallet::{LedgerKind, LedgerLine, WalletError};
-use crate::error::AppError;
 use crate::store::cursor::Page;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
@@ -59,16 +59,16 @@ fn number(item: &Item, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn line_item(line: &LedgerLine, seq: u64) -> Result<Item, AppError> {
+fn line_item(line: &LedgerLine, seq: u64) -> Result<Item, StoreError> {
     let mut item: Item =
-        serde_dynamo::to_item(line).map_err(|e| AppError::Corrupt(e.to_string()))?;
+        serde_dynamo::to_item(line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.insert(PK.to_string(), member_pk(&line.member_id));
     item.insert(SK.to_string(), s(line_sk(seq)));
     item.insert(TYPE.to_string(), s("LEDGER_LINE"));
     Ok(item)
 }
 
-fn line_of(mut item: Item) -> Result<LedgerLine, AppError> {
+fn line_of(mut item: Item) -> Result<LedgerLine, StoreError> {
     for k in [PK, SK, TYPE] {
         item.remove(k);
     }
@@ -77,7 +77,7 @@ fn line_of(mut item: Item) -> Result<LedgerLine, AppError> {
 
 impl Store {
     /// W1.
-    pub async fn wallet(&self, member_id: &str) -> Result<WalletState, AppError> {
+    pub async fn wallet(&self, member_id: &str) -> Result<WalletState, StoreError> {
         Ok(self
             .get_consistent(wallet_key(member_id))
             .await?
@@ -93,7 +93,7 @@ impl Store {
         &self,
         member_id: &str,
         line_id: &str,
-    ) -> Result<Option<LedgerLine>, AppError> {
+    ) -> Result<Option<LedgerLine>, StoreError> {
         let Some(guard) = self.get_consistent(guard_key(member_id, line_id)).await? else {
             return Ok(None);
         };
@@ -115,7 +115,7 @@ impl Store {
         amount: i64,
         reference: &str,
         at: &str,
-    ) -> Result<Result<Applied, WalletError>, AppError> {
+    ) -> Result<Result<Applied, WalletError>, StoreError> {
         for _ in 0..APPLY_ATTEMPTS {
             if let Some(done) = self.ledger_line(member_id, line_id).await? {
                 return Ok(Ok(Applied::Already(done)));
@@ -201,7 +201,7 @@ impl Store {
                 Err(_) => super::backoff(0).await,
             }
         }
-        Err(AppError::Conflict(
+        Err(StoreError::Conflict(
             "the wallet changed on every attempt; retry".into(),
         ))
     }
@@ -212,7 +212,7 @@ impl Store {
         member_id: &str,
         limit: u32,
         cursor_raw: Option<&str>,
-    ) -> Result<Page<LedgerLine>, AppError> {
+    ) -> Result<Page<LedgerLine>, StoreError> {
         let partition = format!("MEMBER#{member_id}");
         let start_key = cursor_raw
             .map(|raw| cursor::decode(raw, &[PK, SK], PK, &partition))
