@@ -2,5 +2,5 @@
 #[tokio::main]
 async fn main() -> Result<(), ticketing::runtime::Error> {
     ticketing::telemetry::init();
-    ticketing::runtime::run_http((), |(), req| ticketing::handlers::fallback::handle(req)).await
+    ticketing::runtime::run_http((), |(), req| ticketing::openapi::fallback::handle(req)).await
 }

@@ -4,6 +4,7 @@
 //! here, and no use-case imports an edge.
 
 pub mod cancellations;
+pub mod holds;
 pub mod performances;
 pub mod reservations;
 pub mod resume;

@@ -3,10 +3,8 @@
 
 pub mod authorizer;
 pub mod cancellations;
-pub mod fallback;
 pub mod health;
 pub mod members;
-pub mod openapi;
 pub mod payments;
 pub mod performances;
 pub mod reservations;

@@ -11,10 +11,10 @@
 use super::{located, own_reservation, performance_id, prefer_wait};
 use crate::app::performances::{load_for_change, PUBLISHERS};
 use crate::auth::caller;
-use crate::domain::ids::{new_id, parse_id};
+use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
 use crate::domain::reservation::{Reservation, ReservationStatus, ReservationView};
-use crate::domain::seat::{grade_counts, validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
+use crate::domain::seat::{grade_counts, SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
 use crate::http::{
     cursor_param, into_response, json_response, limit_param, parse_json, query_param,
@@ -23,7 +23,6 @@ use crate::runtime::AppState;
 use crate::saga::{Execution, Machine, PaymentInput, SagaClient};
 use crate::store::cursor::Page;
 use crate::store::reservations::ReservationListing;
-use crate::store::seats::HoldOutcome;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -151,120 +150,30 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
     let caller = caller(req)?;
     let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
     let body: HoldRequest = parse_json(req)?;
-    let unknown_showtime = || AppError::unprocessable("showtimeId", "no such showtime");
     let showtime_id = parse_id(&body.showtime_id)
         .ok_or_else(|| AppError::invalid("showtimeId", "must be a UUID"))?;
-    let showtime = state
-        .store
-        .get_showtime(&showtime_id)
-        .await?
-        .ok_or_else(unknown_showtime)?;
-    let now = OffsetDateTime::now_utc();
-    let admitted_at = if showtime.waiting_room {
-        // Checked from the token alone: no read. That it has not bought already is checked in the hold's
-        // own transaction.
-        let keys = state
-            .keys
-            .as_ref()
-            .ok_or_else(|| AppError::Dependency("no signing key configured".into()))?;
-        let admission = crate::auth::admission::check(
-            keys.get().await?,
-            body.admission_token.as_deref(),
-            &caller.member_id,
-            &showtime.id,
-            now.unix_timestamp(),
-        )
-        .map_err(AppError::AdmissionRefused)?;
-        Some(admission.iat)
-    } else {
-        None
-    };
-    let performance = match state.caches.performances.get(&showtime.performance_id) {
-        Some(p) => p,
-        None => {
-            let p = state
-                .store
-                .get_performance(&showtime.performance_id)
-                .await?
-                .ok_or_else(unknown_showtime)?;
-            state.caches.performances.put(&p.id, p.clone());
-            p
-        }
-    };
-    if !performance.is_public() {
-        return Err(unknown_showtime());
+    let held = crate::app::holds::hold(
+        state,
+        &routes.saga,
+        crate::app::holds::HoldInput {
+            id: idempotent_id,
+            member_id: &caller.member_id,
+            showtime_id: &showtime_id,
+            seats: &body.seats,
+            admission_token: body.admission_token.as_deref(),
+            payment: body.payment.as_ref(),
+        },
+    )
+    .await?;
+    if body.payment.is_some() {
+        return saga_answer(state, req, held).await;
     }
-    showtime
-        .accepts_holds(now)
-        .map_err(|refusal| AppError::Conflict(format!("showtime {}: {refusal}", showtime.id)))?;
-    if !performance.details.on_sale(now) {
-        return Err(AppError::Conflict(format!(
-            "tickets for this performance are on sale from {} to {}",
-            performance.details.sale_opens_at, performance.details.sale_closes_at
-        )));
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let mut response = json_response(StatusCode::CREATED, &present(held.clone(), now));
+    if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", held.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
     }
-    let seats =
-        validate_seat_selection(&body.seats, &showtime.details.seat_map, MAX_SEATS_PER_HOLD)
-            .map_err(AppError::Validation)?;
-    let id = idempotent_id.unwrap_or_else(new_id);
-    let reservation = Reservation {
-        admitted_at,
-        ..Reservation::hold(
-            id,
-            caller.member_id.clone(),
-            &showtime,
-            &seats,
-            performance.details.hold_minutes,
-            now,
-        )
-        .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?
-    };
-    // The reservation id is the correlation id of everything that happens to this hold from here on.
-    let span = tracing::info_span!("hold", correlation_id = %reservation.id);
-    let outcome = state
-        .store
-        .hold_seats(
-            &reservation,
-            now.unix_timestamp(),
-            &[crate::domain::events::held_event(&reservation)],
-        )
-        .instrument(span.clone())
-        .await?;
-    let _entered = span.enter();
-    match outcome {
-        HoldOutcome::Held(held) => {
-            tracing::info!(
-                seats = held.seats.len(),
-                total = held.total_price,
-                "seats held"
-            );
-            drop(_entered);
-            // Test stacks: the request dies between its write and the saga's start.
-            crate::faults::api_crash_point(&state.store, &held.id, "hold@written").await;
-            if held.status == ReservationStatus::Held {
-                routes
-                    .saga
-                    .start(&held.id, body.payment.as_ref())
-                    .instrument(span.clone())
-                    .await?;
-            }
-            if body.payment.is_some() {
-                return saga_answer(state, req, *held).await;
-            }
-            let mut response =
-                json_response(StatusCode::CREATED, &present(*held, now.unix_timestamp()));
-            if let Ok(location) =
-                HeaderValue::from_str(&format!("/reservations/{}", reservation.id))
-            {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            Ok(response)
-        }
-        HoldOutcome::Unavailable(taken) => {
-            tracing::info!(taken = taken.len(), "seats unavailable");
-            Err(AppError::SeatsUnavailable(taken))
-        }
-    }
+    Ok(response)
 }
 
 /// `GET /reservations/{reservationId}`: the member who made it, or an admin. Anybody else: 404.
