@@ -143,6 +143,45 @@ async fn a_sale_then_a_cancellation_agree_on_my_page_notifications_mail_and_audi
     let list = get(&buyer, "/me/reservations").await;
     assert_eq!(list["items"][0]["reservationId"], id.as_str(), "{list}");
 
+    // Stored so that its bytes grow with the events, not their square: each event is an item of its own,
+    // written once; the view keeps only their ids.
+    let db = stack().dynamodb().await;
+    let partition = AttributeValue::S(format!("MYPAGE#{}", buyer.id));
+    let kept = db
+        .query()
+        .table_name(stack().table_name())
+        .consistent_read(true)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :evt)")
+        .expression_attribute_values(":pk", partition.clone())
+        .expression_attribute_values(":evt", AttributeValue::S(format!("EVT#{id}#")))
+        .send()
+        .await
+        .expect("the view's events");
+    assert_eq!(kept.count(), kinds.len() as i32, "one item per event");
+    let stored = db
+        .get_item()
+        .table_name(stack().table_name())
+        .key("PK", partition)
+        .key("SK", AttributeValue::S(format!("RES#{id}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("the view item")
+        .item
+        .expect("a view item");
+    assert!(
+        !stored.contains_key("events"),
+        "the view no longer carries the events"
+    );
+    let folded: Vec<String> = serde_json::from_str(
+        stored
+            .get("folded")
+            .and_then(|f| f.as_s().ok())
+            .expect("folded"),
+    )
+    .expect("folded ids");
+    assert_eq!(folded.len(), kinds.len(), "{folded:?}");
+
     // Notifications: one per event, newest first, in English, all unread.
     let notes = eventually("notifications", || async {
         let n = get(&buyer, "/notifications").await;

@@ -128,6 +128,22 @@ impl MyReservation {
         Some(view)
     }
 
+    /// The view after one more event, when that event comes after every event folded so far (events mostly
+    /// arrive in order): exactly `fold` of them all, without them. `None` when it does not (an event that
+    /// arrived late, or a first view): then only a fold of every event gives the view.
+    pub fn followed_by(&self, e: &Event) -> Option<MyReservation> {
+        let last = self.timeline.last()?;
+        let key = |at: &str, kind: &str, id: &str| (order_key(at, kind), id.to_string());
+        if key(&e.occurred_at, e.kind.as_str(), &e.event_id)
+            <= key(&last.at, &last.kind, &last.event_id)
+        {
+            return None;
+        }
+        let mut next = self.clone();
+        next.apply(e);
+        Some(next)
+    }
+
     fn apply(&mut self, e: &Event) {
         let d = &e.data;
         if let Some(r) = d.get("reservation").filter(|r| r.is_object()) {
@@ -282,6 +298,25 @@ mod tests {
                 json!({"amount": 180, "payment": {"refundedAmount": 180}}),
             ),
         ]
+    }
+
+    #[test]
+    fn an_event_after_the_last_extends_the_view_as_a_fold_of_all_would() {
+        let all = events();
+        for n in 1..all.len() {
+            let Some(before) = MyReservation::fold(&all[..n], &ShowInfo::default()) else {
+                continue;
+            };
+            let next = before.followed_by(&all[n]).expect("in order");
+            assert_eq!(
+                Some(next),
+                MyReservation::fold(&all[..=n], &ShowInfo::default())
+            );
+            // An event that sorts before the last one folded is not appended.
+            if n >= 2 {
+                assert_eq!(before.followed_by(&all[0]), None);
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! The reservation item holds its cancellations (at most one pending, the rest done or failed; a reservation
 //! has at most 10 seats, so at most 10 cancellations), so every step reads one item.
 
+use super::error::conditional;
 use super::keys::progress_key;
 use super::reservations::reservation_item;
 use super::StoreError;
@@ -228,13 +229,7 @@ impl Store {
             .expression_attribute_values(":run", n(progress.run.saturating_sub(1)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Some(progress)),
-            Err(err) => match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(None),
-                e => Err(StoreError::Dependency(format!("{e:?}"))),
-            },
-        }
+        Ok(conditional(result)?.map(|_| progress))
     }
 
     /// C3.
@@ -300,13 +295,7 @@ impl Store {
             .expression_attribute_values(":next", n(seen + 1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::Dependency(format!("{e:?}"))),
-            },
-        }
+        Ok(conditional(result)?.is_some())
     }
 
     /// C4: counts a reservation that run `run` could not cancel, once however often it is reported.

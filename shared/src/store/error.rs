@@ -78,3 +78,40 @@ impl From<StoreError> for AppError {
         }
     }
 }
+
+/// The error of a single-item write that can say its condition failed.
+pub(crate) trait ConditionalWriteError: std::fmt::Debug {
+    fn condition_failed(&self) -> bool;
+}
+
+impl ConditionalWriteError for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn condition_failed(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionalWriteError for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn condition_failed(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionalWriteError for aws_sdk_dynamodb::operation::delete_item::DeleteItemError {
+    fn condition_failed(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+/// The one reading of a conditional write, for the whole store: `Some(output)` when it was written, `None` when
+/// its condition failed, and any other failure a [`StoreError::Dependency`]. What a failed condition means
+/// (taken, stale, done already, a duplicate) is the caller's to say; transactions have theirs in
+/// `Store::transact`.
+pub(crate) fn conditional<O, E: ConditionalWriteError, R: std::fmt::Debug>(
+    result: Result<O, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<Option<O>, StoreError> {
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.as_service_error().is_some_and(E::condition_failed) => Ok(None),
+        Err(err) => Err(StoreError::Dependency(format!("{err:?}"))),
+    }
+}

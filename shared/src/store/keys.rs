@@ -198,6 +198,22 @@ pub(crate) fn view_key(member_id: &str, reservation_id: &str) -> Item {
     ])
 }
 
+/// An event folded into a my-page view, kept once beside it: `MYPAGE#<memberId>`/`EVT#<reservationId>#<eventId>`.
+pub(crate) fn view_event_key(member_id: &str, reservation_id: &str, event_id: &str) -> Item {
+    Item::from([
+        (PK.into(), s(format!("MYPAGE#{member_id}"))),
+        (
+            SK.into(),
+            s(format!("{}{event_id}", view_events_prefix(reservation_id))),
+        ),
+    ])
+}
+
+/// The sort-key prefix of the events of one my-page view (V4).
+pub(crate) fn view_events_prefix(reservation_id: &str) -> String {
+    format!("EVT#{reservation_id}#")
+}
+
 pub(crate) fn notif_key(member_id: &str, id: &str) -> Item {
     Item::from([
         (PK.into(), s(format!("MEMBER#{member_id}#NOTIF"))),

@@ -26,11 +26,11 @@
 //! `passwordHash`/`email` in M4–M6 make each change apply to the state the handler checked (the current
 //! password was verified against that hash; the claim being moved or deleted is that email's).
 
+use super::error::conditional;
 use super::keys::{email_key, profile_key, revoked_key};
 use super::StoreError;
 use super::{backoff, built, classify, s, Item, Store, TxFailure, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::member::{Role, StoredMember};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
 };
@@ -294,14 +294,9 @@ impl Store {
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
-            return match result {
-                Ok(out) => from_item(out.attributes.unwrap_or_default()),
-                Err(err) => match err.into_service_error() {
-                    UpdateItemError::ConditionalCheckFailedException(_) => {
-                        Err(self.changed_or_gone(id).await)
-                    }
-                    e => Err(StoreError::Dependency(format!("{e:?}"))),
-                },
+            return match conditional(result)? {
+                Some(out) => from_item(out.attributes.unwrap_or_default()),
+                None => Err(self.changed_or_gone(id).await),
             };
         };
 

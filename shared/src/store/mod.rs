@@ -74,6 +74,7 @@ pub mod views;
 pub mod waiting_room;
 pub mod wallets;
 
+use error::conditional;
 pub use error::StoreError;
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -129,20 +130,18 @@ impl Store {
         item: Item,
         what: impl std::fmt::Display,
     ) -> Result<(), StoreError> {
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    StoreError::Conflict(format!("{what} already exists"))
-                }
-                e => StoreError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
+            .await;
+        match conditional(put)? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::Conflict(format!("{what} already exists"))),
+        }
     }
 
     /// Replaces an item only if its stored `version` is still `previous_version` (optimistic concurrency);
@@ -179,7 +178,8 @@ impl Store {
                 .map_err(|_| stale())?;
             return self.record_events(later).await;
         }
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -189,12 +189,26 @@ impl Store {
                 AttributeValue::N(previous_version.to_string()),
             )
             .send()
-            .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => stale(),
-                e => StoreError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
+            .await;
+        conditional(put)?.map(|_| ()).ok_or_else(stale)
+    }
+
+    /// Every item a query finds, page after page (for the few partitions that are read whole: a view's events,
+    /// a showtime's seat block, the open rooms, a member's history).
+    pub(crate) async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query.clone().set_exclusive_start_key(start).send().await?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// One page of a secondary index's partition, in sort-key order, resuming at a cursor this listing gave.

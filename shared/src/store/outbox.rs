@@ -17,6 +17,7 @@
 //! Event items stay: they are the reservations' history (a handful each), read back by E3 and by an
 //! aggregate's own partition.
 
+use super::error::conditional;
 use super::StoreError;
 use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::events::Event;
@@ -96,12 +97,6 @@ impl Store {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::Dependency(format!("{e:?}"))),
-            },
-        }
+        Ok(conditional(result)?.is_some())
     }
 }

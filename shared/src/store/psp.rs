@@ -9,6 +9,7 @@
 //! | P4 | look a charge up by its idempotency key (what became of a charge whose caller died) | `GetItem`, consistent | P1's key |
 //! | P5 | was a refund made under this key | `GetItem`, consistent | `PSP#REFUND#<key>` / `REFUND` |
 
+use super::error::conditional;
 use super::keys::{charge_key, refund_key};
 use super::StoreError;
 use super::{n, s, Item, Store, TYPE};
@@ -109,22 +110,16 @@ impl Store {
                 .expression_attribute_values(":o", s("DECLINED"))
                 .expression_attribute_values(":c", s(code)),
         };
-        match update.send().await {
-            Ok(_) => Ok(outcome.clone()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                self.get_consistent(key)
-                    .await?
-                    .as_ref()
-                    .and_then(outcome_of)
-                    .ok_or_else(|| {
-                        StoreError::Corrupt("a test-mode charge without its outcome".into())
-                    })
-            }
-            Err(err) => Err(err.into()),
+        match conditional(update.send().await)? {
+            Some(_) => Ok(outcome.clone()),
+            None => self
+                .get_consistent(key)
+                .await?
+                .as_ref()
+                .and_then(outcome_of)
+                .ok_or_else(|| {
+                    StoreError::Corrupt("a test-mode charge without its outcome".into())
+                }),
         }
     }
 

@@ -34,6 +34,7 @@
 //! attribute is false): a seat nobody holds is neither sold nor released.
 
 use super::cancellations::Counted;
+use super::error::conditional;
 use super::keys::{reservation_key, seat_from_sort_key, seat_key, seat_partition};
 use super::reservations::reservation_item;
 use super::StoreError;
@@ -41,7 +42,6 @@ use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTE
 use crate::domain::reservation::{Change, Reservation, ReservationStatus};
 use crate::domain::seat::{can_hold, seat_list, SeatId, SeatState, SeatStatus};
 use crate::domain::showtime::Showtime;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -554,15 +554,8 @@ impl Store {
                 .expression_attribute_values(":available", s(SeatStatus::Available.as_str()))
                 .expression_attribute_values(":held", s(SeatStatus::Held.as_str()))
                 .expression_attribute_values(":res", s(&r.id));
-            tasks.spawn(async move {
-                match request.send().await {
-                    Ok(_) => Ok(()),
-                    Err(err) => match err.into_service_error() {
-                        UpdateItemError::ConditionalCheckFailedException(_) => Ok(()),
-                        e => Err(StoreError::Dependency(format!("{e:?}"))),
-                    },
-                }
-            });
+            // A failed condition: the seat is not this hold's any more, nothing to release.
+            tasks.spawn(async move { conditional(request.send().await).map(|_| ()) });
         }
         while let Some(joined) = tasks.join_next().await {
             joined.map_err(|e| StoreError::Dependency(format!("seat release task: {e}")))??;
@@ -711,30 +704,21 @@ impl Store {
     }
 
     async fn read_block(&self, partition: String) -> Result<Vec<(SeatId, SeatState)>, StoreError> {
-        let mut seats = Vec::new();
-        let mut start_key = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .projection_expression("#sk, #status, holder, holdExpiresAt")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":pk", s(&partition))
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                seats.push(seat_from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start_key = Some(key),
-                _ => return Ok(seats),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .projection_expression("#sk, #status, holder, holdExpiresAt")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pk", s(&partition));
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(seat_from_item)
+            .collect()
     }
 
     /// The stored state of some seats (consistent `BatchGetItem`, ≤ 100 keys); `None` for a seat with no item

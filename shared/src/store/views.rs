@@ -5,14 +5,16 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | my-page view | `MYPAGE#<memberId>` | `RES#<reservationId>` | `view` (the [`MyReservation`] as JSON, absent until a reservation event arrived), `events` (every event folded in, JSON), `show` ([`ShowInfo`]), `version`, `projectedAtMs` (when it was written) |
+//! | my-page view | `MYPAGE#<memberId>` | `RES#<reservationId>` | `view` (the [`MyReservation`] as JSON, absent until a reservation event arrived), `folded` (the ids of the events folded in, JSON), `show` ([`ShowInfo`]), `version`, `projectedAtMs` (when it was written) |
+//! | my-page event | `MYPAGE#<memberId>` | `EVT#<reservationId>#<eventId>` | `event` (JSON): every event of the view, written once and never again, so the bytes a reservation's events cost grow with their number, not its square (the view item used to carry them all and was rewritten whole on each) |
 //! | notification | `MEMBER#<memberId>#NOTIF` | `NOTIF#<notificationId>` | `notification` (JSON), `readAt`, `mail` (`PENDING`/`SENT`/`NONE`); `GSI1PK = MEMBER#<memberId>#NOTIF`, `GSI1SK = <occurredAt, sortable>#<notificationId>` |
 //! | unread count | `MEMBER#<memberId>#NOTIF` | `UNREAD` | `unread` (N) |
 //! | audit entry | `AUDIT#<reservationId>` | `<occurredAt, sortable>#<eventId>` | `event` (JSON), `expiresAt` (TTL); `GSI1PK = AUDIT#MEMBER#<memberId>`, `GSI1SK` = the SK |
 //!
 //! | # | access pattern | operation | key condition |
 //! |---|---|---|---|
-//! | V1 | fold an event into a view | `GetItem` consistent, then `PutItem` `attribute_not_exists(PK)` or `version = :seen` (optimistic; a seen event id is a no-op) | `MYPAGE#<m>`/`RES#<r>` |
+//! | V1 | fold an event into a view | `PutItem` of the event `attribute_not_exists(PK)` (kept once), `GetItem` of the view consistent (an id in `folded` is done), then `PutItem` of the view `attribute_not_exists(PK)` or `version = :seen` (optimistic). An event after the last folded one is applied to the view as it is (3 calls); one that arrived late, or a first view, is a fold of V4 | `MYPAGE#<m>`/`EVT#<r>#<eventId>`, `MYPAGE#<m>`/`RES#<r>` |
+//! | V4 | the events of one view | `Query` consistent, `begins_with(SK, EVT#<r>#)` | `PK = MYPAGE#<m>` |
 //! | V2 | a member's reservations, newest first (ids are time-ordered UUIDv7) | `Query` descending, `begins_with(SK, RES#)` | `PK = MYPAGE#<m>` |
 //! | V3 | one of them | `GetItem` | `MYPAGE#<m>`/`RES#<r>` |
 //! | N1 | record a notification | `TransactWriteItems`: Put `attribute_not_exists(PK)` + Update count `ADD unread 1` | notification, unread count |
@@ -26,7 +28,8 @@
 //! Every partition here belongs to one member or one reservation, so a rush spreads over as many
 //! partitions as there are buyers.
 
-use super::keys::{notif_key, unread_key, view_key};
+use super::error::conditional;
+use super::keys::{notif_key, unread_key, view_event_key, view_events_prefix, view_key};
 use super::StoreError;
 use super::{built, cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::domain::my_page::{MyReservation, ShowInfo};
@@ -98,14 +101,14 @@ fn to_json<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
 fn view_item(
     member_id: &str,
     reservation_id: &str,
-    events: &[Event],
+    folded: &[String],
     show: &ShowInfo,
     view: Option<&MyReservation>,
     version: u64,
 ) -> Result<Item, StoreError> {
     let mut item = view_key(member_id, reservation_id);
     item.insert(TYPE.into(), s("MyReservation"));
-    item.insert("events".into(), to_json(&events)?);
+    item.insert("folded".into(), to_json(&folded)?);
     item.insert("show".into(), to_json(show)?);
     item.insert("version".into(), n(version));
     // When the projection was written: its staleness, and the lag benchmark's end point.
@@ -164,13 +167,16 @@ impl Store {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<ShowInfo, StoreError>>,
     {
+        // The event once, in an item of its own (a duplicate delivery finds it there).
+        self.put_view_events(member_id, reservation_id, std::slice::from_ref(event))
+            .await?;
         for attempt in 0..super::TX_ATTEMPTS {
             let stored = self
                 .get_consistent(view_key(member_id, reservation_id))
                 .await?;
-            let (mut events, info, version) = match &stored {
+            let (folded, info, version) = match &stored {
                 Some(item) => (
-                    json::<Vec<Event>>(item, "events")?.unwrap_or_default(),
+                    json::<Vec<String>>(item, "folded")?.unwrap_or_default(),
                     json::<ShowInfo>(item, "show")?.unwrap_or_default(),
                     item.get("version")
                         .and_then(|v| v.as_n().ok())
@@ -179,19 +185,44 @@ impl Store {
                 ),
                 None => (Vec::new(), show().await?, 0),
             };
-            if events.iter().any(|e| e.event_id == event.event_id) {
+            if folded.contains(&event.event_id) {
                 return Ok(match &stored {
                     Some(item) => json(item, "view")?,
                     None => None,
                 });
             }
-            events.push(event.clone());
-            let view = MyReservation::fold(&events, &info);
+            let current: Option<MyReservation> = match &stored {
+                Some(item) => json(item, "view")?,
+                None => None,
+            };
+            let old_layout = match &stored {
+                Some(item) => json::<Vec<Event>>(item, "events")?,
+                None => None,
+            };
+            let (folded, view) = match current.as_ref().and_then(|v| v.followed_by(event)) {
+                // In order (the common case): the view and this one event, no other event read.
+                Some(next) if old_layout.is_none() => {
+                    let mut ids = folded;
+                    ids.push(event.event_id.clone());
+                    (ids, Some(next))
+                }
+                // Late, or the first: the fold of every event kept.
+                _ => {
+                    if let Some(old) = old_layout {
+                        // A view written before its events had items of their own: they move out now.
+                        self.put_view_events(member_id, reservation_id, &old)
+                            .await?;
+                    }
+                    let events = self.view_events(member_id, reservation_id).await?;
+                    let ids = events.iter().map(|e| e.event_id.clone()).collect();
+                    (ids, MyReservation::fold(&events, &info))
+                }
+            };
             match self
                 .put_view(
                     member_id,
                     reservation_id,
-                    &events,
+                    &folded,
                     &info,
                     view.as_ref(),
                     version,
@@ -206,18 +237,66 @@ impl Store {
         Err(StoreError::Busy("my page view is busy; try again".into()))
     }
 
+    /// Keeps `events` as the view's own event items, each once (one already there is left as it is).
+    async fn put_view_events(
+        &self,
+        member_id: &str,
+        reservation_id: &str,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        for event in events {
+            let mut item = view_event_key(member_id, reservation_id, &event.event_id);
+            item.insert(TYPE.into(), s("MyReservationEvent"));
+            item.insert("event".into(), to_json(event)?);
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .send()
+                .await;
+            // A failed condition: kept already (a duplicate delivery).
+            conditional(put)?;
+        }
+        Ok(())
+    }
+
+    /// V4: every event of one view, as kept.
+    async fn view_events(
+        &self,
+        member_id: &str,
+        reservation_id: &str,
+    ) -> Result<Vec<Event>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :evt)")
+            .expression_attribute_values(":pk", s(format!("MYPAGE#{member_id}")))
+            .expression_attribute_values(":evt", s(view_events_prefix(reservation_id)));
+        let mut events = Vec::new();
+        for item in self.query_all(query).await? {
+            if let Some(event) = json::<Event>(&item, "event")? {
+                events.push(event);
+            }
+        }
+        Ok(events)
+    }
+
     /// Writes a view over the one of `version` (0: none); [`StoreError::Conflict`] when it moved meanwhile.
     /// `version = None` overwrites whatever is there (a rebuild).
     pub(crate) async fn put_view(
         &self,
         member_id: &str,
         reservation_id: &str,
-        events: &[Event],
+        folded: &[String],
         show: &ShowInfo,
         view: Option<&MyReservation>,
         version: u64,
     ) -> Result<(), StoreError> {
-        let item = view_item(member_id, reservation_id, events, show, view, version + 1)?;
+        let item = view_item(member_id, reservation_id, folded, show, view, version + 1)?;
         let mut put = self
             .client
             .put_item()
@@ -229,15 +308,9 @@ impl Store {
             put.condition_expression("version = :seen")
                 .expression_attribute_values(":seen", n(version))
         };
-        put.send()
-            .await
-            .map_err(|err| match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    StoreError::Conflict("the view changed meanwhile".into())
-                }
-                e => StoreError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
+        conditional(put.send().await)?
+            .map(|_| ())
+            .ok_or_else(|| StoreError::Conflict("the view changed meanwhile".into()))
     }
 
     /// Replaces a member's view of one reservation by the fold of `events` (a rebuild from history).
@@ -248,13 +321,16 @@ impl Store {
         events: &[Event],
         show: &ShowInfo,
     ) -> Result<Option<MyReservation>, StoreError> {
+        self.put_view_events(member_id, reservation_id, events)
+            .await?;
         let view = MyReservation::fold(events, show);
         // A version no live write holds, so a projector's write in flight retries on top of the rebuild.
         let version = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+        let folded: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
         let item = view_item(
             member_id,
             reservation_id,
-            events,
+            &folded,
             show,
             view.as_ref(),
             version,
@@ -492,13 +568,7 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::Dependency(format!("{e:?}"))),
-            },
-        }
+        Ok(conditional(result)?.is_some())
     }
 
     /// A2/A3: a reservation's or a member's audit entries within `from..=to` (RFC 3339), oldest first.
@@ -557,32 +627,23 @@ impl Store {
         partition: String,
     ) -> Result<Vec<Event>, StoreError> {
         let mut events = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(index.map(str::to_string))
-                .key_condition_expression("#pk = :pk")
-                .filter_expression("#type = :event")
-                .expression_attribute_names("#pk", pk_name)
-                .expression_attribute_names("#type", TYPE)
-                .expression_attribute_values(":pk", s(partition.clone()))
-                .expression_attribute_values(":event", s(super::outbox::EVENT_TYPE))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(e) = json::<Event>(&item, "detail")? {
-                    events.push(e);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(events);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression("#pk = :pk")
+            .filter_expression("#type = :event")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_names("#type", TYPE)
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .expression_attribute_values(":event", s(super::outbox::EVENT_TYPE));
+        for item in self.query_all(query).await? {
+            if let Some(e) = json::<Event>(&item, "detail")? {
+                events.push(e);
             }
         }
+        Ok(events)
     }
 }
 

@@ -33,6 +33,7 @@
 //! Joins write one claim per member (spread by member), one of 128 counters of the current second, and the
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
 
+use super::error::conditional;
 use super::keys::{counter_key, room_key, ticket_key};
 use super::StoreError;
 use super::{n, s, Item, Store, PK, SK, TYPE};
@@ -230,21 +231,18 @@ impl Store {
         item.insert("lastRunMs".into(), n(room.last_run_ms));
         item.insert("closesAtMs".into(), n(room.closes_at_ms));
         item.insert("version".into(), n(room.version + 1));
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK) OR version = :seen")
             .expression_attribute_values(":seen", n(room.version))
             .send()
-            .await
-            .map_err(|e| match e.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => {
-                    StoreError::Conflict("the waiting room changed meanwhile; read it again".into())
-                }
-                e => StoreError::Dependency(format!("{e:?}")),
-            })?;
-        Ok(())
+            .await;
+        conditional(put)?.map(|_| ()).ok_or_else(|| {
+            StoreError::Conflict("the waiting room changed meanwhile; read it again".into())
+        })
     }
 
     /// W2-W4: the member's ticket, new (claimed, counted in its shard, its sequence recorded) or the one they
@@ -460,11 +458,8 @@ impl Store {
             .expression_attribute_values(to.0, to.1)
             .send()
             .await;
-        if let Err(err) = marked {
-            return match err.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => Ok(false),
-                e => Err(StoreError::Dependency(format!("{e:?}"))),
-            };
+        if conditional(marked)?.is_none() {
+            return Ok(false);
         }
         self.client
             .update_item()
@@ -532,28 +527,21 @@ impl Store {
     /// W9: the showtimes with an open room (a handful at a time: one item each in one partition, read once
     /// per inlet run).
     pub async fn open_rooms(&self) -> Result<Vec<String>, StoreError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :rooms")
-                .expression_attribute_values(":rooms", s("ROOMS"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(id)) = item.get("showtimeId") {
-                    ids.push(id.clone());
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(ids);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :rooms")
+            .expression_attribute_values(":rooms", s("ROOMS"));
+        Ok(self
+            .query_all(query)
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("showtimeId") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect())
     }
 
     /// W11: the slots in `from..to` somebody joined in, in order.
