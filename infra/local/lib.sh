@@ -26,6 +26,17 @@ ensure_toolchain() {
   bash "$ROOT/infra/local/setup-python.sh"
 }
 
+# cargo-deny, pinned, built from crates.io with its own lock into .local/tools (once per machine): the test
+# command checks the dependency graph's bans, licences and sources against deny.toml.
+CARGO_DENY_VERSION=0.20.2
+CARGO_DENY="$LOCAL/tools/bin/cargo-deny"
+ensure_cargo_deny() {
+  if [ ! -x "$CARGO_DENY" ] || ! "$CARGO_DENY" --version 2>/dev/null | grep -qF " $CARGO_DENY_VERSION"; then
+    say "cargo-deny $CARGO_DENY_VERSION into $LOCAL/tools (built once)"
+    cargo install --locked --quiet --root "$LOCAL/tools" --version "$CARGO_DENY_VERSION" cargo-deny
+  fi
+}
+
 # One cargo profile (dev, no debug info) for everything: the functions LocalStack runs, the gateway, the
 # admin bootstrap tool, the tests.
 build_binaries() {
@@ -57,7 +68,7 @@ deploy_stack() {
   verify_mail_sender "$2"
   say "Deploying infra/template.yaml as stack $3 (functions from ${BIN_DIR#"$ROOT"/})"
   "$PY" "$STACK_PY" deploy --state-dir "$1" --endpoint "http://127.0.0.1:$2" --stack-name "$3" \
-    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=on" "MailFrom=tickets@ticketing.local" "MailSenderIdentity=existing" "ConsumerVisibilitySeconds=2" "InletSeconds=0" "InletSchedule=DISABLED" "RepairSchedule=${REPAIR_SCHEDULE:-DISABLED}" "Alarms=DISABLED" "Console=DISABLED"
+    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=${FAULT_INJECTION:-on}" "MailFrom=tickets@ticketing.local" "MailSenderIdentity=existing" "ConsumerVisibilitySeconds=2" "InletSeconds=0" "InletSchedule=DISABLED" "RepairSchedule=${REPAIR_SCHEDULE:-DISABLED}" "Alarms=DISABLED" "Console=DISABLED"
 }
 
 # verify_mail_sender PORT: verifies the notifier's sender in LocalStack's SES before the stack is deployed

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints (clippy, cfn-lint), unit and in-process handler tests, and the
+# Runs every test: formatting, lints (clippy, cfn-lint), the dependency graph (cargo deny: bans, licences,
+# sources), unit and in-process handler tests, and the
 # integration tests against a local stack of its own (LocalStack on a free port, the template deployed,
 # the gateway on another free port), which it stops again at the end. Installs what is missing first.
 set -euo pipefail
@@ -16,6 +17,10 @@ say "cfn-lint infra/template.yaml"
 
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
+
+ensure_cargo_deny
+say "cargo deny check bans licenses sources (deny.toml)"
+"$CARGO_DENY" --locked check bans licenses sources
 
 build_binaries
 say "The console: Chromium for its browser tests, its npm packages, its build (type check included)"
