@@ -20,8 +20,9 @@ const CANCELLATIONS: &str = "CancellationStateMachineArn";
 const SWEEPS: &str = "ShowtimeCancellationStateMachineArn";
 const WAIT: Duration = Duration::from_secs(120);
 /// How long a stopped execution may take to read ABORTED: LocalStack takes a stop at the execution's next
-/// state transition, which for a Task in its retries can be after the last retry (the bound is 4 min 17 s).
-const STOP_WAIT: Duration = Duration::from_secs(300);
+/// state transition, which for a Task in its retries can be after the last retry (the bound is 4 min 17 s,
+/// and a loaded 2-core machine once went past 300 s). A poll: a stop taken early ends the wait at once.
+const STOP_WAIT: Duration = Duration::from_secs(420);
 const SOLD: [&str; 3] = [
     "ReservationHeld",
     "PaymentCompleted",
