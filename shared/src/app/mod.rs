@@ -5,7 +5,9 @@
 
 pub mod cancellations;
 pub mod holds;
+pub mod members;
 pub mod performances;
 pub mod reservations;
 pub mod resume;
 pub mod showtimes;
+pub mod wallet;

@@ -31,8 +31,8 @@
 
 use std::process::ExitCode;
 use std::time::Duration;
+use ticketing::app::members::register;
 use ticketing::domain::member::{Role, SignupInput};
-use ticketing::handlers::members::register;
 use ticketing::store::members::ProfileUpdate;
 use ticketing::store::Store;
 use ticketing::AppError;

@@ -6,15 +6,12 @@
 //! before any read (so the answer is the same whether or not that member exists).
 
 use crate::auth::{caller, jwt, password, token_of, Caller, SigningKeys};
-use crate::domain::ids::{new_id, parse_id};
-use crate::domain::member::{
-    LoginInput, Member, NewMember, SignupInput, StoredMember, UpdateMemberInput, SIGNUP_ROLES,
-};
+use crate::domain::ids::parse_id;
+use crate::domain::member::{LoginInput, SignupInput, UpdateMemberInput, SIGNUP_ROLES};
 use crate::domain::performance::format_instant;
 use crate::error::AppError;
 use crate::http::{into_response, json_response, parse_json, path_param};
 use crate::runtime::AppState;
-use crate::store::members::ProfileUpdate;
 use crate::store::Store;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -114,28 +111,6 @@ fn no_content() -> Response<Body> {
     response
 }
 
-/// Creates a member: hashes the password and writes profile and email claim in one transaction (a taken
-/// email is [`AppError::Conflict`]). Used by `POST /signup` and by the `ticketing-admin` bootstrap.
-pub async fn register(store: &Store, new: NewMember) -> Result<Member, AppError> {
-    let password_hash = password::hash_async(new.password).await?;
-    let (_, now) = now();
-    let stored = StoredMember {
-        member: Member {
-            id: new_id(),
-            email: new.email,
-            name: new.name,
-            role: new.role,
-            locale: new.locale,
-            created_at: now.clone(),
-            updated_at: now,
-        },
-        password_hash,
-        tokens_valid_after: None,
-    };
-    store.create_member(&stored).await?;
-    Ok(stored.member)
-}
-
 pub async fn signup(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
@@ -143,7 +118,7 @@ pub async fn signup(state: AppState, req: Request) -> Response<Body> {
             let new = input
                 .validate(&SIGNUP_ROLES)
                 .map_err(AppError::Validation)?;
-            let member = register(&state.store, new).await?;
+            let member = crate::app::members::register(&state.store, new).await?;
             tracing::info!(member_id = %member.id, role = member.role.as_str(), "member signed up");
             let mut response = json_response(StatusCode::CREATED, &member);
             if let Ok(location) = HeaderValue::from_str(&format!("/members/{}", member.id)) {
@@ -253,47 +228,8 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
                 ));
             }
             let change = input.validate().map_err(AppError::Validation)?;
-            // Changing one's own sign-in details needs proof beyond the token. An admin resetting
-            // another member's email or password does not know that member's password.
-            let needs_current =
-                caller.member_id == id && (change.password.is_some() || change.email.is_some());
-            if needs_current && change.current_password.is_none() {
-                return Err(AppError::unprocessable(
-                    "currentPassword",
-                    "is required to change your email or password",
-                ));
-            }
-            let current = state
-                .store
-                .get_member(&id)
-                .await?
-                .ok_or_else(|| not_found(&id))?;
-            if let Some(given) = change.current_password.clone() {
-                let ok = password::verify_async(given, Some(current.password_hash.clone())).await?;
-                if !ok {
-                    return Err(AppError::unprocessable(
-                        "currentPassword",
-                        "does not match the current password",
-                    ));
-                }
-            }
-            let (now, now_text) = now();
-            let password_hash = match change.password.clone() {
-                Some(p) => Some(password::hash_async(p).await?),
-                None => None,
-            };
-            let update = ProfileUpdate {
-                name: change.name,
-                email: change.email,
-                tokens_valid_after: password_hash.as_ref().map(|_| now.unix_timestamp()),
-                password_hash,
-                role: change.role,
-                locale: change.locale,
-            };
-            let updated = state
-                .store
-                .update_member(&current, &update, &now_text)
-                .await?;
+            let (updated, update) =
+                crate::app::members::update(&state.store, &caller, &id, change).await?;
             tracing::info!(
                 member_id = %id,
                 by = %caller.member_id,
