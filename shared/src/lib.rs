@@ -13,9 +13,9 @@
 //!    in its module's table), [`sfn`] (Step Functions), [`events`] (putting events on the bus), [`payments`]
 //!    (the provider: the local test mode), [`auth`] (tokens, password hashes), [`faults`] (test stacks'
 //!    crash switches).
-//! 4. **Use-cases**: [`app`], one module per domain operation (the hold, cancellations, members, wallet, performances,
-//!    showtimes, resuming what stalled); [`waiting_room`]; [`runtime`] (the state every request function
-//!    builds once at start-up).
+//! 4. **Use-cases**: [`app`], one module per domain operation (the hold, cancellations, members, the
+//!    wallet, performances, showtimes, resuming what stalled); [`waiting_room`]; [`runtime`] (the state every
+//!    request function builds once at start-up).
 //! 5. **Edges**: [`handlers`] (one async function per API route: parse, call the app, present; they share
 //!    only `handlers/mod.rs`'s edge helpers, never each other), [`saga`] (the state machines' steps:
 //!    `saga/mod.rs` reads and dispatches a step and names its errors; one child module per machine,
