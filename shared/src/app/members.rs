@@ -3,7 +3,7 @@
 
 use crate::auth::{password, Caller};
 use crate::domain::ids::new_id;
-use crate::domain::member::{Member, MemberChange, NewMember, StoredMember};
+use crate::domain::member::{Credentials, Member, MemberChange, NewMember, StoredMember};
 use crate::domain::performance::format_instant;
 use crate::error::AppError;
 use crate::store::members::ProfileUpdate;
@@ -87,4 +87,25 @@ pub async fn update(
     };
     let updated = store.update_member(&current, &update, &now_text).await?;
     Ok((updated, update))
+}
+
+/// The member whose email and password these are. A wrong password, an unknown email and an email that
+/// cannot exist are the same [`AppError::InvalidCredentials`], after the same amount of password hashing.
+pub async fn authenticate(store: &Store, credentials: Credentials) -> Result<Member, AppError> {
+    let member = match &credentials.email {
+        Some(email) => store.find_member_by_email(email).await?,
+        None => None,
+    };
+    let matches = password::verify_async(
+        credentials.password,
+        member.as_ref().map(|m| m.password_hash.clone()),
+    )
+    .await?;
+    match member {
+        Some(m) if matches => Ok(m.member),
+        _ => {
+            tracing::info!("login refused");
+            Err(AppError::InvalidCredentials)
+        }
+    }
 }

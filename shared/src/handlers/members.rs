@@ -5,7 +5,7 @@
 //! do so for anyone, and only an admin may change a role. Anybody else gets 403, decided from the path
 //! before any read (so the answer is the same whether or not that member exists).
 
-use crate::auth::{caller, jwt, password, token_of, Caller, SigningKeys};
+use crate::auth::{caller, jwt, token_of, Caller, SigningKeys};
 use crate::domain::ids::parse_id;
 use crate::domain::member::{LoginInput, SignupInput, UpdateMemberInput, SIGNUP_ROLES};
 use crate::domain::performance::format_instant;
@@ -137,22 +137,7 @@ pub async fn login(state: LoginState, req: Request) -> Response<Body> {
         async {
             let input: LoginInput = parse_json(&req)?;
             let credentials = input.validate().map_err(AppError::Validation)?;
-            let member = match &credentials.email {
-                Some(email) => state.store.find_member_by_email(email).await?,
-                None => None,
-            };
-            let matches = password::verify_async(
-                credentials.password,
-                member.as_ref().map(|m| m.password_hash.clone()),
-            )
-            .await?;
-            let member = match member {
-                Some(m) if matches => m.member,
-                _ => {
-                    tracing::info!("login refused");
-                    return Err(AppError::InvalidCredentials);
-                }
-            };
+            let member = crate::app::members::authenticate(&state.store, credentials).await?;
             let key = state.keys.get().await?;
             let (now, _) = now();
             let issued = jwt::issue(
