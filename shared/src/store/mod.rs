@@ -124,12 +124,8 @@ impl Store {
 }
 
 impl Store {
-    /// Puts a new item; when its key is taken, [`StoreError::Conflict`] naming `what`.
-    pub(crate) async fn put_new(
-        &self,
-        item: Item,
-        what: impl std::fmt::Display,
-    ) -> Result<(), StoreError> {
+    /// Puts an item whose key is free: `false`, and nothing written, when an item has that key already.
+    pub(crate) async fn put_if_absent(&self, item: Item) -> Result<bool, StoreError> {
         let put = self
             .client
             .put_item()
@@ -138,9 +134,19 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match conditional(put)? {
-            Some(_) => Ok(()),
-            None => Err(StoreError::Conflict(format!("{what} already exists"))),
+        Ok(conditional(put)?.is_some())
+    }
+
+    /// Puts a new item; when its key is taken, [`StoreError::Conflict`] naming `what`.
+    pub(crate) async fn put_new(
+        &self,
+        item: Item,
+        what: impl std::fmt::Display,
+    ) -> Result<(), StoreError> {
+        if self.put_if_absent(item).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!("{what} already exists")))
         }
     }
 
@@ -193,20 +199,24 @@ impl Store {
         conditional(put)?.map(|_| ()).ok_or_else(stale)
     }
 
-    /// Every item a query finds, page after page (for the few partitions that are read whole: a view's events,
-    /// a showtime's seat block, the open rooms, a member's history).
-    pub(crate) async fn query_all(
+    /// What `read` makes of every item a query finds, page after page (for the few partitions that are read
+    /// whole: a view's events, a showtime's seat block, the open rooms, a member's history); `read` may skip
+    /// an item (`None`). Each page is converted as it comes, so the raw items of one page are held at a time.
+    pub(crate) async fn query_all<T>(
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
+        mut read: impl FnMut(Item) -> Result<Option<T>, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut found = Vec::new();
         let mut start = None;
         loop {
             let out = query.clone().set_exclusive_start_key(start).send().await?;
-            items.extend(out.items.unwrap_or_default());
+            for item in out.items.unwrap_or_default() {
+                found.extend(read(item)?);
+            }
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
+                _ => return Ok(found),
             }
         }
     }

@@ -714,11 +714,8 @@ impl Store {
             .expression_attribute_names("#sk", SK)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":pk", s(&partition));
-        self.query_all(query)
-            .await?
-            .into_iter()
-            .map(seat_from_item)
-            .collect()
+        self.query_all(query, |item| seat_from_item(item).map(Some))
+            .await
     }
 
     /// The stored state of some seats (consistent `BatchGetItem`, ≤ 100 keys); `None` for a seat with no item

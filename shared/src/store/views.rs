@@ -248,16 +248,8 @@ impl Store {
             let mut item = view_event_key(member_id, reservation_id, &event.event_id);
             item.insert(TYPE.into(), s("MyReservationEvent"));
             item.insert("event".into(), to_json(event)?);
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .send()
-                .await;
-            // A failed condition: kept already (a duplicate delivery).
-            conditional(put)?;
+            // Not written: kept already (a duplicate delivery).
+            self.put_if_absent(item).await?;
         }
         Ok(())
     }
@@ -276,13 +268,8 @@ impl Store {
             .key_condition_expression("PK = :pk AND begins_with(SK, :evt)")
             .expression_attribute_values(":pk", s(format!("MYPAGE#{member_id}")))
             .expression_attribute_values(":evt", s(view_events_prefix(reservation_id)));
-        let mut events = Vec::new();
-        for item in self.query_all(query).await? {
-            if let Some(event) = json::<Event>(&item, "event")? {
-                events.push(event);
-            }
-        }
-        Ok(events)
+        self.query_all(query, |item| json::<Event>(&item, "event"))
+            .await
     }
 
     /// Writes a view over the one of `version` (0: none); [`StoreError::Conflict`] when it moved meanwhile.
@@ -560,15 +547,7 @@ impl Store {
             ),
             (GSI1SK.into(), s(&sk)),
         ]);
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        Ok(conditional(result)?.is_some())
+        self.put_if_absent(item).await
     }
 
     /// A2/A3: a reservation's or a member's audit entries within `from..=to` (RFC 3339), oldest first.
@@ -626,7 +605,6 @@ impl Store {
         pk_name: &str,
         partition: String,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut events = Vec::new();
         let query = self
             .client
             .query()
@@ -638,12 +616,8 @@ impl Store {
             .expression_attribute_names("#type", TYPE)
             .expression_attribute_values(":pk", s(partition.clone()))
             .expression_attribute_values(":event", s(super::outbox::EVENT_TYPE));
-        for item in self.query_all(query).await? {
-            if let Some(e) = json::<Event>(&item, "detail")? {
-                events.push(e);
-            }
-        }
-        Ok(events)
+        self.query_all(query, |item| json::<Event>(&item, "detail"))
+            .await
     }
 }
 

@@ -533,15 +533,11 @@ impl Store {
             .table_name(&self.table)
             .key_condition_expression("PK = :rooms")
             .expression_attribute_values(":rooms", s("ROOMS"));
-        Ok(self
-            .query_all(query)
-            .await?
-            .into_iter()
-            .filter_map(|item| match item.get("showtimeId") {
-                Some(AttributeValue::S(id)) => Some(id.clone()),
-                _ => None,
-            })
-            .collect())
+        self.query_all(query, |item| match item.get("showtimeId") {
+            Some(AttributeValue::S(id)) => Ok(Some(id.clone())),
+            _ => Ok(None),
+        })
+        .await
     }
 
     /// W11: the slots in `from..to` somebody joined in, in order.
