@@ -244,8 +244,7 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `?limit=` of every listing: 1 to 100 items a page.
-pub const PAGE_LIMIT: crate::domain::rules::Int = crate::domain::rules::Int::new(1, 100);
+pub use crate::domain::rules::PAGE_LIMIT;
 
 /// `?limit=` ([`PAGE_LIMIT`]), `default` when absent.
 pub fn limit_param(req: &Request, default: u32) -> Result<u32, AppError> {

@@ -14,14 +14,14 @@
 //!    (the provider: the local test mode), [`auth`] (tokens, password hashes), [`faults`] (test stacks'
 //!    crash switches).
 //! 4. **Use-cases**: [`app`], one module per domain operation (the hold, cancellations, members, the
-//!    wallet, performances, showtimes, resuming what stalled); [`waiting_room`]; [`runtime`] (the state every
-//!    request function builds once at start-up).
+//!    wallet, performances, showtimes, the waiting room's queue, resuming what stalled); [`runtime`] (the
+//!    state every request function builds once at start-up).
 //! 5. **Edges**: [`handlers`] (one async function per API route: parse, call the app, present; they share
 //!    only `handlers/mod.rs`'s edge helpers, never each other), [`saga`] (the state machines' steps:
 //!    `saga/mod.rs` reads and dispatches a step and names its errors; one child module per machine,
 //!    `saga::reservation`, `saga::cancellation` and `saga::sweep`, one file per state), [`consumers`] (the
-//!    event consumers), [`outbox`] (the publisher), [`repair`] (the repairer), [`dlq`]; [`http`] maps an
-//!    `AppError` to its problem response, once.
+//!    event consumers), [`outbox`] (the publisher), [`inlet`] (the waiting room's scheduled inlet),
+//!    [`repair`] (the repairer), [`dlq`]; [`http`] maps an `AppError` to its problem response, once.
 //! 6. **The document**: [`openapi`], the OpenAPI description of the handlers' types, and the two routes that
 //!    answer from it (`GET /openapi.json` and the `$default` route).
 
@@ -38,6 +38,7 @@ pub mod events;
 pub mod faults;
 pub mod handlers;
 pub mod http;
+pub mod inlet;
 pub mod openapi;
 pub mod outbox;
 pub mod payments;
@@ -47,7 +48,6 @@ pub mod saga;
 pub mod sfn;
 pub mod store;
 pub mod telemetry;
-pub mod waiting_room;
 
 pub use error::{AppError, FieldError};
 
@@ -72,7 +72,7 @@ mod layers {
         ("auth", 3),
         ("faults", 3),
         ("app", 4),
-        ("waiting_room", 4),
+        ("inlet", 5),
         ("runtime", 4),
         ("handlers", 5),
         ("saga", 5),

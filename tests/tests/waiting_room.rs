@@ -11,8 +11,8 @@ use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use ticketing::inlet::Run;
 use ticketing::store::Store;
-use ticketing::waiting_room::Run;
 use ticketing_tests::{
     member, performance_body, publish, reconcile, reserve, sale, showtime, signing_key, stack,
     Member,
@@ -31,7 +31,7 @@ async fn inlet_at(show: &str, at_ms: i64) -> Run {
     let store = store().await;
     for _ in 0..10 {
         // `None`: another run moved the room meanwhile; take the next turn.
-        if let Some(run) = ticketing::waiting_room::run_one(&store, show, at_ms)
+        if let Some(run) = ticketing::inlet::run_one(&store, show, at_ms)
             .await
             .expect("inlet run")
         {

@@ -2,5 +2,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ticketing::telemetry::init();
-    ticketing::waiting_room::serve().await
+    ticketing::inlet::serve().await
 }

@@ -360,6 +360,9 @@ pub static IF_MATCH: Pattern = Pattern::new(
     "must be the version (ETag) returned by a previous read",
 );
 
+/// `?limit=` of every listing: 1 to 100 items a page.
+pub const PAGE_LIMIT: Int = Int::new(1, 100);
+
 /// `?cursor=`: the `nextCursor` of the previous page (base64url). One that decodes to no position of this
 /// listing is a 422.
 pub static CURSOR: Pattern = Pattern::new(

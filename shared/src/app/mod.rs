@@ -4,10 +4,12 @@
 //! here, and no use-case imports an edge.
 
 pub mod cancellations;
+pub mod changes;
 pub mod holds;
 pub mod members;
 pub mod performances;
 pub mod reservations;
 pub mod resume;
 pub mod showtimes;
+pub mod waiting_room;
 pub mod wallet;

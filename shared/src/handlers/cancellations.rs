@@ -11,27 +11,21 @@
 //! ([`crate::app::cancellations::quote_for`]), and kept on the reservation; the cancellation saga refunds exactly
 //! that.
 
-use crate::app::cancellations::{begin, new_cancellation, quote_for};
-use crate::auth::{caller, Caller};
-use crate::domain::events::hold_cancelled_event;
+use crate::app::cancellations::{self as cancellations, Ask, Cancelled};
+use crate::auth::caller;
 use crate::domain::ids::new_id;
-use crate::domain::refund::{Canceller, Quote};
-use crate::domain::reservation::{
-    Actor, Cancellation, CancellationStatus, Change, Reservation, ReservationStatus,
-    ReservationView, ReservedSeat,
-};
-use crate::domain::seat::{validate_seat_selection, SeatId, MAX_SEATS_PER_HOLD};
-use crate::error::{AppError, FieldError};
-use crate::events::{Event, EventType};
+use crate::domain::refund::Quote;
+use crate::domain::reservation::{Cancellation, Reservation, ReservationView, ReservedSeat};
+use crate::domain::seat::{SeatId, MAX_SEATS_PER_HOLD};
+use crate::error::AppError;
+#[cfg(test)]
+use crate::error::FieldError;
 use crate::http::{into_response, json_response, parse_json, query_param};
 use crate::runtime::AppState;
-use crate::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
-use tracing::Instrument;
 
 pub use crate::runtime::CancelRouteState;
 
@@ -103,221 +97,8 @@ pub struct CancellationQuote {
     pub quote: Quote,
 }
 
-fn not_found(id: &str) -> AppError {
-    AppError::NotFound {
-        entity: "reservation",
-        id: id.to_string(),
-    }
-}
-
-/// Who is acting, and the rules that follow: an admin on someone else's reservation must say why; only
-/// admins waive fees.
-fn actor(
-    caller: &Caller,
-    r: &Reservation,
-    reason: &Option<String>,
-    waive_fee: bool,
-) -> Result<(Actor, Canceller), AppError> {
-    if let Some(reason) = reason {
-        crate::domain::rules::REASON
-            .check("reason", reason)
-            .map_err(|e| AppError::Validation(vec![e]))?;
-    }
-    if caller.is_admin() {
-        if r.member_id != caller.member_id && reason.is_none() {
-            return Err(AppError::unprocessable(
-                "reason",
-                "an admin changing someone else's reservation must give a reason",
-            ));
-        }
-        return Ok((Actor::Admin, Canceller::Admin { waive_fee }));
-    }
-    if waive_fee {
-        return Err(AppError::Forbidden(
-            "only an admin may waive the fee".into(),
-        ));
-    }
-    Ok((Actor::Buyer, Canceller::Buyer))
-}
-
-fn change(caller: &Caller, actor: Actor, action: &str, reason: Option<String>) -> Change {
-    Change {
-        at: crate::domain::performance::format_instant(OffsetDateTime::now_utc()),
-        by: caller.member_id.clone(),
-        actor,
-        action: action.to_string(),
-        reason,
-    }
-}
-
-/// The quote for `seats` of `r` now, or the refusal as a 409 naming why.
-async fn quote_now(
-    state: &AppState,
-    r: &Reservation,
-    seats: &[ReservedSeat],
-    who: Canceller,
-) -> Result<Quote, AppError> {
-    let showtime = state
-        .store
-        .get_showtime(&r.showtime_id)
-        .await?
-        .ok_or_else(|| AppError::Corrupt(format!("showtime {} is gone", r.showtime_id)))?;
-    let performance = state
-        .store
-        .get_performance(&r.performance_id)
-        .await?
-        .ok_or_else(|| AppError::Corrupt(format!("performance {} is gone", r.performance_id)))?;
-    quote_for(
-        r,
-        &performance,
-        &showtime,
-        seats,
-        who,
-        OffsetDateTime::now_utc(),
-    )
-    .map_err(|refusal| AppError::Conflict(refusal.to_string()))
-}
-
-/// Why a reservation in `status` cannot be cancelled with a refund (nothing to do for HELD: the caller
-/// releases it).
-fn not_cancellable(r: &Reservation, now: i64) -> AppError {
-    match r.effective_status(now) {
-        ReservationStatus::Cancelled => {
-            AppError::Conflict(format!("reservation {} is cancelled already", r.id))
-        }
-        status => AppError::Conflict(format!(
-            "reservation {} is {status}: there is nothing to cancel",
-            r.id
-        )),
-    }
-}
-
-/// Waits up to `seconds` (the client's `Prefer: wait`) for cancellation `id` to leave PENDING.
-async fn wait_for_cancellation(
-    state: &AppState,
-    reservation_id: &str,
-    id: &str,
-    seconds: u64,
-) -> Result<Option<Reservation>, AppError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if let Some(r) = state.store.get_reservation(reservation_id).await? {
-            if r.pending_cancellation.as_ref().is_none_or(|p| p.id != id) {
-                return Ok(Some(r));
-            }
-        }
-        if std::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    }
-}
-
-/// Begins the cancellation of `seats` (all remaining when `None`) of a CONFIRMED reservation, starts its
-/// saga, and answers 200 with the outcome if it comes within `Prefer: wait`, else 202.
-/// What a cancellation asks for: which seats (all remaining when `None`), why, and (admins) a waived fee.
-struct Ask<'a> {
-    seats: Option<&'a [SeatId]>,
-    reason: Option<String>,
-    waive_fee: bool,
-}
-
-async fn cancel_confirmed(
-    routes: &CancelRouteState,
-    req: &Request,
-    caller: &Caller,
-    r: Reservation,
-    ask: Ask<'_>,
-    id: String,
-) -> Result<Response<Body>, AppError> {
-    let Ask {
-        seats,
-        reason,
-        waive_fee,
-    } = ask;
-    let state = &routes.app;
-    let (actor, who) = actor(caller, &r, &reason, waive_fee)?;
-    // A retried request (same Idempotency-Key) finds its cancellation.
-    if let Some(existing) = r
-        .pending_cancellation
-        .iter()
-        .chain(r.cancellations.iter())
-        .find(|c| c.id == id)
-        .cloned()
-    {
-        if existing.status == CancellationStatus::Pending {
-            // Its first request may have died before it started the saga: make sure it runs.
-            crate::app::resume::resume(&state.store, &routes.saga, &r.id).await?;
-        }
-        return answer(routes, req, r, existing).await;
-    }
-    if let Err(e) = r.can_begin_cancellation() {
-        return Err(match e {
-            crate::domain::reservation::CancelError::NotConfirmed(_) => {
-                not_cancellable(&r, OffsetDateTime::now_utc().unix_timestamp())
-            }
-            crate::domain::reservation::CancelError::InProgress(id) => {
-                stalled(routes, &r.id, &id).await?
-            }
-            other => AppError::Conflict(other.to_string()),
-        });
-    }
-    let chosen = r
-        .seats_to_cancel(seats)
-        .map_err(|e| AppError::Validation(vec![FieldError::rule("seats", e.to_string())]))?;
-    let whole = chosen.len() == r.seats.len();
-    let quote = quote_now(state, &r, &chosen, who).await?;
-    let now = OffsetDateTime::now_utc();
-    let c = new_cancellation(
-        id,
-        chosen,
-        whole,
-        quote,
-        (&caller.member_id, actor),
-        reason.clone(),
-        now,
-    );
-    let span = tracing::info_span!("cancel", correlation_id = %r.id, cancellation_id = %c.id);
-    let begun = begin(
-        &state.store,
-        &r,
-        &c,
-        change(caller, actor, "CANCELLATION_REQUESTED", reason),
-    )
-    .instrument(span.clone())
-    .await?;
-    // Test stacks: the request dies between its write and the saga's start.
-    crate::faults::api_crash_point(&state.store, &r.id, "cancel@written").await;
-    routes
-        .saga
-        .start_cancellation(&begun.id, &c)
-        .instrument(span)
-        .await?;
-    answer(routes, req, begun, c).await
-}
-
-/// The answer to a cancel that finds cancellation `id` pending: 409 either way, once the pending one is sure
-/// to be running (a stalled run is resumed here, so that no reservation stays blocked by it).
-async fn stalled(
-    routes: &CancelRouteState,
-    reservation_id: &str,
-    id: &str,
-) -> Result<AppError, AppError> {
-    use crate::app::resume::Resumed;
-    let why = match crate::app::resume::resume(&routes.app.store, &routes.saga, reservation_id).await? {
-        Resumed::Nothing => format!(
-            "cancellation {id} of this reservation finished meanwhile; look at the reservation again"
-        ),
-        Resumed::Started(_) | Resumed::Restarted(_) => format!(
-            "cancellation {id} of this reservation had stalled and has been resumed; look at the reservation again shortly"
-        ),
-        Resumed::UnderWay | Resumed::OwnedBySweep => {
-            format!("cancellation {id} of this reservation is still under way")
-        }
-    };
-    Ok(AppError::Conflict(why))
-}
-
+/// The answer to a cancellation begun (or found, for a repeat of its key): 200 with the outcome once it is
+/// done, waiting for it up to the client's `Prefer: wait`; else 202 with it pending.
 async fn answer(
     routes: &CancelRouteState,
     req: &Request,
@@ -325,22 +106,15 @@ async fn answer(
     c: Cancellation,
 ) -> Result<Response<Body>, AppError> {
     let wait = super::prefer_wait(req);
+    let pending = r
+        .pending_cancellation
+        .as_ref()
+        .is_some_and(|p| p.id == c.id);
     let done = match wait {
-        Some(seconds)
-            if seconds > 0
-                && r.pending_cancellation
-                    .as_ref()
-                    .is_some_and(|p| p.id == c.id) =>
-        {
-            wait_for_cancellation(&routes.app, &r.id, &c.id, seconds).await?
+        Some(seconds) if seconds > 0 && pending => {
+            cancellations::wait_until_done(&routes.app.store, &r.id, &c.id, seconds).await?
         }
-        _ if r
-            .pending_cancellation
-            .as_ref()
-            .is_some_and(|p| p.id == c.id) =>
-        {
-            None
-        }
+        _ if pending => None,
         _ => Some(r.clone()),
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -371,68 +145,11 @@ async fn answer(
     Ok(super::located(json_response(status, &body), &r.id, wait))
 }
 
-/// Releases a HELD reservation as CANCELLED (nothing was paid; a payment under way finds the hold gone and
-/// refunds itself). `Ok(None)` when it turned CONFIRMED meanwhile: then it is cancelled with a refund.
-async fn release_hold(
-    routes: &CancelRouteState,
-    caller: &Caller,
-    r: &Reservation,
-    reason: Option<String>,
-    actor: Actor,
-) -> Result<Option<Reservation>, AppError> {
-    let state = &routes.app;
-    let why = match actor {
-        Actor::Admin => "cancelled_by_admin",
-        _ => "cancelled_by_buyer",
-    };
-    let span = tracing::info_span!("cancel_hold", correlation_id = %r.id);
-    let released = match state
-        .store
-        .release_hold(
-            r,
-            ReservationStatus::Cancelled,
-            Some(why),
-            Some(&change(caller, actor, "HOLD_CANCELLED", reason)),
-            None,
-            &|next| vec![hold_cancelled_event(next)],
-        )
-        .instrument(span.clone())
-        .await
-    {
-        Ok(released) => released,
-        Err(StoreError::Conflict(_)) => {
-            let now = state.store.get_reservation(&r.id).await?;
-            if now
-                .as_ref()
-                .is_some_and(|n| n.status == ReservationStatus::Confirmed)
-            {
-                return Ok(None);
-            }
-            return Err(AppError::Busy(format!(
-                "reservation {} is being changed by another request; try again",
-                r.id
-            )));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if released.status != ReservationStatus::Cancelled {
-        return Err(not_cancellable(
-            &released,
-            OffsetDateTime::now_utc().unix_timestamp(),
-        ));
-    }
-    if let Some(token) = state.store.payment_task(&released.id).await? {
-        routes.saga.end_wait(&token).instrument(span).await?;
-    }
-    Ok(Some(released))
-}
-
 /// `DELETE /reservations/{reservationId}`: a hold is released (200); a confirmed reservation is cancelled
 /// whole and refunded per the schedule (200 once done within `Prefer: wait`, else 202).
 pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
     into_response(
         async {
-            let state = &routes.app;
             let caller = caller(&req)?;
             // The body is optional: none, or JSON `null`, is no reason and no waiver.
             let body: CancelRequest = if has_body(&req) {
@@ -441,43 +158,23 @@ pub async fn cancel(routes: CancelRouteState, req: Request) -> Response<Body> {
                 CancelRequest::default()
             };
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
-            let mut r = super::own_reservation(state, &req, &caller).await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let (actor_kind, _) = actor(&caller, &r, &body.reason, body.waive_fee)?;
-            if r.effective_status(now) == ReservationStatus::Held {
-                match release_hold(&routes, &caller, &r, body.reason.clone(), actor_kind).await? {
-                    Some(released) => {
-                        return Ok(json_response(
-                            StatusCode::OK,
-                            &CancellationResult {
-                                reservation: released.view(now),
-                                cancellation: None,
-                            },
-                        ))
-                    }
-                    None => {
-                        r = state
-                            .store
-                            .get_reservation(&r.id)
-                            .await?
-                            .ok_or_else(|| not_found(&r.id))?;
-                    }
-                }
-            }
+            let r = super::own_reservation(&routes.app, &req, &caller).await?;
+            let ask = Ask {
+                seats: None,
+                reason: body.reason,
+                waive_fee: body.waive_fee,
+            };
             let id = idempotent.unwrap_or_else(new_id);
-            cancel_confirmed(
-                &routes,
-                &req,
-                &caller,
-                r,
-                Ask {
-                    seats: None,
-                    reason: body.reason,
-                    waive_fee: body.waive_fee,
-                },
-                id,
-            )
-            .await
+            match cancellations::cancel(&routes, &caller, r, ask, id).await? {
+                Cancelled::Released(released) => Ok(json_response(
+                    StatusCode::OK,
+                    &CancellationResult {
+                        reservation: released.view(OffsetDateTime::now_utc().unix_timestamp()),
+                        cancellation: None,
+                    },
+                )),
+                Cancelled::Begun(r, c) => answer(&routes, &req, r, c).await,
+            }
         }
         .await,
     )
@@ -497,33 +194,19 @@ fn has_body(req: &Request) -> bool {
 pub async fn cancel_seats(routes: CancelRouteState, req: Request) -> Response<Body> {
     into_response(
         async {
-            let state = &routes.app;
             let caller = caller(&req)?;
             let idempotent = super::idempotent_id(&req, &caller, "cancellation")?;
             let body: CancelSeatsRequest = parse_json(&req)?;
             let seats = unique_seats(&body.seats, true)?;
-            let r = super::own_reservation(state, &req, &caller).await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            if r.effective_status(now) == ReservationStatus::Held {
-                return Err(AppError::Conflict(format!(
-                    "reservation {} is HELD, not paid: change its seats with PUT, or give the hold up with DELETE",
-                    r.id
-                )));
-            }
+            let r = super::own_reservation(&routes.app, &req, &caller).await?;
+            let ask = Ask {
+                seats: Some(&seats),
+                reason: body.reason,
+                waive_fee: body.waive_fee,
+            };
             let id = idempotent.unwrap_or_else(new_id);
-            cancel_confirmed(
-                &routes,
-                &req,
-                &caller,
-                r,
-                Ask {
-                    seats: Some(&seats),
-                    reason: body.reason,
-                    waive_fee: body.waive_fee,
-                },
-                id,
-            )
-            .await
+            let (r, c) = cancellations::cancel_seats(&routes, &caller, r, ask, id).await?;
+            answer(&routes, &req, r, c).await
         }
         .await,
     )
@@ -589,26 +272,19 @@ pub async fn quote(state: AppState, req: Request) -> Response<Body> {
                 Some(_) => return Err(AppError::invalid("waiveFee", "must be true or false")),
             };
             let r = super::own_reservation(&state, &req, &caller).await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            if r.effective_status(now) != ReservationStatus::Confirmed {
-                return Err(match r.effective_status(now) {
-                    ReservationStatus::Held => AppError::Conflict(format!(
-                        "reservation {} is HELD: nothing was paid, and giving the hold up costs nothing",
-                        r.id
-                    )),
-                    _ => not_cancellable(&r, now),
-                });
-            }
-            let (_, who) = actor(&caller, &r, &Some("quote".into()), waive)?;
-            let chosen = r.seats_to_cancel(seats.as_deref()).map_err(|e| {
-                AppError::Validation(vec![FieldError::rule("seats", e.to_string())])
-            })?;
-            let quote = quote_now(&state, &r, &chosen, who).await?;
+            let (seats, quote) = cancellations::quote_cancellation(
+                &state.store,
+                &caller,
+                &r,
+                seats.as_deref(),
+                waive,
+            )
+            .await?;
             Ok(json_response(
                 StatusCode::OK,
                 &CancellationQuote {
                     reservation_id: r.id,
-                    seats: chosen,
+                    seats,
                     quote,
                 },
             ))
@@ -627,71 +303,13 @@ pub async fn change_seats(routes: CancelRouteState, req: Request) -> Response<Bo
             let caller = caller(&req)?;
             let body: ChangeSeatsRequest = parse_json(&req)?;
             let r = super::own_reservation(state, &req, &caller).await?;
-            let (actor_kind, _) = actor(&caller, &r, &body.reason, false)?;
-            let now = OffsetDateTime::now_utc();
-            match r.effective_status(now.unix_timestamp()) {
-                ReservationStatus::Held => {}
-                ReservationStatus::Confirmed => {
-                    return Err(AppError::Conflict(format!(
-                        "reservation {} is paid: cancel it (or some seats) and book the new seats",
-                        r.id
-                    )))
-                }
-                status => {
-                    return Err(AppError::Conflict(format!(
-                        "reservation {} is {status}: there is no hold to change",
-                        r.id
-                    )))
-                }
-            }
-            if state.store.get_payment(&r.id).await?.is_some() {
-                return Err(AppError::Conflict(format!(
-                    "reservation {} is being paid: its seats can no longer change",
-                    r.id
-                )));
-            }
-            let showtime = state
-                .store
-                .get_showtime(&r.showtime_id)
-                .await?
-                .ok_or_else(|| AppError::Corrupt(format!("showtime {} is gone", r.showtime_id)))?;
-            showtime.accepts_holds(now).map_err(|refusal| {
-                AppError::Conflict(format!("showtime {}: {refusal}", showtime.id))
-            })?;
-            let seats = validate_seat_selection(
-                &body.seats,
-                &showtime.details.seat_map,
-                MAX_SEATS_PER_HOLD,
-            )
-            .map_err(AppError::Validation)?;
-            let mut next = r
-                .with_seats(&showtime, &seats, now)
-                .map_err(|e| AppError::Corrupt(format!("pricing a validated selection: {e}")))?;
-            next.changes
-                .push(change(&caller, actor_kind, "SEATS_CHANGED", body.reason));
-            let span = tracing::info_span!("change_seats", correlation_id = %r.id);
-            let changed_event = Event::keyed(
-                EventType::ReservationChanged,
-                &next.id,
-                &next.version.to_string(),
-                &next.member_id,
-                &next.updated_at,
-                json!({"reservation": crate::domain::events::reservation_summary(&next), "previousSeats": r.seats}),
-            );
-            match state
-                .store
-                .change_hold(&r, &next, now.unix_timestamp(), &[changed_event])
-                .instrument(span)
-                .await?
-            {
-                crate::store::seats::HoldOutcome::Held(changed) => Ok(json_response(
-                    StatusCode::OK,
-                    &changed.view(now.unix_timestamp()),
-                )),
-                crate::store::seats::HoldOutcome::Unavailable(taken) => {
-                    Err(AppError::SeatsUnavailable(taken))
-                }
-            }
+            let changed =
+                crate::app::changes::change_seats(state, &caller, &r, &body.seats, body.reason)
+                    .await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &changed.view(OffsetDateTime::now_utc().unix_timestamp()),
+            ))
         }
         .await,
     )

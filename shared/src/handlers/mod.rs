@@ -133,12 +133,17 @@ pub(crate) async fn path_showtime(
     req: &Request,
     performance_id: &str,
 ) -> Result<crate::domain::showtime::Showtime, AppError> {
-    let raw = path_param(req, "showtimeId")?;
-    let id = parse_id(&raw).ok_or_else(|| AppError::NotFound {
-        entity: "showtime",
-        id: raw.clone(),
-    })?;
+    let id = path_showtime_id(req)?;
     crate::app::showtimes::showtime_of(state, performance_id, &id).await
+}
+
+/// The path's `showtimeId` (404 when it cannot be one).
+pub(crate) fn path_showtime_id(req: &Request) -> Result<String, AppError> {
+    let raw = path_param(req, "showtimeId")?;
+    parse_id(&raw).ok_or(AppError::NotFound {
+        entity: "showtime",
+        id: raw,
+    })
 }
 
 pub(crate) fn instant_param(

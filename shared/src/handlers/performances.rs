@@ -10,9 +10,8 @@
 //! | `POST /admin/performances/{performanceId}/approve` and `/reject` | ADMIN |
 
 use super::{performance_id, visible_performance};
-use crate::app::performances::{load_for_change, PUBLISHERS};
-use crate::auth::{caller, Caller};
-use crate::domain::ids::new_id;
+use crate::app::performances::{change_performance, load_for_change, PUBLISHERS};
+use crate::auth::caller;
 use crate::domain::member::Role;
 use crate::domain::performance::{
     rejection_reason, Category, Performance, PerformanceInput, PerformanceStatus, RejectRequest,
@@ -25,55 +24,13 @@ use crate::http::{
 };
 use crate::runtime::AppState;
 use crate::store::performances::Listing;
-use crate::store::StoreError;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
 
 pub const PAGE_DEFAULT: u32 = 20;
-/// Read-modify-write attempts when a concurrent change wins and the client did not send `If-Match`.
-const WRITE_ATTEMPTS: usize = 3;
-
 fn performance_response(status: StatusCode, p: &Performance) -> Response<Body> {
     with_etag(json_response(status, p), p.version)
-}
-
-/// Applies `change` to the stored performance and writes it back if nobody changed it meanwhile. With
-/// `If-Match`, a stale version is a 412; without it, a lost race is retried on fresh data.
-async fn change_performance<F>(
-    state: &AppState,
-    req: &Request,
-    caller: &Caller,
-    mut change: F,
-) -> Result<Performance, AppError>
-where
-    F: FnMut(&mut Performance) -> Result<(), AppError>,
-{
-    let id = performance_id(req)?;
-    let expected = if_match_version(req)?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut p = load_for_change(state, &id, caller).await?;
-        let previous = p.version;
-        if let Some(expected) = expected {
-            if expected != previous {
-                return Err(AppError::PreconditionFailed {
-                    entity: "performance",
-                    id,
-                    expected,
-                });
-            }
-        }
-        change(&mut p)?;
-        match state.store.replace_performance(&p, previous).await {
-            Ok(()) => return Ok(p),
-            Err(StoreError::Stale { .. }) if expected.is_none() && attempt < WRITE_ATTEMPTS => {
-                continue
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
 }
 
 /// `POST /performances`
@@ -86,30 +43,7 @@ async fn create_inner(state: &AppState, req: &Request) -> Result<Response<Body>,
     caller.require(&PUBLISHERS)?;
     let idempotent_id = super::idempotent_id(req, &caller, "performance")?;
     let input: PerformanceInput = parse_json(req)?;
-    let details = input.validate().map_err(AppError::Validation)?;
-    let id = idempotent_id.clone().unwrap_or_else(new_id);
-    let performance = Performance::new(
-        id.clone(),
-        caller.member_id.clone(),
-        details,
-        OffsetDateTime::now_utc(),
-    );
-    let created = match state.store.create_performance(&performance).await {
-        Ok(()) => performance,
-        Err(StoreError::Conflict(_)) if idempotent_id.is_some() => {
-            // A repeat of an earlier create with the same key: replay it if it asked for the same thing.
-            match state.store.get_performance(&id).await? {
-                Some(existing) if existing.details == performance.details => existing,
-                _ => {
-                    return Err(AppError::Conflict(
-                        "Idempotency-Key was already used for a different request".into(),
-                    ))
-                }
-            }
-        }
-        Err(err) => return Err(err.into()),
-    };
-    tracing::info!(performance_id = %created.id, organizer_id = %created.organizer_id, "performance created");
+    let created = crate::app::performances::create(state, &caller, idempotent_id, input).await?;
     let mut response = performance_response(StatusCode::CREATED, &created);
     if let Ok(location) = HeaderValue::from_str(&format!("/performances/{}", created.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -138,7 +72,8 @@ pub async fn update(state: AppState, req: Request) -> Response<Body> {
             let id = performance_id(&req)?;
             let input: PerformanceInput = parse_json(&req)?;
             let details = input.validate().map_err(AppError::Validation)?;
-            let p = change_performance(&state, &req, &caller, |p| {
+            let expected = if_match_version(&req)?;
+            let p = change_performance(&state, (&id, expected), &caller, |p| {
                 p.revise(details.clone(), OffsetDateTime::now_utc());
                 Ok(())
             })
@@ -238,7 +173,8 @@ async fn review(
     let caller = caller(req)?;
     caller.require(&[Role::Admin])?;
     let decision = decision(req)?;
-    let p = change_performance(state, req, &caller, |p| {
+    let target = (performance_id(req)?, if_match_version(req)?);
+    let p = change_performance(state, (&target.0, target.1), &caller, |p| {
         p.review(
             decision.clone(),
             &caller.member_id,
@@ -281,16 +217,8 @@ pub async fn cancel(routes: crate::runtime::CancelRouteState, req: Request) -> R
             let reason = crate::domain::rules::REASON
                 .check("reason", &body.reason)
                 .map_err(|e| AppError::Validation(vec![e]))?;
-            let showtimes = state.store.all_showtimes(&performance.id).await?;
-            let mut progress = Vec::with_capacity(showtimes.len());
-            for showtime in showtimes {
-                match crate::app::showtimes::cancel_one(&routes, &caller, showtime, &reason).await {
-                    Ok(p) => progress.push(p),
-                    // A sweep already under way for this showtime: report where it is.
-                    Err(AppError::Conflict(_) | AppError::Busy(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let progress =
+                crate::app::performances::cancel(&routes, &caller, &performance, &reason).await?;
             Ok(json_response(
                 StatusCode::ACCEPTED,
                 &PerformanceCancellation {

@@ -10,24 +10,24 @@
 
 use super::{located, own_reservation, performance_id, prefer_wait};
 use crate::app::performances::{load_for_change, PUBLISHERS};
+use crate::app::reservations::ShowtimeSales;
 use crate::auth::caller;
 use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
 use crate::domain::reservation::{Reservation, ReservationStatus, ReservationView};
-use crate::domain::seat::{grade_counts, SeatId, MAX_SEATS_PER_HOLD};
+use crate::domain::seat::{SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
 use crate::http::{
     cursor_param, into_response, json_response, limit_param, parse_json, query_param,
 };
 use crate::runtime::AppState;
-use crate::saga::{Execution, Machine, PaymentInput, SagaClient};
+use crate::saga::{PaymentInput, SagaClient};
 use crate::store::cursor::Page;
 use crate::store::reservations::ReservationListing;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tracing::Instrument;
 
 const PAGE_DEFAULT: u32 = 20;
 
@@ -77,27 +77,6 @@ impl SagaRouteState {
 
 pub use super::PREFER_WAIT_MAX;
 
-/// Waits up to `seconds` for the saga to end the reservation's HELD state (reading the reservation item, never
-/// the execution). `None` when it is still HELD by then.
-async fn wait_for_outcome(
-    state: &AppState,
-    id: &str,
-    seconds: u64,
-) -> Result<Option<Reservation>, AppError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if let Some(r) = state.store.get_reservation(id).await? {
-            if r.status != ReservationStatus::Held {
-                return Ok(Some(r));
-            }
-        }
-        if std::time::Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    }
-}
-
 /// The answer of a request that handed the saga a payment: 201 with the outcome when it came within the
 /// client's `Prefer: wait`, else 202 with where to look.
 async fn saga_answer(
@@ -108,7 +87,9 @@ async fn saga_answer(
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let wait = prefer_wait(req);
     let outcome = match wait {
-        Some(seconds) if seconds > 0 => wait_for_outcome(state, &held.id, seconds).await?,
+        Some(seconds) if seconds > 0 => {
+            crate::app::reservations::wait_for_outcome(&state.store, &held.id, seconds).await?
+        }
         _ => None,
     };
     let (status, body) = match outcome {
@@ -273,21 +254,6 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
     )
 }
 
-/// Sales of one showtime, as the organizer sees them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ShowtimeSales {
-    pub showtime_id: String,
-    pub starts_at: String,
-    pub currency: String,
-    pub capacity: u32,
-    pub available: u32,
-    pub held: u32,
-    pub sold: u32,
-    /// Sum of the confirmed reservations' totals, in minor units.
-    pub revenue: u64,
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformanceReservations {
@@ -305,43 +271,7 @@ pub async fn for_performance(state: AppState, req: Request) -> Response<Body> {
             let caller = caller(&req)?;
             caller.require(&PUBLISHERS)?;
             let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let showtimes = state.store.all_showtimes(&performance.id).await?;
-            let mut revenue = std::collections::HashMap::<String, u64>::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = state
-                    .store
-                    .list_reservations(
-                        ReservationListing::Performance(&performance.id),
-                        Some(ReservationStatus::Confirmed),
-                        crate::http::PAGE_LIMIT.max as u32,
-                        cursor.as_deref(),
-                    )
-                    .await?;
-                for r in page.items {
-                    *revenue.entry(r.showtime_id).or_default() += r.total_price;
-                }
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
-            }
-            let mut sales = Vec::with_capacity(showtimes.len());
-            for s in showtimes {
-                let seats = state.store.read_seats(&s).await?;
-                let counts = grade_counts(&s.details.seat_map, seats, now);
-                sales.push(ShowtimeSales {
-                    starts_at: crate::domain::performance::format_instant(s.details.starts_at),
-                    currency: s.details.currency.clone(),
-                    capacity: s.details.seat_map.capacity(),
-                    available: counts.iter().map(|c| c.available).sum(),
-                    held: counts.iter().map(|c| c.held).sum(),
-                    sold: counts.iter().map(|c| c.sold).sum(),
-                    revenue: revenue.get(&s.id).copied().unwrap_or(0),
-                    showtime_id: s.id,
-                });
-            }
+            let sales = crate::app::reservations::sales(&state, &performance.id).await?;
             let reservations = list_page(
                 &state,
                 &req,
@@ -370,67 +300,8 @@ pub async fn pay(routes: SagaRouteState, req: Request) -> Response<Body> {
             let caller = caller(&req)?;
             let body: PayRequest = parse_json(&req)?;
             let r = own_reservation(state, &req, &caller).await?;
-            let id = r.id.clone();
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let status = r.effective_status(now);
-            if status != ReservationStatus::Held {
-                return Err(AppError::Conflict(format!(
-                    "reservation {id} is {status}: there is no hold to pay"
-                )));
-            }
-            if state.store.get_payment(&id).await?.is_some() {
-                return Err(AppError::Conflict(format!(
-                    "reservation {id} is being paid already"
-                )));
-            }
-            // The saga keeps its task token a moment after the hold; a request that comes sooner waits for it.
-            let mut token = None;
-            for _ in 0..20 {
-                token = state.store.payment_task(&id).await?;
-                if token.is_some() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            let span = tracing::info_span!("pay", correlation_id = %id);
-            let Some(token) = token else {
-                // The request that held the seats may have died before it started the saga: start it now, with
-                // this payment (the execution is named after the reservation, so this is the one saga).
-                if routes.saga.execution(Machine::Reservation, &id).await? == Execution::Missing {
-                    routes
-                        .saga
-                        .start(&id, Some(&body.payment))
-                        .instrument(span)
-                        .await?;
-                    return saga_answer(state, &req, r).await;
-                }
-                return Err(AppError::Conflict(format!(
-                    "reservation {id} is not waiting for a payment yet; retry"
-                )));
-            };
-            let mut token = token;
-            for attempt in 0..3 {
-                if routes
-                    .saga
-                    .send_payment(&token, &body.payment)
-                    .instrument(span.clone())
-                    .await?
-                {
-                    return saga_answer(state, &req, r).await;
-                }
-                // The token is over. If the wait's step died and ran again, it keeps a new one soon.
-                if attempt == 2 {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-                match state.store.payment_task(&id).await? {
-                    Some(newer) if newer != token => token = newer,
-                    _ => break,
-                }
-            }
-            Err(AppError::Conflict(format!(
-                "reservation {id} no longer waits for a payment"
-            )))
+            crate::app::reservations::pay(state, &routes.saga, &r, &body.payment).await?;
+            saga_answer(state, &req, r).await
         }
         .await,
     )

@@ -11,16 +11,14 @@ use super::{path_showtime, performance_id};
 use crate::app::performances::{load_for_change, PUBLISHERS};
 use crate::app::showtimes::cancel_one;
 use crate::auth::caller;
-use crate::domain::ids::new_id;
 use crate::domain::seat::{grade_counts, GradeCounts, SeatId, SeatStatus};
-use crate::domain::showtime::{SeatMap, Showtime, ShowtimeInput};
+use crate::domain::showtime::{Showtime, ShowtimeInput};
 use crate::error::AppError;
 use crate::http::{
     cursor_param, if_match_version, into_response, json_response, limit_param, parse_json,
     with_etag,
 };
 use crate::runtime::AppState;
-use crate::store::StoreError;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -47,30 +45,8 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
             let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
             let idempotent_id = super::idempotent_id(&req, &caller, "showtime")?;
             let input: ShowtimeInput = parse_json(&req)?;
-            let now = OffsetDateTime::now_utc();
-            let details = input.validate(now).map_err(AppError::Validation)?;
-            let id = idempotent_id.clone().unwrap_or_else(new_id);
-            let showtime = Showtime::new(id.clone(), performance.id.clone(), details, now);
-            let created = match state.store.create_showtime(&showtime).await {
-                Ok(()) => showtime,
-                Err(StoreError::Conflict(_)) if idempotent_id.is_some() => {
-                    match state.store.get_showtime(&id).await? {
-                        Some(existing) if existing.details == showtime.details => existing,
-                        _ => {
-                            return Err(AppError::Conflict(
-                                "Idempotency-Key was already used for a different request".into(),
-                            ))
-                        }
-                    }
-                }
-                Err(err) => return Err(err.into()),
-            };
-            tracing::info!(
-                showtime_id = %created.id,
-                performance_id = %created.performance_id,
-                seats = created.details.seat_map.capacity(),
-                "showtime created"
-            );
+            let created =
+                crate::app::showtimes::create(&state, &performance, idempotent_id, input).await?;
             let mut response = showtime_response(StatusCode::CREATED, &created);
             let location = format!(
                 "/performances/{}/showtimes/{}",
@@ -85,18 +61,6 @@ pub async fn create(state: AppState, req: Request) -> Response<Body> {
     )
 }
 
-/// The layout (rows, columns, which rows are which grade) is fixed once seats exist; prices, grade names,
-/// time and venue name may change.
-fn same_layout(a: &SeatMap, b: &SeatMap) -> bool {
-    a.rows == b.rows
-        && a.cols == b.cols
-        && a.grades.len() == b.grades.len()
-        && a.grades
-            .iter()
-            .zip(&b.grades)
-            .all(|(x, y)| x.from_row == y.from_row && x.to_row == y.to_row)
-}
-
 /// `PUT /performances/{performanceId}/showtimes/{showtimeId}`. A new time or venue on a showtime with sales
 /// publishes `ShowtimeChanged` listing the reservations it affects; their buyers may cancel without a fee for
 /// [`CHANGE_FREE_DAYS`](crate::domain::refund::CHANGE_FREE_DAYS) days.
@@ -109,63 +73,15 @@ pub async fn update(routes: crate::runtime::CancelRouteState, req: Request) -> R
             let performance = load_for_change(&state, &performance_id(&req)?, &caller).await?;
             let expected = if_match_version(&req)?;
             let input: ShowtimeInput = parse_json(&req)?;
-            let now = OffsetDateTime::now_utc();
-            let details = input.validate(now).map_err(AppError::Validation)?;
-            let mut showtime = path_showtime(&state, &req, &performance.id).await?;
-            if let Some(expected) = expected.filter(|v| *v != showtime.version) {
-                return Err(AppError::PreconditionFailed { entity: "showtime", id: showtime.id, expected });
-            }
-            if !same_layout(&showtime.details.seat_map, &details.seat_map) {
-                return Err(AppError::Conflict(
-                    "the seat layout (rows, columns, the rows of each grade) cannot change once the showtime exists; \
-                     prices, grade names, time and venue name can"
-                        .into(),
-                ));
-            }
-            if showtime.status == crate::domain::showtime::ShowtimeStatus::Cancelled {
-                return Err(AppError::Conflict(format!("showtime {} is cancelled", showtime.id)));
-            }
-            let previous = showtime.version;
-            let moved = showtime.details.starts_at != details.starts_at
-                || showtime.details.venue_name != details.venue_name;
-            let before = (
-                crate::domain::performance::format_instant(showtime.details.starts_at),
-                showtime.details.venue_name.clone(),
-            );
-            let affected = if moved { sold_reservations(&state, &showtime.id).await? } else { Vec::new() };
-            showtime.details = details;
-            showtime.version += 1;
-            showtime.updated_at = crate::domain::performance::format_instant(now);
-            if !affected.is_empty() {
-                showtime.changed_at = Some(showtime.updated_at.clone());
-                showtime.fee_free_until = Some(crate::domain::performance::format_instant(
-                    now + time::Duration::days(crate::domain::refund::CHANGE_FREE_DAYS),
-                ));
-            }
-            // One event per 500 reservations keeps each well under EventBridge's 256 KB.
-            let events: Vec<_> = affected
-                .chunks(500)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    crate::events::Event::keyed(
-                        crate::events::EventType::ShowtimeChanged,
-                        &showtime.id,
-                        &format!("{}-{i}", showtime.version),
-                        &caller.member_id,
-                        &showtime.updated_at,
-                        serde_json::json!({
-                            "showtimeId": showtime.id,
-                            "performanceId": showtime.performance_id,
-                            "previous": {"startsAt": before.0, "venueName": before.1},
-                            "startsAt": crate::domain::performance::format_instant(showtime.details.starts_at),
-                            "venueName": showtime.details.venue_name,
-                            "feeFreeUntil": showtime.fee_free_until,
-                            "affectedReservations": chunk,
-                        }),
-                    )
-                })
-                .collect();
-            state.store.replace_showtime(&showtime, previous, &events).await?;
+            let showtime_id = super::path_showtime_id(&req)?;
+            let showtime = crate::app::showtimes::update(
+                &state,
+                &caller,
+                (&performance.id, &showtime_id),
+                expected,
+                input,
+            )
+            .await?;
             Ok(showtime_response(StatusCode::OK, &showtime))
         }
         .await,
@@ -354,33 +270,4 @@ pub async fn cancellation(state: AppState, req: Request) -> Response<Body> {
         }
         .await,
     )
-}
-
-/// The reservations a change of time or venue affects: every CONFIRMED one, as `{reservationId, memberId}`.
-async fn sold_reservations(
-    state: &AppState,
-    showtime_id: &str,
-) -> Result<Vec<serde_json::Value>, AppError> {
-    let mut affected = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = state
-            .store
-            .list_reservations(
-                crate::store::reservations::ReservationListing::Showtime(showtime_id),
-                Some(crate::domain::reservation::ReservationStatus::Confirmed),
-                crate::http::PAGE_LIMIT.max as u32,
-                cursor.as_deref(),
-            )
-            .await?;
-        affected.extend(
-            page.items
-                .into_iter()
-                .map(|r| serde_json::json!({"reservationId": r.id, "memberId": r.member_id})),
-        );
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(affected),
-        }
-    }
 }

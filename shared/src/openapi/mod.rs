@@ -6,6 +6,8 @@
 
 pub mod fallback;
 
+use crate::app::reservations::ShowtimeSales;
+use crate::app::waiting_room::{TicketStatus, TicketView, WaitingRoomView};
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
 use crate::domain::my_page::{MyReservation, TimelineEntry};
 use crate::domain::notification::Locale;
@@ -30,13 +32,10 @@ use crate::handlers::cancellations::{
 };
 use crate::handlers::members::LoginResponse;
 use crate::handlers::performances::{CancelPerformanceRequest, PerformanceCancellation};
-use crate::handlers::reservations::{
-    HoldRequest, PayRequest, PerformanceReservations, ShowtimeSales,
-};
+use crate::handlers::reservations::{HoldRequest, PayRequest, PerformanceReservations};
 use crate::handlers::showtimes::CancelShowtimeRequest;
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::handlers::views::NotificationPage;
-use crate::handlers::waiting_room::{TicketStatus, TicketView, WaitingRoomView};
 use crate::handlers::wallet::{CardToken, TopUpRequest, TopUpResult, WalletView};
 use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;

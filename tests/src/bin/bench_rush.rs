@@ -168,7 +168,7 @@ async fn main() {
     let store = ticketing::store::Store::new(stack().dynamodb().await, stack().table_name());
     let total = n + warm.len();
     loop {
-        let _ = ticketing::waiting_room::run_one(&store, &show, now_ms()).await;
+        let _ = ticketing::inlet::run_one(&store, &show, now_ms()).await;
         let placed = store
             .get_room(&show)
             .await
