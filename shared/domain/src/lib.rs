@@ -18,6 +18,7 @@ pub mod refund;
 pub mod reservation;
 pub mod rules;
 pub mod seat;
+pub mod settlement;
 pub mod showtime;
 pub mod waiting_room;
 pub mod wallet;
