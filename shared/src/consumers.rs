@@ -1,4 +1,4 @@
-//! The event consumers: the notifier, the my-page projector and the audit log. Each has its own SQS queue
+//! The event consumers: the notifier, the my-page projector, the audit log and settlement. Each has its own SQS queue
 //! (fed by a rule on the bus, with a dead-letter queue after `maxReceiveCount` receives) and its own
 //! function, which answers with a partial batch response: only the messages that failed come back.
 //!
@@ -28,6 +28,8 @@ pub enum ConsumerKind {
     Notifier,
     MyPage,
     Audit,
+    /// Books each money event in its organizer's statement ([`crate::app::settlement::book`]).
+    Settlement,
 }
 
 impl ConsumerKind {
@@ -36,6 +38,7 @@ impl ConsumerKind {
             ConsumerKind::Notifier => "notifier",
             ConsumerKind::MyPage => "my-page",
             ConsumerKind::Audit => "audit",
+            ConsumerKind::Settlement => "settlement",
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct ConsumerState {
     pub faults: bool,
     /// The notifier's performance titles, per container, each for [`TITLE_TTL`].
     pub titles: TitleCache,
+    /// Settlement: each performance's organizer (it never changes), per container.
+    pub organizers: crate::cache::TtlCache<String>,
 }
 
 /// How long the notifier names a performance by the title it read: a title edited meanwhile shows in
@@ -140,6 +145,10 @@ impl ConsumerState {
             retention_days,
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
             titles: TitleCache::new(TITLE_TTL, TITLE_CAPACITY),
+            organizers: crate::cache::TtlCache::new(
+                std::time::Duration::from_secs(3_600),
+                TITLE_CAPACITY,
+            ),
         })
     }
 
@@ -318,6 +327,15 @@ pub async fn apply(state: &ConsumerState, event: &Event) -> Result<(), AppError>
             if !store.record_audit(event, keep).await? {
                 tracing::info!(event_id = %event.event_id, "audit entry already recorded");
             }
+        }
+        ConsumerKind::Settlement => {
+            crate::app::settlement::book(
+                store,
+                &state.organizers,
+                event,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
         }
         ConsumerKind::MyPage => {
             for (member_id, reservation_id) in targets(event) {

@@ -360,6 +360,30 @@ pub static IF_MATCH: Pattern = Pattern::new(
     "must be the version (ETag) returned by a previous read",
 );
 
+/// A payout's reference (the bank transfer's): 1 to 100 visible ASCII characters, inner spaces allowed.
+pub static PAYOUT_REFERENCE: Pattern = Pattern::new(
+    r"^[!-~]([ -~]{0,98}[!-~])?$",
+    100,
+    "must be 1 to 100 visible ASCII characters (spaces only inside)",
+);
+
+/// A Korean calendar day in a settlement listing's `from` and `to`.
+pub static DAY: Pattern = Pattern::new(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    10,
+    "must be a date, YYYY-MM-DD",
+);
+
+/// A settlement statement's id: `<day>_<currency>_<organizerId>`.
+pub static SETTLEMENT_ID: Pattern = Pattern::new(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[A-Z]{3}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    50,
+    "must be a settlement id as listings answer it",
+);
+
+/// An organizer's commission rate, in basis points of net sales: 0 to 10,000 (100%).
+pub const COMMISSION_RATE_BPS: Int = Int::new(0, 10_000);
+
 /// `?limit=` of every listing: 1 to 100 items a page.
 pub const PAGE_LIMIT: Int = Int::new(1, 100);
 

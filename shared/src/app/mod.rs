@@ -10,6 +10,7 @@ pub mod members;
 pub mod performances;
 pub mod reservations;
 pub mod resume;
+pub mod settlement;
 pub mod showtimes;
 pub mod waiting_room;
 pub mod wallet;

@@ -203,6 +203,7 @@ async fn repair(stage: &str, grace_seconds: i64) -> Result<(), AppError> {
         store: store(&format!("ticketing-{stage}")).await,
         saga: Some(ticketing::saga::SagaClient::for_stage(stage).await?),
         faults: false,
+        settlement: Default::default(),
     };
     let report = ticketing::repair::run(&state, grace_seconds).await?;
     for action in &report.actions {

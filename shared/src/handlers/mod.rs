@@ -8,6 +8,7 @@ pub mod members;
 pub mod payments;
 pub mod performances;
 pub mod reservations;
+pub mod settlements;
 pub mod showtimes;
 pub mod views;
 pub mod waiting_room;

@@ -22,6 +22,7 @@ use crate::domain::reservation::{
 };
 use crate::domain::rules;
 use crate::domain::seat::{GradeCounts, SeatId};
+use crate::domain::settlement::{Line, Origin, SettlementStatus, Totals};
 use crate::domain::showtime::{GradeInput, SeatMapInput, Showtime, ShowtimeInput};
 use crate::domain::waiting_room::{Settings, SettingsInput};
 use crate::domain::wallet::{LedgerKind, LedgerLine};
@@ -33,6 +34,7 @@ use crate::handlers::cancellations::{
 use crate::handlers::members::LoginResponse;
 use crate::handlers::performances::{CancelPerformanceRequest, PerformanceCancellation};
 use crate::handlers::reservations::{HoldRequest, PayRequest, PerformanceReservations};
+use crate::handlers::settlements::{CommissionRate, CommissionRequest, PayoutRequest};
 use crate::handlers::showtimes::CancelShowtimeRequest;
 use crate::handlers::showtimes::{SeatMapView, SeatRow};
 use crate::handlers::views::NotificationPage;
@@ -41,6 +43,7 @@ use crate::http::{Problem, PAGE_LIMIT, PROBLEM_JSON};
 use crate::saga::PaymentInput;
 use crate::store::cancellations::CancellationProgress;
 use crate::store::cursor::Page;
+use crate::store::settlements::Statement;
 use crate::store::views::Notification;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -65,6 +68,7 @@ use utoipa::{Modify, OpenApi};
         cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments,
         list_notifications, read_notification, my_reservations, my_reservation, admin_audit,
         configure_waiting_room, join_queue, poll_queue,
+        list_organizer_settlements, get_settlement, admin_list_settlements, record_payout, set_commission,
     ),
     components(schemas(
         Performance, PerformanceInput, PerformanceStatus, Category, AgeRating, Venue, Page<Performance>,
@@ -79,6 +83,7 @@ use utoipa::{Modify, OpenApi};
         CancellationProgress, CancelShowtimeRequest, CancelPerformanceRequest, PerformanceCancellation, Page<Payment>,
         Notification, NotificationPage, MyReservation, TimelineEntry, Page<MyReservation>, Event, EventType, Page<Event>, Locale,
         SettingsInput, Settings, TicketView, TicketStatus, WaitingRoomView,
+        Statement, Page<Statement>, Line, Totals, Origin, SettlementStatus, PayoutRequest, CommissionRequest, CommissionRate,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -90,6 +95,7 @@ use utoipa::{Modify, OpenApi};
         (name = "me", description = "What the events told a member: notifications and my page"),
         (name = "audit", description = "Every reservation and payment event, for admins"),
         (name = "queue", description = "The waiting room of an on-sale rush: join, poll, admission"),
+        (name = "settlement", description = "What organizers are owed: daily statements, payouts, commission rates"),
         (name = "system", description = "Health and this document"),
     )
 )]
@@ -202,6 +208,8 @@ fn param_schema(location: &str, name: &str) -> Option<Value> {
             .schema_type(utoipa::openapi::schema::Type::String)
             .max_length(Some(256))
             .build(),
+        ("path", "settlementId") => rules::SETTLEMENT_ID.schema(),
+        ("query", "from" | "to") => rules::DAY.schema(),
         ("path", _) => rules::uuid(),
         ("query", n) if n.ends_with("Id") => rules::uuid(),
         _ => return None,
@@ -417,7 +425,33 @@ const LINKS: &[LinkSpec] = &[
         "poll_queue",
         &[("ticketId", "$response.body#/ticketId")],
     ),
+    link(
+        "list_organizer_settlements",
+        "200",
+        "get_settlement",
+        SETTLEMENT_ID,
+    ),
+    link(
+        "admin_list_settlements",
+        "200",
+        "get_settlement",
+        SETTLEMENT_ID,
+    ),
+    link(
+        "admin_list_settlements",
+        "200",
+        "record_payout",
+        SETTLEMENT_ID,
+    ),
+    link(
+        "signup",
+        "201",
+        "set_commission",
+        &[("organizerId", "$response.body#/id")],
+    ),
 ];
+
+const SETTLEMENT_ID: &[(&str, &str)] = &[("settlementId", "$response.body#/items/0/settlementId")];
 
 fn add_link(doc: &mut Value, spec: &LinkSpec) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -1313,3 +1347,91 @@ fn pay_reservation() {}
 )]
 #[allow(dead_code)]
 fn get_payment() {}
+
+#[utoipa::path(
+    get, path = "/organizer/settlements", tag = "settlement",
+    description = "ORGANIZER or ADMIN: the caller's settlement statements (one per Korean day and currency with money) \
+                   of the days `from`..`to` (default: the last 31 days, at most 366), oldest first, without their lines. \
+                   An open statement's totals are shown on the statement itself (`GET` one).",
+    params(
+        ("from" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD; default today"),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Statement>),
+        (status = 422, description = "`from` after `to`, or more than 366 days", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn list_organizer_settlements() {}
+
+#[utoipa::path(
+    get, path = "/organizer/settlements/{settlementId}", tag = "settlement",
+    description = "A statement with its lines (per performance and showtime, then the adjustments: money of an earlier, \
+                   closed day), for its organizer or an ADMIN; to anyone else it does not exist (404). An open statement \
+                   shows its figures so far. With `Accept: text/csv`, the lines as CSV (RFC 4180, a header row, one \
+                   row per line, the same figures as the JSON).",
+    params(("settlementId" = String, Path, description = "`<day>_<currency>_<organizerId>`, as listings answer it")),
+    responses(
+        (status = 200, content((Statement = "application/json"), (String = "text/csv"))),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn get_settlement() {}
+
+#[utoipa::path(
+    get, path = "/admin/settlements", tag = "settlement",
+    description = "ADMIN: statements of the Korean days `from`..`to` (default: the last 31 days, at most 366), oldest \
+                   first, without their lines: one organizer's (`organizerId`, optionally in a `status`), else those in \
+                   a `status` (default CLOSED: the payouts to make).",
+    params(
+        ("status" = Option<SettlementStatus>, Query), ("organizerId" = Option<String>, Query),
+        ("from" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD; default today"),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, body = Page<Statement>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` after `to`, or more than 366 days", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn admin_list_settlements() {}
+
+#[utoipa::path(
+    post, path = "/admin/settlements/{settlementId}/payout", tag = "settlement",
+    description = "ADMIN: records the payout of a CLOSED statement with the transfer's reference; it becomes PAID. Once: \
+                   a second payout, or one of a statement still open, is a 409.",
+    params(("settlementId" = String, Path)),
+    request_body = PayoutRequest,
+    responses(
+        (status = 200, body = Statement),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "paid already, or not closed yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn record_payout() {}
+
+#[utoipa::path(
+    put, path = "/admin/organizers/{organizerId}/commission", tag = "settlement",
+    description = "ADMIN: an organizer's own commission rate, in basis points of net sales (the stack's \
+                   `CommissionRateBps` otherwise). Statements closed from now on use it; closed ones keep theirs.",
+    params(("organizerId" = String, Path)),
+    request_body = CommissionRequest,
+    responses(
+        (status = 200, body = CommissionRate),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "a rate out of range, or a member who does not publish", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn set_commission() {}

@@ -8,6 +8,7 @@
 //! | `statemachines/reservation.asl.json` (reserve → pay → confirm, with its compensations) | [`reservation`] |
 //! | `statemachines/cancellation.asl.json` (refund → release, or abandon) | [`cancellation`] |
 //! | `statemachines/showtime-cancellation.asl.json` (an organizer's sweep) | [`sweep`] |
+//! | `statemachines/settlement.asl.json` (closing a day's statements) | [`settlement`] |
 //!
 //! Every step is idempotent (a retry after a timeout or a crash does nothing twice) and records the events of
 //! the change it makes in the same write (the outbox).
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 
 pub mod cancellation;
 pub mod reservation;
+pub mod settlement;
 pub mod sweep;
 
 use reservation::{confirm_seats, pay, refund, reserve_seats, wait_for_payment};
@@ -135,6 +137,22 @@ pub enum Step {
         run: u64,
         total: u64,
     },
+    /// Settlement: one page of the statements to close (`day` absent or empty: every day that may close).
+    SettlementPlan {
+        #[serde(default)]
+        day: Option<String>,
+        #[serde(default)]
+        force: bool,
+        #[serde(default)]
+        cursor: String,
+    },
+    /// Settlement: one statement closed.
+    SettlementClose {
+        #[serde(rename = "settlementId")]
+        settlement_id: String,
+        #[serde(default)]
+        force: bool,
+    },
 }
 
 /// A step that did not complete, by the name the state machine matches.
@@ -207,6 +225,8 @@ pub struct SagaState {
     pub saga: Option<SagaClient>,
     /// Test stacks only (`FAULT_INJECTION=on`): the crash switches of [`crash_point`] are honoured.
     pub faults: bool,
+    /// The settlement machine's commission default and settle delay.
+    pub settlement: crate::app::settlement::Settings,
 }
 
 /// A crash switch of a test stack: when an item `FAULT#saga`/`<key>#<point>` has `remaining > 0`, takes one
@@ -294,6 +314,13 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             run,
             total,
         } => sweep::finish::run(state, &showtime_id, run, total).await,
+        Step::SettlementPlan { day, force, cursor } => {
+            settlement::plan::run(state, day.as_deref(), force, &cursor).await
+        }
+        Step::SettlementClose {
+            settlement_id,
+            force,
+        } => settlement::close::run(state, &settlement_id, force).await,
     }
 }
 
@@ -310,6 +337,7 @@ impl SagaState {
             ),
             saga: Some(SagaClient::from_env().await),
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
+            settlement: crate::app::settlement::Settings::from_env(),
         })
     }
 }

@@ -266,3 +266,25 @@ pub(crate) fn repair_keys(id: &str, due: i64) -> [(String, AttributeValue); 2] {
 pub(crate) fn with_repair_keys(item: &mut Item, id: &str, due: i64) {
     item.extend(repair_keys(id, due));
 }
+
+// settlement
+
+pub(crate) fn statement_key(id: &str) -> Item {
+    Item::from([(PK.into(), s(format!("STMT#{id}"))), (SK.into(), s("META"))])
+}
+
+/// The guard that keeps one event's money in one statement.
+pub(crate) fn settled_key(event_id: &str) -> Item {
+    Item::from([
+        (PK.into(), s(format!("SETTLED#{event_id}"))),
+        (SK.into(), s("SETTLED")),
+    ])
+}
+
+/// An organizer's own commission rate (absent: the stack's default).
+pub(crate) fn commission_key(organizer_id: &str) -> Item {
+    Item::from([
+        (PK.into(), s(format!("MEMBER#{organizer_id}"))),
+        (SK.into(), s("COMMISSION")),
+    ])
+}

@@ -69,6 +69,7 @@ pub mod psp;
 pub mod repairs;
 pub mod reservations;
 pub mod seats;
+pub mod settlements;
 pub mod showtimes;
 pub mod views;
 pub mod waiting_room;
