@@ -5,8 +5,8 @@
 //! unique ids, so they run in parallel and against a stack other runs have used.
 //!
 //! One module per concern, in the order a test uses them: the stack, members, the catalog, the events on the
-//! bus, reservations through the sagas, fault and crash switches, and the reconciliation every money test ends
-//! with. Everything is re-exported here, so a test imports `ticketing_tests::{...}`.
+//! bus, reservations through the sagas, fault and crash switches, the reconciliation every money test ends
+//! with, and settlement statements. Everything is re-exported here, so a test imports `ticketing_tests::{...}`.
 
 pub mod bench;
 pub mod catalog;
@@ -15,6 +15,7 @@ pub mod faults;
 pub mod members;
 pub mod reconciliation;
 pub mod sagas;
+pub mod settlement;
 pub mod stack;
 
 pub use catalog::*;
@@ -23,4 +24,5 @@ pub use faults::*;
 pub use members::*;
 pub use reconciliation::*;
 pub use sagas::*;
+pub use settlement::*;
 pub use stack::*;

@@ -18,5 +18,6 @@ mod outbox;
 mod saga;
 mod saga_cancellations;
 mod saga_crashes;
+mod settlement;
 mod waiting_room;
 mod wallet;

@@ -212,12 +212,12 @@ pub struct Plan {
 pub const CLOSE_PAGE: u32 = 50;
 
 /// One page of the statements to close: those of `day` (or, when `None`, of every day that may close at
-/// `now` and the [`LOOKBACK_DAYS`] before it) that are not closed yet. `force` (test stacks) closes `day`
-/// before its time.
+/// `now` and the [`LOOKBACK_DAYS`] before it) that are not closed yet; only `organizer`'s when given.
+/// `force` (test stacks) closes `day` before its time.
 pub async fn plan(
     store: &Store,
     settings: &Settings,
-    (day, force): (Option<&str>, bool),
+    (day, organizer, force): (Option<&str>, Option<&str>, bool),
     cursor: &str,
     now: OffsetDateTime,
 ) -> Result<Plan, AppError> {
@@ -245,13 +245,12 @@ pub async fn plan(
     let mut ids = Vec::new();
     while let Some(d) = days.get(index) {
         let day = format_day(*d);
+        let listing = match organizer {
+            Some(o) => StatementListing::Organizer(o),
+            None => StatementListing::Day(&day),
+        };
         let page = store
-            .list_statements(
-                StatementListing::Day(&day),
-                ("", ""),
-                CLOSE_PAGE,
-                page_cursor.as_deref(),
-            )
+            .list_statements(listing, (&day, &day), CLOSE_PAGE, page_cursor.as_deref())
             .await?;
         ids.extend(
             page.items

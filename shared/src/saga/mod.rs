@@ -141,6 +141,9 @@ pub enum Step {
     SettlementPlan {
         #[serde(default)]
         day: Option<String>,
+        /// Only this organizer's statements (of `day`); absent or empty: everyone's.
+        #[serde(default, rename = "organizerId")]
+        organizer_id: Option<String>,
         #[serde(default)]
         force: bool,
         #[serde(default)]
@@ -314,8 +317,19 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             run,
             total,
         } => sweep::finish::run(state, &showtime_id, run, total).await,
-        Step::SettlementPlan { day, force, cursor } => {
-            settlement::plan::run(state, day.as_deref(), force, &cursor).await
+        Step::SettlementPlan {
+            day,
+            organizer_id,
+            force,
+            cursor,
+        } => {
+            settlement::plan::run(
+                state,
+                (day.as_deref(), organizer_id.as_deref()),
+                force,
+                &cursor,
+            )
+            .await
         }
         Step::SettlementClose {
             settlement_id,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 pub async fn run(
     state: &SagaState,
-    day: Option<&str>,
+    (day, organizer): (Option<&str>, Option<&str>),
     force: bool,
     cursor: &str,
 ) -> Result<Value, StepError> {
@@ -16,7 +16,11 @@ pub async fn run(
     let page = plan(
         &state.store,
         &state.settlement,
-        (day.filter(|d| !d.is_empty()), force),
+        (
+            day.filter(|d| !d.is_empty()),
+            organizer.filter(|o| !o.is_empty()),
+            force,
+        ),
         cursor,
         OffsetDateTime::now_utc(),
     )
