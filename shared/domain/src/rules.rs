@@ -367,17 +367,10 @@ pub static PAYOUT_REFERENCE: Pattern = Pattern::new(
     "must be 1 to 100 visible ASCII characters (spaces only inside)",
 );
 
-/// A Korean calendar day in a settlement listing's `from` and `to`.
-pub static DAY: Pattern = Pattern::new(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    10,
-    "must be a date, YYYY-MM-DD",
-);
-
 /// A settlement statement's id: `<day>_<currency>_<organizerId>`.
 pub static SETTLEMENT_ID: Pattern = Pattern::new(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[A-Z]{3}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-    50,
+    51,
     "must be a settlement id as listings answer it",
 );
 

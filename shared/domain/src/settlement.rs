@@ -381,6 +381,10 @@ mod tests {
         let id = statement_id(day, "KRW", organizer);
         assert_eq!(id, format!("2026-12-06_KRW_{organizer}"));
         assert_eq!(parse_statement_id(&id), Some((day, "KRW", organizer)));
+        assert!(
+            crate::rules::SETTLEMENT_ID.matches(&id),
+            "the id's pattern takes it"
+        );
         for bad in [
             "2026-13-01_KRW_0b5a7d8e-2f6c-4f1a-9d3e-7c1b2a3d4e5f",
             "2026-12-06_krw_0b5a7d8e-2f6c-4f1a-9d3e-7c1b2a3d4e5f",

@@ -50,6 +50,7 @@ fn payout_reference_schema() -> utoipa::openapi::Object {
 pub struct CommissionRequest {
     /// Basis points of net sales: 0 to 10,000 (100%).
     #[schema(schema_with = commission_schema)]
+    #[serde(deserialize_with = "crate::domain::rules::whole")]
     pub rate_bps: u64,
 }
 
@@ -139,6 +140,7 @@ pub async fn get(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
+            caller.require(&PUBLISHERS)?;
             let id = settlement_id(&req)?;
             let settings = crate::app::settlement::Settings::from_env();
             let st = statement_for(&state.store, &settings, &caller, &id).await?;

@@ -209,7 +209,6 @@ fn param_schema(location: &str, name: &str) -> Option<Value> {
             .max_length(Some(256))
             .build(),
         ("path", "settlementId") => rules::SETTLEMENT_ID.schema(),
-        ("query", "from" | "to") => rules::DAY.schema(),
         ("path", _) => rules::uuid(),
         ("query", n) if n.ends_with("Id") => rules::uuid(),
         _ => return None,
@@ -1354,8 +1353,8 @@ fn get_payment() {}
                    of the days `from`..`to` (default: the last 31 days, at most 366), oldest first, without their lines. \
                    An open statement's totals are shown on the statement itself (`GET` one).",
     params(
-        ("from" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD"),
-        ("to" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD; default today"),
+        ("from" = Option<String>, Query, format = Date, description = "a Korean day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, format = Date, description = "a Korean day, YYYY-MM-DD; default today"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
     ),
     responses(
@@ -1370,7 +1369,7 @@ fn list_organizer_settlements() {}
 #[utoipa::path(
     get, path = "/organizer/settlements/{settlementId}", tag = "settlement",
     description = "A statement with its lines (per performance and showtime, then the adjustments: money of an earlier, \
-                   closed day), for its organizer or an ADMIN; to anyone else it does not exist (404). An open statement \
+                   closed day), for its organizer or an ADMIN; to other organizers it does not exist (404). An open statement \
                    shows its figures so far. With `Accept: text/csv`, the lines as CSV (RFC 4180, a header row, one \
                    row per line, the same figures as the JSON).",
     params(("settlementId" = String, Path, description = "`<day>_<currency>_<organizerId>`, as listings answer it")),
@@ -1389,8 +1388,8 @@ fn get_settlement() {}
                    a `status` (default CLOSED: the payouts to make).",
     params(
         ("status" = Option<SettlementStatus>, Query), ("organizerId" = Option<String>, Query),
-        ("from" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD"),
-        ("to" = Option<String>, Query, description = "a Korean day, YYYY-MM-DD; default today"),
+        ("from" = Option<String>, Query, format = Date, description = "a Korean day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, format = Date, description = "a Korean day, YYYY-MM-DD; default today"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
     ),
     responses(
