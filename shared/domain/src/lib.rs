@@ -14,6 +14,7 @@ pub mod notification;
 pub mod payment;
 pub mod performance;
 pub mod provider;
+pub mod reconciliation;
 pub mod refund;
 pub mod reservation;
 pub mod rules;

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod holds;
 pub mod members;
 pub mod performances;
+pub mod reconciliation;
 pub mod reservations;
 pub mod resume;
 pub mod settlement;

@@ -6,6 +6,7 @@
 //! ticketing-admin dlq --queue NAME_OR_URL [--max N]
 //! ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
 //! ticketing-admin repair --stage STAGE [--grace-seconds N]
+//! ticketing-admin reconcile --table NAME [--segments N] [--settle-grace-seconds N]
 //! ```
 //!
 //! `create-admin` bootstraps the first admin (signup never grants ADMIN): it writes the same two items as
@@ -22,12 +23,17 @@
 //! left half-done in stage STAGE (table `ticketing-<stage>`, its state machines found by name) and prints a
 //! line per repair. `--grace-seconds` (default 300) is how long past due an item must be.
 //!
+//! `reconcile` runs the nightly reconciliation now, in this process (every segment side by side, the same
+//! checks as the scheduled machine), writes its report as the latest and prints it as JSON, then a summary
+//! line. `--settle-grace-seconds` (default 600) is how old a payment's last change must be for its money events
+//! to be required in a statement. Exit status 5 when it found breaks.
+//!
 //! AWS settings come from the usual environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for
 //! LocalStack).
 //!
 //! Exit status: 0 done (for `create-admin` also: the email already belongs to an admin, or was promoted
 //! with `--promote-existing`); 2 usage or invalid input; 3 the email belongs to a non-admin member; 4 a
-//! redrive that ended in failure; 1 other failures.
+//! redrive that ended in failure; 5 a reconciliation that found breaks; 1 other failures.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -43,7 +49,8 @@ const USAGE: &str = "usage:
   ticketing-admin rebuild-my-page --table NAME --member MEMBER_ID
   ticketing-admin dlq --queue NAME_OR_URL [--max N]
   ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
-  ticketing-admin repair --stage STAGE [--grace-seconds N]";
+  ticketing-admin repair --stage STAGE [--grace-seconds N]
+  ticketing-admin reconcile --table NAME [--segments N] [--settle-grace-seconds N]";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
@@ -70,12 +77,19 @@ enum Command {
         stage: String,
         grace_seconds: i64,
     },
+    Reconcile {
+        table: String,
+        segments: u32,
+        settle_grace_seconds: i64,
+    },
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut iter = args.iter();
     let command = match iter.next().map(String::as_str) {
-        Some(c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive" | "repair")) => c,
+        Some(
+            c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive" | "repair" | "reconcile"),
+        ) => c,
         Some("-h" | "--help") => return Err(String::new()),
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("no command given".into()),
@@ -88,7 +102,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             | ("rebuild-my-page", "--table" | "--member")
             | ("dlq", "--queue" | "--max")
             | ("redrive", "--queue" | "--per-second")
-            | ("repair", "--stage" | "--grace-seconds") => true,
+            | ("repair", "--stage" | "--grace-seconds")
+            | ("reconcile", "--table" | "--segments" | "--settle-grace-seconds") => true,
             ("create-admin", "--promote-existing") | ("redrive", "--no-wait") => false,
             (_, other) => return Err(format!("unknown option {other:?} for {command}")),
         };
@@ -140,6 +155,16 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 })?,
             },
         },
+        "reconcile" => Command::Reconcile {
+            table: required("--table")?,
+            segments: number("--segments")?.unwrap_or(8).min(64),
+            settle_grace_seconds: match flags.get("--settle-grace-seconds") {
+                None => ticketing::app::reconciliation::Options::default().settle_grace_seconds,
+                Some(v) => v.parse::<u32>().map(i64::from).map_err(|_| {
+                    format!("--settle-grace-seconds must be a whole number of seconds, not {v:?}")
+                })?,
+            },
+        },
         _ => Command::Redrive {
             queue: required("--queue")?,
             per_second: number("--per-second")?.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
@@ -179,6 +204,11 @@ async fn main() -> ExitCode {
             stage,
             grace_seconds,
         } => repair(&stage, grace_seconds).await,
+        Command::Reconcile {
+            table,
+            segments,
+            settle_grace_seconds,
+        } => return reconcile(&table, segments, settle_grace_seconds).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -196,6 +226,58 @@ async fn store(table: &str) -> Store {
 
 async fn sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&ticketing::aws::sdk_config().await)
+}
+
+async fn reconcile(table: &str, segments: u32, settle_grace_seconds: i64) -> ExitCode {
+    use ticketing::app::reconciliation::{run, Options};
+    let run_id = format!(
+        "cli-{}-{}",
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+        std::process::id()
+    );
+    let options = Options {
+        settle_grace_seconds,
+        budget: Duration::from_secs(3_600),
+        ..Options::default()
+    };
+    let began = std::time::Instant::now();
+    match run(&store(table).await, &run_id, segments, options).await {
+        Ok(report) => {
+            match serde_json::to_string_pretty(&report) {
+                Ok(json) => println!("{json}"),
+                Err(e) => eprintln!("ticketing-admin: the report as JSON: {e}"),
+            }
+            let c = &report.counts;
+            println!(
+                "reconciled {} items in {:.1} s ({} segments): {} reservations ({} in flight), {} payments, {} seats sold, {} wallets ({} ledger lines), {} money events, {} closed statements; {} DynamoDB calls, {} items read ({:.2} calls and {:.2} reads per item); {} breaks",
+                c.items,
+                began.elapsed().as_secs_f64(),
+                segments,
+                c.reservations,
+                c.in_flight,
+                c.payments,
+                c.seats_sold,
+                c.wallets,
+                c.ledger_lines,
+                c.money_events,
+                c.statements,
+                c.calls,
+                c.reads,
+                c.calls as f64 / c.items.max(1) as f64,
+                c.reads as f64 / c.items.max(1) as f64,
+                report.break_count
+            );
+            if report.break_count > 0 {
+                ExitCode::from(5)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprintln!("ticketing-admin: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn repair(stage: &str, grace_seconds: i64) -> Result<(), AppError> {

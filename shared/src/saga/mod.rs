@@ -9,6 +9,7 @@
 //! | `statemachines/cancellation.asl.json` (refund → release, or abandon) | [`cancellation`] |
 //! | `statemachines/showtime-cancellation.asl.json` (an organizer's sweep) | [`sweep`] |
 //! | `statemachines/settlement.asl.json` (closing a day's statements) | [`settlement`] |
+//! | `statemachines/reconciliation.asl.json` (the nightly check of every invariant) | [`reconciliation`] |
 //!
 //! Every step is idempotent (a retry after a timeout or a crash does nothing twice) and records the events of
 //! the change it makes in the same write (the outbox).
@@ -22,6 +23,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 pub mod cancellation;
+pub mod reconciliation;
 pub mod reservation;
 pub mod settlement;
 pub mod sweep;
@@ -148,6 +150,22 @@ pub enum Step {
         force: bool,
         #[serde(default)]
         cursor: String,
+    },
+    /// Reconciliation: a call's worth of pages of one segment.
+    ReconcileSegment {
+        #[serde(rename = "runId")]
+        run_id: String,
+        segment: u32,
+        total: u32,
+        #[serde(default)]
+        cursor: String,
+    },
+    /// Reconciliation: the report.
+    ReconcileFinish {
+        #[serde(rename = "runId")]
+        run_id: String,
+        #[serde(rename = "startedAt")]
+        started_at: String,
     },
     /// Settlement: one statement closed.
     SettlementClose {
@@ -335,6 +353,15 @@ pub async fn run(state: &SagaState, step: Step) -> Result<Value, StepError> {
             settlement_id,
             force,
         } => settlement::close::run(state, &settlement_id, force).await,
+        Step::ReconcileSegment {
+            run_id,
+            segment,
+            total,
+            cursor,
+        } => reconciliation::scan_segment::run(state, &run_id, (segment, total), &cursor).await,
+        Step::ReconcileFinish { run_id, started_at } => {
+            reconciliation::finish::run(state, &run_id, &started_at).await
+        }
     }
 }
 

@@ -66,6 +66,7 @@ pub mod outbox;
 pub mod payments;
 pub mod performances;
 pub mod psp;
+pub mod reconciliation;
 pub mod repairs;
 pub mod reservations;
 pub mod seats;

@@ -32,7 +32,7 @@ fn item(p: &Payment) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn from_item(item: Item) -> Result<Payment, StoreError> {
+pub(crate) fn from_item(item: Item) -> Result<Payment, StoreError> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
