@@ -12,6 +12,9 @@
 #                                                                 then, in the same run, cold start / zip size /
 #                                                                 idle RSS of every function in release against
 #                                                                 a bare lambda_runtime binary (coldstart.py)
+#   infra/local/bench.sh reconcile --items 100000 --segments 8    the nightly reconciliation over a seeded table:
+#                                                                 time, DynamoDB calls and items read per item
+#                                                                 (tests/src/bin/bench_reconcile.rs)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -21,6 +24,7 @@ case "${1:-}" in
   saga) BENCH=bench-saga; shift ;;
   events) BENCH=bench-events; shift ;;
   rush) BENCH=bench-rush; shift ;;
+  reconcile) BENCH=bench-reconcile; shift ;;
   holds) shift ;;
 esac
 

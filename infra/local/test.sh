@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints (clippy, cfn-lint), the dependency graph (cargo deny: bans, licences,
-# sources), unit and in-process handler tests, and the
+# Runs every test: formatting, lints (clippy, cfn-lint), unit and in-process handler tests, the
 # integration tests against a local stack of its own (LocalStack on a free port, the template deployed,
-# the gateway on another free port), which it stops again at the end. Installs what is missing first.
+# the gateway on another free port), the console's browser tests, the contract run, the dependency graph
+# (cargo deny: bans, licences, sources) and a reconciliation of the whole table, then stops the stack again.
+# Installs what is missing first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -18,10 +19,6 @@ say "cfn-lint infra/template.yaml"
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-ensure_cargo_deny
-say "cargo deny check bans licenses sources (deny.toml)"
-"$CARGO_DENY" --locked check bans licenses sources
-
 build_binaries
 say "The console: Chromium for its browser tests, its npm packages, its build (type check included)"
 bash "$ROOT/infra/local/setup-console.sh" --browser
@@ -34,6 +31,11 @@ API_PORT="$(free_port)"
 mkdir -p "$STATE"
 cleanup() {
   trap - EXIT INT TERM
+  # A cargo-deny build still running (the run ended early) ends with it.
+  if [ -n "${DENY_PID:-}" ] && kill -0 "$DENY_PID" 2>/dev/null; then
+    pkill -TERM -P "$DENY_PID" 2>/dev/null || true
+    kill "$DENY_PID" 2>/dev/null || true
+  fi
   stop_gateway
   stop_stack "$STATE"
   # Starting and stopping leaves nothing behind: no LocalStack, no function process of this run.
@@ -53,6 +55,12 @@ say "A second start of the same stack is handled (reports the running one, exit 
 start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-test test
 start_gateway "$STATE" "$PORT" "$API_PORT"
+
+# cargo-deny is built once per machine (about 3 minutes of CPU): in the background, at the lowest priority,
+# while the integration tests mostly wait on the stack; the check itself runs at the end.
+DENY_BUILD="$STATE/cargo-deny-build.log"
+(nice -n 19 bash -c "source '$ROOT/infra/local/lib.sh'; ensure_cargo_deny") > "$DENY_BUILD" 2>&1 &
+DENY_PID=$!
 
 say "cargo test --workspace (unit, in-process, and integration against the local stack)"
 RESULTS="$STATE/cargo-test.log"
@@ -96,9 +104,37 @@ CONTRACT="$STATE/contract.log"
   --admin-email "$FUZZ_ADMIN" --admin-password "$FUZZ_PASSWORD" \
   --seconds-per-role "${CONTRACT_SECONDS:-55}" 2>&1 | tee "$CONTRACT" || status=1
 
+say "cargo deny check bans licenses sources (deny.toml)"
+if wait "$DENY_PID"; then
+  "$CARGO_DENY" --locked check bans licenses sources || status=1
+else
+  cat "$DENY_BUILD"
+  echo "error: cargo-deny could not be built" >&2
+  status=1
+fi
+
+# Money and seats reconcile over the whole table after every test: the nightly reconciliation, run now by the
+# operator's command (every reservation's money and seats, every wallet against its ledger, every money
+# event booked in a statement for its amount, every closed statement against its money). Payments changed
+# in the last minute (the contract's tail) are left out of the settlement check only: their events may still
+# be on their way to the settlement consumer.
+say "Reconciliation of the whole table after every test (ticketing-admin reconcile)"
+RECONCILE="$STATE/reconcile.log"
+TABLE_NAME="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["outputs"]["TableName"])' "$STATE/outputs.json")"
+if AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+  AWS_EC2_METADATA_DISABLED=true "$BIN_DIR/ticketing-admin" reconcile --table "$TABLE_NAME" --settle-grace-seconds 60 \
+  > "$RECONCILE" 2>&1; then
+  tail -n 1 "$RECONCILE"
+  echo "reconciliation: 1 passed, 0 failed" | tee -a "$RECONCILE"
+else
+  cat "$RECONCILE"
+  echo "reconciliation: 0 passed, 1 failed" | tee -a "$RECONCILE"
+  status=1
+fi
+
 # One closing line over every test binary and the contract runs, printed last (after the stack is stopped):
 # "N passed, N failed" (the browser tests included).
 SUMMARY="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
-  /^(contract|browser): [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
-  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS" "$BROWSER" "$CONTRACT")"
+  /^(contract|browser|reconciliation): [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+  END { printf "tests: %d passed, %d failed", p, f }' "$RESULTS" "$BROWSER" "$CONTRACT" "$RECONCILE")"
 exit "$status"
