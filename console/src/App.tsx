@@ -23,6 +23,9 @@ const ReviewQueue = lazy(() => import("./pages/admin/ReviewQueue"));
 const AdminReservations = lazy(() => import("./pages/admin/AdminReservations"));
 const AdminPayments = lazy(() => import("./pages/admin/AdminPayments"));
 const AdminMembers = lazy(() => import("./pages/admin/AdminMembers"));
+const AdminSettlements = lazy(() => import("./pages/admin/AdminSettlements"));
+const Settlements = lazy(() => import("./pages/organizer/Settlements"));
+const SettlementPage = lazy(() => import("./pages/organizer/Settlements").then((m) => ({ default: m.SettlementPage })));
 
 export function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);
@@ -95,6 +98,18 @@ function Shell() {
                 <OrganizerHome />
               </Need>
             </Route>
+            <Route path="/organizer/settlements">
+              <Need roles={["ORGANIZER", "ADMIN"]}>
+                <Settlements />
+              </Need>
+            </Route>
+            <Route path="/organizer/settlements/:settlementId">
+              {(p) => (
+                <Need roles={["ORGANIZER", "ADMIN"]}>
+                  <SettlementPage settlementId={p.settlementId} />
+                </Need>
+              )}
+            </Route>
             <Route path="/organizer/new">
               <Need roles={["ORGANIZER", "ADMIN"]}>
                 <PerformanceEditor />
@@ -127,6 +142,11 @@ function Shell() {
             <Route path="/admin/payments">
               <Need roles={["ADMIN"]}>
                 <AdminPayments />
+              </Need>
+            </Route>
+            <Route path="/admin/settlements">
+              <Need roles={["ADMIN"]}>
+                <AdminSettlements />
               </Need>
             </Route>
             <Route path="/admin/members">
@@ -204,12 +224,18 @@ function Header() {
             </Link>
           </>
         ) : null}
-        {s && (s.role === "ORGANIZER" || s.role === "ADMIN") ? <Link href="/organizer">{t("Organizer")}</Link> : null}
+        {s && (s.role === "ORGANIZER" || s.role === "ADMIN") ? (
+          <>
+            <Link href="/organizer">{t("Organizer")}</Link>
+            <Link href="/organizer/settlements">{t("Settlements")}</Link>
+          </>
+        ) : null}
         {s?.role === "ADMIN" ? (
           <>
             <Link href="/admin">{t("Review")}</Link>
             <Link href="/admin/reservations">{t("Reservations")}</Link>
             <Link href="/admin/payments">{t("Payments")}</Link>
+            <Link href="/admin/settlements">{t("Payouts")}</Link>
             <Link href="/admin/members">{t("Members")}</Link>
           </>
         ) : null}
