@@ -337,7 +337,9 @@ def _partition_queries() -> None:
         return
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[7] if len(args) > 7 else None)
+        # moto's backend passes (range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+        # projection_expressions, index_name, ...) positionally after the hash key.
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
         if index_name or not self.range_key_attr:
             return original(self, hash_key, *args, **kwargs)
         partition = list(self.items.get(hash_key, {}).values())
