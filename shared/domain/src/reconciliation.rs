@@ -178,8 +178,12 @@ pub fn money_events(r: &Reservation, p: &Payment) -> Vec<(String, MoneyKind)> {
     events
 }
 
-/// What a settled reservation's money events add up to: sales, refunds, fees kept.
+/// What a settled reservation's money events add up to: sales, refunds, fees kept (nothing for a payment
+/// that never completed: a declined card, too few points).
 pub fn expected_sums(r: &Reservation, p: &Payment) -> (u64, u64, u64) {
+    if money_events(r, p).is_empty() {
+        return (0, 0, 0);
+    }
     (p.amount, p.refunded_amount, fees_kept(r))
 }
 
@@ -301,6 +305,7 @@ mod tests {
         let declined = payment(PaymentStatus::Failed, 150_000, 0, &[]);
         assert_eq!(money_break(&r, Some(&declined)), None);
         assert!(money_events(&r, &declined).is_empty());
+        assert_eq!(expected_sums(&r, &declined), (0, 0, 0), "nothing to book");
     }
 
     #[test]
