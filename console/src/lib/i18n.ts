@@ -92,3 +92,8 @@ export function utcToSeoulLocal(iso: string): string {
   if (Number.isNaN(d.getTime())) return "";
   return new Date(d.getTime() + 9 * 3600_000).toISOString().slice(0, 16);
 }
+
+/** The Korean calendar day `days` days from today, YYYY-MM-DD (settlement statements follow it). */
+export function koreanDay(days = 0): string {
+  return new Date(Date.now() + 9 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
+}

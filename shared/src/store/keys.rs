@@ -101,6 +101,13 @@ pub(crate) fn seat_partition(showtime_id: &str, block: u16) -> String {
     format!("SHOW#{showtime_id}#B#{block}")
 }
 
+/// The showtime a seat partition ([`seat_partition`]) belongs to.
+pub(crate) fn showtime_of_seat_partition(pk: &str) -> Option<&str> {
+    pk.strip_prefix("SHOW#")?
+        .split_once("#B#")
+        .map(|(id, _)| id)
+}
+
 /// `SEAT#<row:03>-<col:03>`: zero-padded, so seats sort row-major within a block.
 pub(crate) fn seat_sort_key(seat: SeatId) -> String {
     format!("SEAT#{:03}-{:03}", seat.row, seat.col)

@@ -11,7 +11,9 @@
 //! | RC6 | a run's results, to add them up | `Query` `PK = RECON#<runId> AND begins_with(SK, SEG#)` | |
 //! | RC7 | the report: the run's, and the latest | `PutItem` ×2 | `RECON#<runId>` / `REPORT`, `RECON#LATEST` / `REPORT` |
 
-use super::keys::{payment_key, reservation_key, seat_key, settled_key};
+use super::keys::{
+    payment_key, reservation_key, seat_key, settled_key, showtime_of_seat_partition,
+};
 use super::settlements::Statement;
 use super::{n, s, Item, Store, StoreError, PK, SK, TYPE};
 use crate::domain::payment::Payment;
@@ -62,10 +64,8 @@ fn scanned(item: Item) -> Result<Scanned, StoreError> {
             Scanned::Reservation(Box::new(super::reservations::from_item(item)?))
         }
         Some("Seat") => {
-            let showtime_id = pk
-                .strip_prefix("SHOW#")
-                .and_then(|rest| rest.split_once("#B#"))
-                .map(|(id, _)| id.to_string())
+            let showtime_id = showtime_of_seat_partition(&pk)
+                .map(str::to_string)
                 .ok_or_else(|| StoreError::Corrupt(format!("seat item in partition {pk}")))?;
             let (seat, state) = super::seats::seat_from_item(item)?;
             Scanned::Seat {
@@ -177,11 +177,7 @@ impl Store {
         let mut found = HashMap::new();
         for item in items {
             let pk = text(&item, PK).unwrap_or_default().to_string();
-            let Some(show) = pk
-                .strip_prefix("SHOW#")
-                .and_then(|rest| rest.split_once("#B#"))
-                .map(|(id, _)| id.to_string())
-            else {
+            let Some(show) = showtime_of_seat_partition(&pk).map(str::to_string) else {
                 continue;
             };
             let (seat, state) = super::seats::seat_from_item(item)?;

@@ -95,7 +95,7 @@ fn statement_item(st: &Statement) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn statement_of(mut item: Item) -> Result<Statement, StoreError> {
+pub(crate) fn statement_of(mut item: Item) -> Result<Statement, StoreError> {
     for k in [PK, SK, TYPE, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK] {
         item.remove(k);
     }

@@ -3,15 +3,12 @@
 import { useState } from "react";
 import { api, asProblem, type Problem, type Schemas } from "../../api/client";
 import { ChoiceFilter, fieldError, Loading, ProblemBanner, TextField } from "../../components/ui";
-import { useI18n } from "../../lib/i18n";
+import { koreanDay, useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 import { StatementTable } from "../organizer/Settlements";
 
 const STATUSES = ["OPEN", "CLOSED", "PAID"] as const;
 
-function koreanDay(days = 0): string {
-  return new Date(Date.now() + 9 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
-}
 
 function Payout({ st, done }: { st: Schemas["Statement"]; done: (paid: Schemas["Statement"]) => void }) {
   const { t } = useI18n();

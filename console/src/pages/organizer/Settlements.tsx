@@ -4,15 +4,11 @@ import { useState } from "react";
 import { Link } from "wouter";
 import { api, asProblem, type Schemas } from "../../api/client";
 import { Loading, ProblemBanner, StatusBadge, TextField } from "../../components/ui";
-import { useI18n } from "../../lib/i18n";
+import { koreanDay, useI18n } from "../../lib/i18n";
 import { useApi } from "../../lib/useApi";
 
 type Statement = Schemas["Statement"];
 
-/** Today in Korea, `days` days from now, as YYYY-MM-DD. */
-function koreanDay(days = 0): string {
-  return new Date(Date.now() + 9 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
-}
 
 /** The totals row of a statement, as every table here shows it. */
 export function Figures({ st }: { st: Statement }) {
