@@ -14,13 +14,29 @@ pub fn enabled() -> bool {
 
 /// Ends the process here if a switch `FAULT#<function>`/`<key>#<point>` is armed (taking one of its crashes).
 /// A switch that cannot be read is logged and ignored.
+/// A switch that also says `pause` holds the process at the point (polling, at most 20 s, under every
+/// function's timeout) until the test clears `pause`, then ends it, or lets it go on when the switch says
+/// `passThrough`: the test knows an attempt is under way there and can act before it answers.
 pub async fn crash_point(store: &Store, function: &str, key: &str, point: &str) {
-    match store.take_fault(function, &format!("{key}#{point}")).await {
-        Ok(true) => {
+    let switch = format!("{key}#{point}");
+    match store.take_crash(function, &switch).await {
+        Ok(Some(taken)) => {
+            if taken.pause {
+                tracing::warn!(function, point, "injected pause: waiting until released");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                while std::time::Instant::now() < deadline
+                    && store.crash_paused(function, &switch).await.unwrap_or(false)
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+            if taken.pass_through {
+                return;
+            }
             tracing::warn!(function, point, "injected crash: the process ends here");
             std::process::exit(137);
         }
-        Ok(false) => {}
+        Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, point, "the crash switch could not be read"),
     }
 }

@@ -31,6 +31,47 @@ async fn arm_fault(function: &str, key: &str, times: u32) {
         .expect("arm the fault");
 }
 
+/// Arms a pause at switch `point` of `key` for the saga's next pass: the process that takes it waits there
+/// until [`release_pause`] (at most 20 s), then goes on. While it waits the test knows where the execution
+/// stands and that nothing later of it has run.
+pub async fn arm_pause(key: &str, point: &str) {
+    arm_crash(key, point, 1).await;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    stack()
+        .dynamodb()
+        .await
+        .update_item()
+        .table_name(stack().table_name())
+        .key("PK", AttributeValue::S("FAULT#saga".into()))
+        .key("SK", AttributeValue::S(format!("{key}#{point}")))
+        .update_expression("SET pause = :t, passThrough = :t")
+        .expression_attribute_values(":t", AttributeValue::Bool(true))
+        .send()
+        .await
+        .expect("arm the pause");
+}
+
+/// Lets the process paused at switch `point` of `key` go on (see [`arm_pause`]).
+pub async fn release_pause(key: &str, point: &str) {
+    set_pause(key, point, false).await;
+}
+
+async fn set_pause(key: &str, point: &str, pause: bool) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    stack()
+        .dynamodb()
+        .await
+        .update_item()
+        .table_name(stack().table_name())
+        .key("PK", AttributeValue::S("FAULT#saga".into()))
+        .key("SK", AttributeValue::S(format!("{key}#{point}")))
+        .update_expression("SET pause = :p")
+        .expression_attribute_values(":p", AttributeValue::Bool(pause))
+        .send()
+        .await
+        .expect("set the switch's pause");
+}
+
 /// What is left of fault item `FAULT#<function>`/`<key>`.
 async fn faults_left(function: &str, key: &str) -> u64 {
     use aws_sdk_dynamodb::types::AttributeValue;

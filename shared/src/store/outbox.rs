@@ -21,6 +21,15 @@ use super::error::conditional;
 use super::StoreError;
 use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::events::Event;
+
+/// What a crash switch of a test stack says besides its count (see `crate::faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrashSwitch {
+    /// Wait at the point until the switch's `pause` is cleared (at most 20 s).
+    pub pause: bool,
+    /// Then go on instead of ending the process.
+    pub pass_through: bool,
+}
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 /// The `type` of event items (the stream filter matches it).
@@ -98,5 +107,51 @@ impl Store {
             .send()
             .await;
         Ok(conditional(result)?.is_some())
+    }
+
+    /// [`Store::take_fault`] of a crash switch: `Some` when a pass was taken, with what else the switch says
+    /// (`pause`: wait until it is cleared; `passThrough`: go on instead of ending).
+    pub async fn take_crash(
+        &self,
+        function: &str,
+        key: &str,
+    ) -> Result<Option<CrashSwitch>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("FAULT#{function}")))
+            .key(SK, s(key))
+            .update_expression("ADD remaining :minus")
+            .condition_expression("remaining > :zero")
+            .expression_attribute_values(":minus", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        Ok(conditional(result)?.map(|out| CrashSwitch {
+            pause: Self::flag(out.attributes(), "pause"),
+            pass_through: Self::flag(out.attributes(), "passThrough"),
+        }))
+    }
+
+    /// Whether crash switch `key` of `function` still says `pause` (a consistent read).
+    pub async fn crash_paused(&self, function: &str, key: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("FAULT#{function}")))
+            .key(SK, s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Dependency(e.to_string()))?;
+        Ok(Self::flag(out.item(), "pause"))
+    }
+
+    fn flag(item: Option<&Item>, name: &str) -> bool {
+        item.and_then(|i| i.get(name))
+            .is_some_and(|v| matches!(v, aws_sdk_dynamodb::types::AttributeValue::Bool(true)))
     }
 }
