@@ -50,6 +50,10 @@ pub enum AppError {
     /// Some of the requested seats are held or sold by someone else.
     #[error("seats unavailable: {}", .0.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))]
     SeatsUnavailable(Vec<crate::domain::seat::SeatId>),
+    /// The member would hold or own more seats of the showtime than the performance allows (409 with the
+    /// count and the limit).
+    #[error("{0}")]
+    TicketLimit(crate::domain::ticket_limit::LimitReached),
     /// The card was refused (or its token is unknown to the provider): 402 with the provider's code.
     #[error("the payment was declined: {code}")]
     PaymentDeclined { code: String },
@@ -57,6 +61,10 @@ pub enum AppError {
     /// `Idempotency-Key` is safe.
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// The payment provider's circuit breaker is open: no card is charged for now (503 with `Retry-After`);
+    /// a wallet payment goes on.
+    #[error("card payments are paused while the payment provider recovers; try again in {retry_after} s or pay with wallet points")]
+    ProviderPaused { retry_after: u32 },
     /// A dependency (DynamoDB, ...) failed; never caused by client input.
     #[error("dependency failure: {0}")]
     Dependency(String),
@@ -74,6 +82,14 @@ fn summary(errors: &[FieldError]) -> String {
 }
 
 impl AppError {
+    /// Seconds after which the same request may succeed (`Retry-After`), where the error says so.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::ProviderPaused { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])
     }

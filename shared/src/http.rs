@@ -23,6 +23,12 @@ pub struct Problem {
     /// With `/problems/seats-unavailable`: the requested seats someone else holds or bought.
     #[serde(rename = "unavailableSeats", skip_serializing_if = "Vec::is_empty")]
     pub unavailable_seats: Vec<crate::domain::seat::SeatId>,
+    /// With `/problems/ticket-limit`: how many seats of the showtime the member holds and owns now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<u32>,
+    /// With `/problems/ticket-limit`: the most the performance allows one member per showtime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     /// With `/problems/payment-declined`: the provider's reason (`card_declined`, `insufficient_funds`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -37,6 +43,8 @@ impl Problem {
             detail,
             errors: Vec::new(),
             unavailable_seats: Vec::new(),
+            current: None,
+            limit: None,
             code: None,
         }
     }
@@ -126,6 +134,16 @@ pub fn problem_for(err: &AppError) -> Problem {
                 err.to_string(),
             )
         },
+        AppError::TicketLimit(reached) => Problem {
+            current: Some(reached.current),
+            limit: Some(reached.limit),
+            ..Problem::new(
+                "ticket-limit",
+                "Ticket limit reached",
+                StatusCode::CONFLICT,
+                err.to_string(),
+            )
+        },
         AppError::Conflict(_) | AppError::Busy(_) => Problem::new(
             "conflict",
             "Conflict",
@@ -152,6 +170,15 @@ pub fn problem_for(err: &AppError) -> Problem {
                     .to_string(),
             )
         }
+        AppError::ProviderPaused { .. } => {
+            tracing::warn!(error = %err, "card payment refused by the provider's breaker");
+            Problem::new(
+                "payment-provider-unavailable",
+                "Payment provider unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                err.to_string(),
+            )
+        }
         AppError::Dependency(_) | AppError::Corrupt(_) => {
             tracing::error!(error = %err, "request failed on the server side");
             Problem::new(
@@ -170,7 +197,13 @@ pub fn problem_response(err: &AppError) -> Response<Body> {
     if status.is_client_error() {
         tracing::info!(status = problem.status, kind = %problem.kind, detail = %problem.detail, "request refused");
     }
-    respond(status, PROBLEM_JSON, &problem)
+    let mut response = respond(status, PROBLEM_JSON, &problem);
+    if let Some(seconds) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {

@@ -18,6 +18,8 @@ pub struct AppState {
     pub keys: Option<SigningKeys>,
     /// Per-container caches (each states its staleness bound).
     pub caches: Caches,
+    /// The card provider's circuit breaker (its state cached a second per container).
+    pub breaker: crate::payments::breaker::CircuitBreaker,
 }
 
 /// What one container keeps between requests.
@@ -52,6 +54,7 @@ impl Default for Caches {
 impl AppState {
     pub fn new(store: Store, keys: Option<SigningKeys>) -> Self {
         AppState {
+            breaker: crate::payments::breaker::CircuitBreaker::from_env(store.clone()),
             store,
             keys,
             caches: Caches::default(),

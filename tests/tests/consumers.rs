@@ -409,12 +409,12 @@ async fn card(buyer: &Member, show: &str, seat: (u32, u32), token: &str) -> (Str
         None,
     )
     .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    // 202 when the outcome took longer than the wait (a loaded machine): it is followed to its end.
+    assert!(r.status == 201 || r.status == 202, "{}", r.text);
     let id = r.json["id"].as_str().expect("id").to_string();
-    (
-        id,
-        r.json["status"].as_str().unwrap_or_default().to_string(),
-    )
+    let done = settled(buyer, &id, std::time::Duration::from_secs(120)).await;
+    let status = done["status"].as_str().unwrap_or_default().to_string();
+    (id, status)
 }
 
 #[tokio::test]

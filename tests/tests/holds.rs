@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use ticketing::domain::reservation::Reservation;
 use ticketing::store::Store;
 use ticketing_tests::{
-    admin, call, member, on_sale, performance_body, rewind_hold, sale, seat_map, showtime, stack,
-    unique, Member, Reply,
+    admin, call, member, on_sale, performance_body, reconcile, rewind_hold, sale, seat_map,
+    settled, showtime, stack, unique, Member, Reply,
 };
 
 async fn hold(buyer: &Member, showtime: &str, seats: &[(u32, u32)]) -> Reply {
@@ -299,20 +299,28 @@ async fn an_expired_hold_is_taken_by_the_next_buyer() {
             .is_err(),
         "the old holder cannot confirm"
     );
-    let bob_res: Reservation = store
-        .get_reservation(second.json["id"].as_str().expect("id"))
-        .await
-        .expect("read")
-        .expect("exists");
-    let confirmed = store
-        .confirm_seats(&bob_res, now, |_| Vec::new())
-        .await
-        .expect("the new holder confirms");
-    assert_eq!(confirmed.status.as_str(), "CONFIRMED");
+    // The new holder pays (through the API and the saga, so the sale has its payment) and the seat is sold.
+    let bob_id = second.json["id"].as_str().expect("id").to_string();
+    let paid = bob
+        .call(
+            Method::POST,
+            &format!("/reservations/{bob_id}/payment"),
+            Some(&json!({"payment": {"method": "CARD", "token": "tok_visa"}})),
+        )
+        .await;
+    assert!(paid.status == 201 || paid.status == 202, "{}", paid.text);
+    let confirmed = settled(&bob, &bob_id, std::time::Duration::from_secs(120)).await;
+    assert_eq!(confirmed["status"], "CONFIRMED", "{confirmed}");
     assert_eq!(
         seat_map(&performance, &show).await["seatRows"][0]["seats"],
         "SAA"
     );
+    reconcile(
+        &performance,
+        &show,
+        &[(&ada, vec![ada_id]), (&bob, vec![bob_id])],
+    )
+    .await;
 }
 
 #[tokio::test]

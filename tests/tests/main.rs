@@ -20,5 +20,6 @@ mod saga;
 mod saga_cancellations;
 mod saga_crashes;
 mod settlement;
+mod ticket_limit;
 mod waiting_room;
 mod wallet;

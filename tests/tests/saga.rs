@@ -289,9 +289,9 @@ async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
     let (_, performance, show) = sale(1, 2).await;
     let ivy = member("USER").await;
     let mut tap = EventTap::new(&[&ivy]).await;
-    // A card that takes 6 s to answer; meanwhile the hold runs out.
+    // A card that takes 2.5 s to answer (within the provider timeout); meanwhile the hold runs out.
     let auth = ivy.auth();
-    let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_slow_6000"}});
+    let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_slow_2500"}});
     let r = call(
         Method::POST,
         "/reservations",

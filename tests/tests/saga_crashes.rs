@@ -182,7 +182,7 @@ async fn a_failed_sale_ends_consistent_whatever_crashes_and_however_often() {
                 arm_crash(&id, point, 1).await;
                 let auth = buyer.auth();
                 let body = json!({"showtimeId": show, "seats": [{"row": seat.0, "col": seat.1}],
-                    "payment": {"method": "CARD", "token": "tok_slow_4000"}});
+                    "payment": {"method": "CARD", "token": "tok_slow_2500"}});
                 let r = ticketing_tests::call(
                     Method::POST,
                     "/reservations",

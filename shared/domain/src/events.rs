@@ -25,6 +25,8 @@ pub enum EventType {
     ReservationHeld,
     PaymentCompleted,
     PaymentFailed,
+    /// A card given with a hold was not charged (the provider's breaker was open): pay within the hold.
+    PaymentDeferred,
     ReservationConfirmed,
     ReservationFailed,
     ReservationExpired,
@@ -33,6 +35,10 @@ pub enum EventType {
     ReservationChanged,
     ShowtimeCancelled,
     ShowtimeChanged,
+    /// The payment provider's circuit breaker opened: card payments fall back to pay-later.
+    PaymentProviderDegraded,
+    /// It closed again after its probe payments succeeded.
+    PaymentProviderRecovered,
 }
 
 impl EventType {
@@ -41,6 +47,7 @@ impl EventType {
             EventType::ReservationHeld => "ReservationHeld",
             EventType::PaymentCompleted => "PaymentCompleted",
             EventType::PaymentFailed => "PaymentFailed",
+            EventType::PaymentDeferred => "PaymentDeferred",
             EventType::ReservationConfirmed => "ReservationConfirmed",
             EventType::ReservationFailed => "ReservationFailed",
             EventType::ReservationExpired => "ReservationExpired",
@@ -49,6 +56,8 @@ impl EventType {
             EventType::ReservationChanged => "ReservationChanged",
             EventType::ShowtimeCancelled => "ShowtimeCancelled",
             EventType::ShowtimeChanged => "ShowtimeChanged",
+            EventType::PaymentProviderDegraded => "PaymentProviderDegraded",
+            EventType::PaymentProviderRecovered => "PaymentProviderRecovered",
         }
     }
 }
@@ -110,10 +119,11 @@ impl Event {
 
 impl EventType {
     /// Every event type, for consumers that route by `detail-type`.
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 14] = [
         EventType::ReservationHeld,
         EventType::PaymentCompleted,
         EventType::PaymentFailed,
+        EventType::PaymentDeferred,
         EventType::ReservationConfirmed,
         EventType::ReservationFailed,
         EventType::ReservationExpired,
@@ -122,6 +132,8 @@ impl EventType {
         EventType::ReservationChanged,
         EventType::ShowtimeCancelled,
         EventType::ShowtimeChanged,
+        EventType::PaymentProviderDegraded,
+        EventType::PaymentProviderRecovered,
     ];
 
     pub fn parse(raw: &str) -> Option<EventType> {
@@ -133,13 +145,16 @@ impl EventType {
     pub fn stage(self) -> u8 {
         match self {
             EventType::ReservationHeld => 0,
-            EventType::PaymentCompleted | EventType::PaymentFailed => 1,
+            EventType::PaymentCompleted | EventType::PaymentFailed | EventType::PaymentDeferred => {
+                1
+            }
             EventType::ReservationConfirmed
             | EventType::ReservationFailed
             | EventType::ReservationExpired => 2,
             EventType::ShowtimeChanged | EventType::ReservationChanged => 3,
             EventType::ShowtimeCancelled | EventType::ReservationCancelled => 4,
             EventType::RefundIssued => 5,
+            EventType::PaymentProviderDegraded | EventType::PaymentProviderRecovered => 6,
         }
     }
 }
@@ -162,6 +177,10 @@ impl Event {
         match self.kind {
             EventType::ShowtimeCancelled | EventType::ShowtimeChanged => {
                 format!("SHOW#{}", self.correlation_id)
+            }
+            // The breaker's own: beside its state item (no reservation, no member).
+            EventType::PaymentProviderDegraded | EventType::PaymentProviderRecovered => {
+                "PSP#BREAKER".to_string()
             }
             _ => format!("RES#{}", self.correlation_id),
         }
@@ -210,6 +229,23 @@ pub fn held_event(r: &crate::reservation::Reservation) -> Event {
         &r.member_id,
         &r.created_at,
         json!({"reservation": reservation_summary(r), "holdExpiresAt": crate::reservation::epoch_to_rfc3339(r.hold_expires_at)}),
+    )
+}
+
+/// `PaymentDeferred`: the card given with hold `r` was not charged because the payment provider's breaker was
+/// open; the buyer pays within the hold (`retryAfterSeconds`: when the provider may be back).
+pub fn deferred_event(r: &crate::reservation::Reservation, at: &str, retry_after: u32) -> Event {
+    Event::new(
+        EventType::PaymentDeferred,
+        &r.id,
+        &r.member_id,
+        at,
+        json!({
+            "reservation": reservation_summary(r),
+            "holdExpiresAt": crate::reservation::epoch_to_rfc3339(r.hold_expires_at),
+            "fallback": "PAY_LATER",
+            "retryAfterSeconds": retry_after,
+        }),
     )
 }
 

@@ -5,6 +5,7 @@
 //! runs without building the SDK. The `ticketing` library re-exports it as `ticketing::domain`.
 
 pub mod admission;
+pub mod breaker;
 pub mod events;
 pub mod field;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod rules;
 pub mod seat;
 pub mod settlement;
 pub mod showtime;
+pub mod ticket_limit;
 pub mod waiting_room;
 pub mod wallet;
 

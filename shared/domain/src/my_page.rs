@@ -166,6 +166,13 @@ impl MyReservation {
                     Some(self.paid),
                 )
             }
+            EventType::PaymentDeferred => (
+                format!(
+                    "card not charged (the payment service is struggling): pay by {}",
+                    text(&d["holdExpiresAt"]).unwrap_or_default()
+                ),
+                None,
+            ),
             EventType::PaymentFailed => (
                 format!(
                     "payment refused: {}",
@@ -235,6 +242,8 @@ impl MyReservation {
                 )
             }
             EventType::ShowtimeCancelled => ("the organizer cancelled the show".into(), None),
+            // Not about a reservation (the bus does not route them here).
+            EventType::PaymentProviderDegraded | EventType::PaymentProviderRecovered => return,
         };
         self.updated_at = e.occurred_at.clone();
         self.timeline.push(TimelineEntry {

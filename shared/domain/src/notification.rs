@@ -57,6 +57,10 @@ fn template(kind: EventType) -> Option<[(&'static str, &'static str); 2]> {
             ("[{title}] 결제에 실패했습니다", "결제가 거절되었습니다 ({reason}). 좌석은 해제됩니다."),
             ("[{title}] Payment refused", "Your payment was refused ({reason}). The seats are released."),
         ],
+        EventType::PaymentDeferred => [
+            ("[{title}] 카드 결제를 잠시 받을 수 없습니다", "결제 대행사가 응답하지 않아 좌석 {seats}석을 선점해 두었습니다. {until}까지 다시 결제해 주세요(포인트 결제는 지금도 됩니다)."),
+            ("[{title}] We could not take your card just now", "The payment service is struggling, so your {seats} seat(s) are held for you. Pay by {until} (wallet points work now)."),
+        ],
         EventType::ReservationConfirmed => [
             ("[{title}] 예매가 확정되었습니다", "{startsAt}, {venue}. 좌석 {seats}석, {amount} {currency}."),
             ("[{title}] Your tickets are confirmed", "{startsAt} at {venue}. {seats} seat(s), {amount} {currency}."),
@@ -87,6 +91,8 @@ fn template(kind: EventType) -> Option<[(&'static str, &'static str); 2]> {
         ],
         // Buyers hear of a cancelled showtime through their own ReservationCancelled (actor ORGANIZER).
         EventType::ShowtimeCancelled => return None,
+        // The operator's events: an alarm, not a member's notification.
+        EventType::PaymentProviderDegraded | EventType::PaymentProviderRecovered => return None,
     })
 }
 
@@ -175,7 +181,12 @@ mod tests {
             let en = render(&e, Locale::En, "Hamlet");
             assert_eq!(
                 ko.is_some(),
-                kind != EventType::ShowtimeCancelled,
+                !matches!(
+                    kind,
+                    EventType::ShowtimeCancelled
+                        | EventType::PaymentProviderDegraded
+                        | EventType::PaymentProviderRecovered
+                ),
                 "{kind:?}"
             );
             assert_eq!(ko.is_some(), en.is_some());

@@ -52,6 +52,9 @@ fn poster_url_schema() -> Object {
 fn hold_minutes_schema() -> Object {
     nullable(crate::seat::HOLD_MINUTES.schema())
 }
+fn max_tickets_schema() -> Object {
+    nullable(crate::ticket_limit::MAX_TICKETS_PER_MEMBER.schema())
+}
 fn date_schema() -> Object {
     formatted(KnownFormat::Date)
 }
@@ -227,6 +230,11 @@ pub struct PerformanceInput {
     #[serde(default, deserialize_with = "crate::rules::optional_whole")]
     #[schema(schema_with = hold_minutes_schema)]
     pub hold_minutes: Option<u32>,
+    /// At most this many seats held or bought per member on each showtime, across all their reservations
+    /// (1 to 100); without it, no limit beyond 10 seats a hold.
+    #[serde(default, deserialize_with = "crate::rules::optional_whole")]
+    #[schema(schema_with = max_tickets_schema)]
+    pub max_tickets_per_member: Option<u32>,
     /// The cancellation fee schedule; without it, the default (Korean ticketing terms: free from 10 days before
     /// the show, 10% from 9 days, 20% from 6, 30% from 2, no buyer cancellation on the day).
     #[serde(default)]
@@ -261,6 +269,9 @@ pub struct PerformanceDetails {
     /// How long a buyer's seats stay held while they pay, in minutes.
     #[serde(default = "default_hold_minutes")]
     pub hold_minutes: u16,
+    /// At most this many seats held or bought per member on each showtime (none: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tickets_per_member: Option<u32>,
     /// The cancellation fee schedule.
     #[serde(default)]
     pub refund_policy: crate::refund::RefundPolicy,
@@ -492,6 +503,13 @@ impl PerformanceInput {
             }),
         };
 
+        let max_tickets_per_member = self.max_tickets_per_member.filter(|&m| {
+            crate::ticket_limit::MAX_TICKETS_PER_MEMBER
+                .check("maxTicketsPerMember", u64::from(m))
+                .map_err(|e| errors.push(e))
+                .is_ok()
+        });
+
         let refund_policy = self.refund_policy.unwrap_or_default();
         errors.extend(refund_policy.validate("refundPolicy"));
 
@@ -500,6 +518,7 @@ impl PerformanceInput {
         }
         Ok(PerformanceDetails {
             hold_minutes,
+            max_tickets_per_member,
             refund_policy,
             title,
             description,
@@ -588,6 +607,28 @@ mod tests {
         v["saleOpensAt"] = json!("2026-12-05T00:00:00Z");
         v["saleClosesAt"] = json!("2026-12-04T00:00:00Z");
         assert_eq!(fields(v), ["runEndDate", "saleClosesAt", "saleOpensAt"]);
+    }
+
+    #[test]
+    fn a_ticket_limit_is_optional_and_bounded() {
+        assert_eq!(
+            input(valid())
+                .validate()
+                .expect("valid")
+                .max_tickets_per_member,
+            None
+        );
+        let mut v = valid();
+        v["maxTicketsPerMember"] = json!(4);
+        assert_eq!(
+            input(v).validate().expect("valid").max_tickets_per_member,
+            Some(4)
+        );
+        for bad in [0, 101] {
+            let mut v = valid();
+            v["maxTicketsPerMember"] = json!(bad);
+            assert_eq!(fields(v), ["maxTicketsPerMember"]);
+        }
     }
 
     #[test]

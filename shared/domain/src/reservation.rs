@@ -134,6 +134,19 @@ pub struct Reservation {
     /// finishes that admission, and its place under the room's cap goes back to the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admitted_at: Option<i64>,
+    /// A card payment that could not be taken when it was given (the payment provider's circuit breaker was
+    /// open): the hold waits for a payment instead, as long as it lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<PaymentFallback>,
+}
+
+/// What became of a payment given with a hold that could not be taken then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentFallback {
+    /// Pay within the hold (`POST /reservations/{id}/payment`), by card once the provider is back or with
+    /// wallet points now.
+    PayLater,
 }
 
 /// Who cancelled or changed a reservation.
@@ -258,6 +271,10 @@ pub struct ReservationView {
     pub cancellations: Vec<Cancellation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// `PAY_LATER`: the card given with the hold was not charged (the payment provider is struggling); pay
+    /// within the hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<PaymentFallback>,
 }
 
 impl Reservation {
@@ -281,6 +298,7 @@ impl Reservation {
             pending_cancellation: self.pending_cancellation,
             cancellations: self.cancellations,
             changes: self.changes,
+            fallback: self.fallback,
         }
     }
 }
@@ -342,6 +360,7 @@ impl Reservation {
             cancellations: Vec::new(),
             changes: Vec::new(),
             admitted_at: None,
+            fallback: None,
         })
     }
 

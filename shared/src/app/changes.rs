@@ -72,13 +72,17 @@ pub async fn change_seats(
         &next.updated_at,
         json!({"reservation": reservation_summary(&next), "previousSeats": r.seats}),
     );
+    let limit = crate::app::holds::performance_of(state, &r.performance_id)
+        .await?
+        .and_then(|p| p.details.max_tickets_per_member);
     match state
         .store
-        .change_hold(r, &next, now.unix_timestamp(), &[changed_event])
+        .change_hold((r, &next), now.unix_timestamp(), limit, &[changed_event])
         .instrument(span)
         .await?
     {
         HoldOutcome::Held(changed) => Ok(*changed),
         HoldOutcome::Unavailable(taken) => Err(AppError::SeatsUnavailable(taken)),
+        HoldOutcome::OverLimit(reached) => Err(AppError::TicketLimit(reached)),
     }
 }

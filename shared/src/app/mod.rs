@@ -7,6 +7,7 @@ pub mod cancellations;
 pub mod changes;
 pub mod holds;
 pub mod members;
+pub mod payment_provider;
 pub mod performances;
 pub mod reconciliation;
 pub mod reservations;

@@ -74,6 +74,15 @@ pub async fn pay(
             "reservation {id} is {status}: there is no hold to pay"
         )));
     }
+    // While the provider's breaker is open a card is not taken (the hold goes on: pay with wallet points, or
+    // by card after Retry-After).
+    if let PaymentInput::Card { .. } = payment {
+        if let Err(refused) = state.breaker.peek().await? {
+            return Err(AppError::ProviderPaused {
+                retry_after: refused.retry_after,
+            });
+        }
+    }
     if state.store.get_payment(&id).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "reservation {id} is being paid already"

@@ -4,6 +4,7 @@
 
 use crate::domain::wallet::LedgerKind;
 use crate::error::AppError;
+use crate::payments::breaker::{CircuitBreaker, Permit};
 use crate::payments::test_mode::{TestModeProvider, KEY_REUSED};
 use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::runtime::AppState;
@@ -31,7 +32,15 @@ pub async fn top_up(
         currency: WALLET_CURRENCY.to_string(),
         idempotency_key: format!("topup-{key}"),
     };
-    let reference = match charge_with_retries(&provider, &request).await? {
+    // While the provider's breaker is open nothing is charged: 503 with when to try again.
+    let permit = state
+        .breaker
+        .admit()
+        .await?
+        .map_err(|refused| AppError::ProviderPaused {
+            retry_after: refused.retry_after,
+        })?;
+    let reference = match charge_with_retries(&state.breaker, permit, &provider, &request).await? {
         ChargeOutcome::Approved { reference, .. } => reference,
         ChargeOutcome::Declined { code } => return Err(AppError::PaymentDeclined { code }),
     };
@@ -51,14 +60,21 @@ pub async fn top_up(
         .map_err(|e| AppError::unprocessable("amount", e.to_string()))
 }
 
-/// Charges a card, retrying transient failures with the same idempotency key.
+/// Charges a card through the breaker (each call timed out and counted), retrying transient failures with
+/// the same idempotency key; a probe of a recovering provider is one call.
 pub async fn charge_with_retries<P: PaymentProvider>(
+    breaker: &CircuitBreaker,
+    permit: Permit,
     provider: &P,
     request: &ChargeRequest,
 ) -> Result<ChargeOutcome, AppError> {
+    let attempts = match permit {
+        Permit::Call => CHARGE_ATTEMPTS,
+        Permit::Probe { .. } => 1,
+    };
     let mut last = String::new();
-    for attempt in 0..CHARGE_ATTEMPTS {
-        match provider.charge(request).await {
+    for attempt in 0..attempts {
+        match breaker.call(permit, provider.charge(request)).await {
             Ok(outcome) => return Ok(outcome),
             Err(ProviderError::Invalid(code)) if code == KEY_REUSED => {
                 return Err(AppError::Conflict(

@@ -7,6 +7,7 @@
 //! ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
 //! ticketing-admin repair --stage STAGE [--grace-seconds N]
 //! ticketing-admin reconcile --table NAME [--segments N] [--settle-grace-seconds N]
+//! ticketing-admin provider-fault --table NAME (--fail | --delay-ms N | --off)
 //! ```
 //!
 //! `create-admin` bootstraps the first admin (signup never grants ADMIN): it writes the same two items as
@@ -28,6 +29,11 @@
 //! line. `--settle-grace-seconds` (default 600) is how old a payment's last change must be for its money events
 //! to be required in a statement. Exit status 5 when it found breaks.
 //!
+//! `provider-fault` stages an outage of the test-mode card provider on a test stack (`FaultInjection=on`;
+//! production ignores the switch): every charge and refund fails (`--fail`) or answers after N ms
+//! (`--delay-ms`), until `--off`; it prints how many calls met the switch. docs/payment-provider.md shows
+//! the breaker opening and closing around it.
+//!
 //! AWS settings come from the usual environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for
 //! LocalStack).
 //!
@@ -39,6 +45,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use ticketing::app::members::register;
 use ticketing::domain::member::{Role, SignupInput};
+use ticketing::store::breaker::ProviderFault;
 use ticketing::store::members::ProfileUpdate;
 use ticketing::store::Store;
 use ticketing::AppError;
@@ -50,7 +57,8 @@ const USAGE: &str = "usage:
   ticketing-admin dlq --queue NAME_OR_URL [--max N]
   ticketing-admin redrive --queue NAME_OR_URL [--per-second N] [--no-wait]
   ticketing-admin repair --stage STAGE [--grace-seconds N]
-  ticketing-admin reconcile --table NAME [--segments N] [--settle-grace-seconds N]";
+  ticketing-admin reconcile --table NAME [--segments N] [--settle-grace-seconds N]
+  ticketing-admin provider-fault --table NAME (--fail | --delay-ms N | --off)";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
@@ -77,6 +85,10 @@ enum Command {
         stage: String,
         grace_seconds: i64,
     },
+    ProviderFault {
+        table: String,
+        fault: Option<ProviderFault>,
+    },
     Reconcile {
         table: String,
         segments: u32,
@@ -88,7 +100,8 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut iter = args.iter();
     let command = match iter.next().map(String::as_str) {
         Some(
-            c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive" | "repair" | "reconcile"),
+            c @ ("create-admin" | "rebuild-my-page" | "dlq" | "redrive" | "repair" | "reconcile"
+            | "provider-fault"),
         ) => c,
         Some("-h" | "--help") => return Err(String::new()),
         Some(other) => return Err(format!("unknown command {other:?}")),
@@ -103,8 +116,11 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             | ("dlq", "--queue" | "--max")
             | ("redrive", "--queue" | "--per-second")
             | ("repair", "--stage" | "--grace-seconds")
-            | ("reconcile", "--table" | "--segments" | "--settle-grace-seconds") => true,
-            ("create-admin", "--promote-existing") | ("redrive", "--no-wait") => false,
+            | ("reconcile", "--table" | "--segments" | "--settle-grace-seconds")
+            | ("provider-fault", "--table" | "--delay-ms") => true,
+            ("create-admin", "--promote-existing")
+            | ("redrive", "--no-wait")
+            | ("provider-fault", "--fail" | "--off") => false,
             (_, other) => return Err(format!("unknown option {other:?} for {command}")),
         };
         let value = if takes_value {
@@ -165,6 +181,19 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 })?,
             },
         },
+        "provider-fault" => Command::ProviderFault {
+            table: required("--table")?,
+            fault: match (
+                flags.contains_key("--fail"),
+                number("--delay-ms")?,
+                flags.contains_key("--off"),
+            ) {
+                (true, None, false) => Some(ProviderFault::Fail),
+                (false, Some(ms), false) => Some(ProviderFault::Delay(u64::from(ms))),
+                (false, None, true) => None,
+                _ => return Err("provider-fault takes one of --fail, --delay-ms N, --off".into()),
+            },
+        },
         _ => Command::Redrive {
             queue: required("--queue")?,
             per_second: number("--per-second")?.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
@@ -209,6 +238,7 @@ async fn main() -> ExitCode {
             segments,
             settle_grace_seconds,
         } => return reconcile(&table, segments, settle_grace_seconds).await,
+        Command::ProviderFault { table, fault } => provider_fault(&table, fault).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -222,6 +252,21 @@ async fn main() -> ExitCode {
 async fn store(table: &str) -> Store {
     let config = ticketing::aws::sdk_config().await;
     Store::new(aws_sdk_dynamodb::Client::new(&config), table.to_string())
+}
+
+/// Sets or clears the test-mode provider's fault switch, and says how many calls met it so far.
+async fn provider_fault(table: &str, fault: Option<ProviderFault>) -> Result<(), AppError> {
+    let store = store(table).await;
+    let calls = store.faulted_calls().await?;
+    store.set_provider_fault(fault).await?;
+    match fault {
+        Some(ProviderFault::Fail) => println!("provider fault: every call fails"),
+        Some(ProviderFault::Delay(ms)) => {
+            println!("provider fault: every call answers after {ms} ms")
+        }
+        None => println!("provider fault: off ({calls} calls met it)"),
+    }
+    Ok(())
 }
 
 async fn sqs() -> aws_sdk_sqs::Client {
@@ -281,8 +326,10 @@ async fn reconcile(table: &str, segments: u32, settle_grace_seconds: i64) -> Exi
 }
 
 async fn repair(stage: &str, grace_seconds: i64) -> Result<(), AppError> {
+    let store = store(&format!("ticketing-{stage}")).await;
     let state = ticketing::saga::SagaState {
-        store: store(&format!("ticketing-{stage}")).await,
+        breaker: ticketing::payments::breaker::CircuitBreaker::from_env(store.clone()),
+        store,
         saga: Some(ticketing::saga::SagaClient::for_stage(stage).await?),
         faults: false,
         settlement: Default::default(),
@@ -477,6 +524,34 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_the_provider_fault_switch() {
+        let fault = |list: &[&str]| parse_args(&args(list));
+        assert_eq!(
+            fault(&["provider-fault", "--table", "T", "--fail"]),
+            Ok(Command::ProviderFault {
+                table: "T".into(),
+                fault: Some(ProviderFault::Fail)
+            })
+        );
+        assert_eq!(
+            fault(&["provider-fault", "--table", "T", "--delay-ms", "4000"]),
+            Ok(Command::ProviderFault {
+                table: "T".into(),
+                fault: Some(ProviderFault::Delay(4000))
+            })
+        );
+        assert_eq!(
+            fault(&["provider-fault", "--off", "--table", "T"]),
+            Ok(Command::ProviderFault {
+                table: "T".into(),
+                fault: None
+            })
+        );
+        assert!(fault(&["provider-fault", "--table", "T", "--fail", "--off"]).is_err());
+        assert!(fault(&["provider-fault", "--table", "T"]).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! | route | who |
 //! |---|---|
 //! | `GET /admin/payments?status=&memberId=&performanceId=&from=&to=&limit=&cursor=` | ADMIN |
+//! | `GET /admin/payment-provider` | ADMIN |
 
 use super::instant_param;
 use crate::auth::caller;
@@ -82,6 +83,18 @@ pub async fn admin_list(state: AppState, req: Request) -> Response<Body> {
                     .is_none_or(|id| &p.performance_id == id)
             });
             Ok(json_response(StatusCode::OK, &page))
+        }
+        .await,
+    )
+}
+
+/// `GET /admin/payment-provider`: the card provider's circuit breaker and its window of recent calls.
+pub async fn provider(state: AppState, req: Request) -> Response<Body> {
+    into_response(
+        async {
+            caller(&req)?.require(&[Role::Admin])?;
+            let status = crate::app::payment_provider::status(&state).await?;
+            Ok(json_response(StatusCode::OK, &status))
         }
         .await,
     )

@@ -146,13 +146,23 @@ async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response
         },
     )
     .await?;
-    if body.payment.is_some() {
+    let crate::app::holds::Held {
+        reservation: held,
+        retry_after,
+    } = held;
+    if body.payment.is_some() && retry_after.is_none() {
         return saga_answer(state, req, held).await;
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let mut response = json_response(StatusCode::CREATED, &present(held.clone(), now));
     if let Ok(location) = HeaderValue::from_str(&format!("/reservations/{}", held.id)) {
         response.headers_mut().insert(header::LOCATION, location);
+    }
+    // The card fell back to pay-later (`fallback: PAY_LATER` in the body): when to try it again.
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     Ok(response)
 }

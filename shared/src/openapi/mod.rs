@@ -6,6 +6,7 @@
 
 pub mod fallback;
 
+use crate::app::payment_provider::{ProviderStatus, ProviderWindow};
 use crate::app::reservations::ShowtimeSales;
 use crate::app::waiting_room::{TicketStatus, TicketView, WaitingRoomView};
 use crate::domain::member::{LoginInput, Member, Role, SignupInput, UpdateMemberInput};
@@ -65,7 +66,7 @@ use utoipa::{Modify, OpenApi};
         list_organizer_performances, admin_list_performances, approve_performance, reject_performance,
         get_wallet, charge_wallet, pay_reservation, get_payment,
         cancel_reservation, change_reservation, cancel_seats, cancellation_quote,
-        cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments,
+        cancel_showtime, showtime_cancellation, cancel_performance, admin_list_payments, payment_provider,
         list_notifications, read_notification, my_reservations, my_reservation, admin_audit,
         configure_waiting_room, join_queue, poll_queue,
         list_organizer_settlements, get_settlement, admin_list_settlements, record_payout, set_commission,
@@ -77,7 +78,7 @@ use utoipa::{Modify, OpenApi};
         Showtime, ShowtimeInput, SeatMapInput, GradeInput, Page<Showtime>, SeatMapView, SeatRow, GradeCounts, SeatId,
         WalletView, TopUpRequest, TopUpResult, CardToken, LedgerLine, LedgerKind, Page<LedgerLine>,
         HoldRequest, PayRequest, PaymentInput, Payment, PaymentStatus, PaymentMethod, CardSummary,
-        ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales,
+        ReservationView, ReservedSeat, ReservationStatus, Page<ReservationView>, PerformanceReservations, ShowtimeSales, ProviderStatus, ProviderWindow,
         RefundPolicy, FeeTier, Quote, FeeBasis, Cancellation, CancellationStatus, Change, Actor,
         CancelRequest, CancelSeatsRequest, ChangeSeatsRequest, CancellationResult, CancellationQuote,
         CancellationProgress, CancelShowtimeRequest, CancelPerformanceRequest, PerformanceCancellation, Page<Payment>,
@@ -749,17 +750,19 @@ fn seat_map() {}
                    `POST /reservations/{reservationId}/payment`, or the seats are released (EXPIRED). With `payment`: \
                    the saga pays at once; with `Prefer: wait=N` (N up to 10) the answer is 201 with the outcome \
                    (CONFIRMED, or FAILED with `failureReason`) when it comes within N seconds, else 202 HELD with \
-                   `Location`.",
+                   `Location`. A card given while the payment provider's circuit breaker is open is not charged: 201 \
+                   HELD with `fallback: PAY_LATER` and `Retry-After` (pay within the window, by card after that many \
+                   seconds or with wallet points now; a `PaymentDeferred` notification says so).",
     request_body = HoldRequest,
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "a retry (or a concurrent repeat) with the same key returns the same reservation: one hold, one saga, one charge"),
         ("Prefer" = Option<String>, Header, description = "`wait=N`: wait up to N seconds (at most 10) for the outcome of a payment; other preferences are ignored"),
     ),
     responses(
-        (status = 201, description = "HELD (no payment), or the outcome of the payment", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
+        (status = 201, description = "HELD (no payment, or a card that fell back to pay-later: `fallback: PAY_LATER` with `Retry-After`), or the outcome of the payment", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String), ("Retry-After" = u32, description = "with `fallback: PAY_LATER`: seconds until the payment provider may take cards again"))),
         (status = 202, description = "HELD while the saga pays; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 403, description = "the showtime has a waiting room and `admissionToken` is missing (`/problems/admission-required`), forged (`admission-invalid`), expired (`admission-expired`), another member's (`admission-other-member`), another showtime's (`admission-other-showtime`) or already used for a purchase (`admission-used`: join the queue again)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "seats taken (`unavailableSeats`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "seats taken (`unavailableSeats`), the performance's ticket limit per member passed (`/problems/ticket-limit` with `current` and `limit`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -883,7 +886,7 @@ fn cancellation_quote() {}
     params(("reservationId" = String, Path)),
     responses(
         (status = 200, body = ReservationView),
-        (status = 409, description = "seats taken (`unavailableSeats`), not HELD, being paid, showtime cancelled or started", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "seats taken (`unavailableSeats`), more seats than the ticket limit per member allows (`/problems/ticket-limit`), not HELD, being paid, showtime cancelled or started", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "seats off the showtime's map", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -956,6 +959,21 @@ fn cancel_performance() {}
 )]
 #[allow(dead_code)]
 fn admin_list_payments() {}
+
+#[utoipa::path(
+    get, path = "/admin/payment-provider", tag = "reservations",
+    description = "ADMIN: the card provider's circuit breaker, shared by every function: CLOSED (cards are charged), OPEN \
+                   (no card is charged: holds with a card fall back to pay-later, card payments and top-ups answer 503 \
+                   with `Retry-After`, wallet payments go on) or HALF_OPEN (a few probe payments decide); and the window \
+                   of recent calls that decides it.",
+    responses(
+        (status = 200, body = ProviderStatus),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[allow(dead_code)]
+fn payment_provider() {}
 
 #[utoipa::path(
     get, path = "/notifications", tag = "me",
@@ -1310,7 +1328,7 @@ fn get_wallet() {}
         (status = 402, description = "the card was declined (`code`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the wallet kept changing; retry", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the balance would pass 100,000,000 points", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "the payment provider did not answer; a retry with the same key is safe", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "the payment provider did not answer (a retry with the same key is safe), or its circuit breaker is open (nothing was charged; try again after `Retry-After` seconds)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "while the breaker is open"))),
     ),
     security(("bearer" = []))
 )]
@@ -1330,6 +1348,7 @@ fn charge_wallet() {}
         (status = 201, description = "the outcome: CONFIRMED, or FAILED with `failureReason`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 202, description = "paying; the outcome comes at `Location`", body = ReservationView, headers(("Location" = String), ("Preference-Applied" = String))),
         (status = 409, description = "not HELD (expired, confirmed, failed), already being paid, or not waiting for a payment", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "a card while the payment provider's circuit breaker is open (`/problems/payment-provider-unavailable`): nothing was charged and the hold goes on; pay by card after `Retry-After` seconds, or with wallet points now", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32))),
     ),
     security(("bearer" = []))
 )]

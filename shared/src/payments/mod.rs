@@ -19,6 +19,7 @@
 //! Every call carries the provider's own idempotency key, derived from the reservation (`charge-<id>`,
 //! `refund-<refundId>`), so a saga step retried after a timeout charges or refunds once.
 
+pub mod breaker;
 pub mod test_mode;
 
 pub use ticketing_domain::provider::*;

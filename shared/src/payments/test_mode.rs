@@ -11,6 +11,11 @@
 //! | `tok_slow_<ms>` (ms 1–10000) | approved (visa 4242) after `ms` milliseconds |
 //! | any other `tok_...` | refused as an unknown token (`invalid_token`) |
 //!
+//! On a test stack (`FAULT_INJECTION=on`) a **fault switch** stages an outage from outside: while it is on
+//! every charge and refund fails transiently (`FAIL`) or answers only after a delay (`DELAY`), until it is
+//! switched off (`ticketing-admin provider-fault`, item `PSP#FAULT`/`SWITCH`). Lookups of earlier charges and
+//! refunds, our own bookkeeping, are not affected.
+//!
 //! Idempotency as real providers have it: a repeated key returns the first outcome and never charges twice; a
 //! refund key refunds once; refunds never exceed what the charge has left.
 
@@ -18,6 +23,7 @@ use super::{
     ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError, RefundRequest, Refunded,
 };
 use crate::domain::payment::CardSummary;
+use crate::store::breaker::ProviderFault;
 use crate::store::Store;
 use std::time::Duration;
 
@@ -124,8 +130,35 @@ impl TestModeProvider {
 
 pub use crate::store::psp::charge_reference;
 
+impl TestModeProvider {
+    /// The fault switch of a test stack: fails the call, or delays it, while it is on.
+    async fn staged_fault(&self) -> Result<(), ProviderError> {
+        if !crate::faults::enabled() {
+            return Ok(());
+        }
+        let fault = self.store.provider_fault().await;
+        if let Ok(Some(_)) = fault {
+            // Counted before it acts, so a test sees every call the provider received while it was down;
+            // the switch cleared meanwhile is no error.
+            let _ = self.store.count_faulted_call().await;
+        }
+        match fault {
+            Ok(Some(ProviderFault::Fail)) => Err(ProviderError::Transient(
+                "test mode: the provider is down (fault switch)".into(),
+            )),
+            Ok(Some(ProviderFault::Delay(millis))) => {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(ProviderError::Transient(e.to_string())),
+        }
+    }
+}
+
 impl PaymentProvider for TestModeProvider {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProviderError> {
+        self.staged_fault().await?;
         let Some(card) = TestCard::parse(&request.token) else {
             return Err(ProviderError::Invalid("invalid_token".into()));
         };
@@ -152,6 +185,7 @@ impl PaymentProvider for TestModeProvider {
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<Refunded, ProviderError> {
+        self.staged_fault().await?;
         self.store
             .psp_refund(&request.reference, request.amount, &request.idempotency_key)
             .await

@@ -248,6 +248,8 @@ pub struct SagaState {
     pub faults: bool,
     /// The settlement machine's commission default and settle delay.
     pub settlement: crate::app::settlement::Settings,
+    /// The card provider's circuit breaker (this process's cache of it).
+    pub breaker: crate::payments::breaker::CircuitBreaker,
 }
 
 /// A crash switch of a test stack: when an item `FAULT#saga`/`<key>#<point>` has `remaining > 0`, takes one
@@ -371,11 +373,13 @@ impl SagaState {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         let config = crate::aws::sdk_config().await;
+        let store = Store::new(
+            crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
+            table,
+        );
         Ok(SagaState {
-            store: Store::new(
-                crate::aws::Lazy::new(&config, aws_sdk_dynamodb::Client::new),
-                table,
-            ),
+            breaker: crate::payments::breaker::CircuitBreaker::from_env(store.clone()),
+            store,
             saga: Some(SagaClient::from_env().await),
             faults: std::env::var("FAULT_INJECTION").as_deref() == Ok("on"),
             settlement: crate::app::settlement::Settings::from_env(),

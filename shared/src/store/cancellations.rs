@@ -3,7 +3,7 @@
 //! | # | access pattern | operation | key |
 //! |---|---|---|---|
 //! | C1 | begin a cancellation (or change a hold, or record an admin's reason) | `PutItem` of the whole reservation, `version = :seen` (optimistic; the domain checked CONFIRMED and no cancellation under way on the version it read) | `RES#<id>`/`META` |
-//! | C2 | finish a cancellation: seats back, reservation marked, its events recorded | `TransactWriteItems`: Put reservation `version = :seen` + per seat Update `#status = :sold AND holder = :res` → AVAILABLE [+ Update progress `ADD`] + the outcome's event puts (`ReservationCancelled`, `RefundIssued`) | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION` |
+//! | C2 | finish a cancellation: seats back, reservation marked, its events recorded | `TransactWriteItems`: Put reservation `version = :seen` + per seat Update `#status = :sold AND holder = :res` → AVAILABLE + the member's count `ADD seats :-n` (H7) [+ Update progress `ADD`] + the outcome's event puts (`ReservationCancelled`, `RefundIssued`) | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION` |
 //! | C3 | an organizer's cancellation run: start, count, resume, finish, read | `PutItem` (start: `attribute_not_exists(PK) OR #status = :done`; in the repairer's index RP1 while RUNNING), `UpdateItem` `ADD` (counted in the same transaction as the change it counts, so a retry never counts twice), `UpdateItem` resume `resumed = :seen`, finish `REMOVE` the RP1 keys, `GetItem` | `SHOW#<showtimeId>`/`CANCELLATION` |
 //! | C4 | a failure of one reservation in run `n`, counted once | `TransactWriteItems`: Put marker `attribute_not_exists(PK)` + Update progress `ADD failed :1` | `SHOW#<showtimeId>`/`CXLFAIL#<n>#<reservationId>` |
 //!
@@ -154,6 +154,14 @@ impl Store {
                     )?)
                     .build(),
             );
+        }
+        if !seats.is_empty() {
+            // The seats go back to the member's count (H7), once: with the reservation's version.
+            items.push(self.ticket_count_update(
+                (&stored.member_id, &stored.showtime_id),
+                -(seats.len() as i64),
+                None,
+            )?);
         }
         if let Some(counted) = counted {
             items.push(self.progress_update(&stored.showtime_id, counted)?);

@@ -37,6 +37,14 @@ pub(crate) fn revoked_key(token_id: &str) -> Item {
     ])
 }
 
+/// A member's count of seats held and bought on one showtime (the per-member ticket limit, H7).
+pub(crate) fn ticket_count_key(member_id: &str, showtime_id: &str) -> Item {
+    Item::from([
+        (PK.into(), s(format!("MEMBER#{member_id}"))),
+        (SK.into(), s(format!("TICKETS#{showtime_id}"))),
+    ])
+}
+
 // performances
 
 pub(crate) fn performance_key(id: &str) -> Item {

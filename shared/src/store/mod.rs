@@ -31,12 +31,14 @@
 //! | S2 | create a showtime | `PutItem`, `attribute_not_exists(PK)`; no seat items (created by their first hold; no item = AVAILABLE) | `SHOW#<id>`/`META` |
 //! | S3 | a performance's showtimes, earliest first | `Query` GSI3 | `GSI3PK = PERF#<performanceId>#SHOWS`, `GSI3SK = <startsAt>#<id>` |
 //! | S4 | change a showtime (cancel, revise) | `PutItem`, `version = :previous` (optimistic) | `SHOW#<id>`/`META` |
-//! | H1 | hold seats | `TransactWriteItems` (≤ 13 items): Put reservation `attribute_not_exists(PK)` + per seat Update `attribute_not_exists(#status) OR #status = :available OR (#status = :held AND holdExpiresAt < :now)` → HELD, `holder`, `holdExpiresAt` (creates the seat item on its first hold), + the outbox's event puts, + under a waiting-room admission a ConditionCheck that it is unused (W12) | `RES#<id>`/`META`; `SHOW#<showtimeId>#B#<block>`/`SEAT#<row:03>-<col:03>`; `QUEUE#<showtimeId>#M#<memberId>`/`TICKET` |
+//! | H1 | hold seats | `TransactWriteItems` (≤ 14 items): Put reservation `attribute_not_exists(PK)` + per seat Update `attribute_not_exists(#status) OR #status = :available OR (#status = :held AND holdExpiresAt < :now)` → HELD, `holder`, `holdExpiresAt` (creates the seat item on its first hold), + the outbox's event puts, + under a waiting-room admission a ConditionCheck that it is unused (W12) + the member's count (H7) | `RES#<id>`/`META`; `SHOW#<showtimeId>#B#<block>`/`SEAT#<row:03>-<col:03>`; `QUEUE#<showtimeId>#M#<memberId>`/`TICKET`; `MEMBER#<memberId>`/`TICKETS#<showtimeId>` |
 //! | H2 | confirm a hold | `TransactWriteItems`: Update reservation `#status = :held AND version = :seen` → CONFIRMED + per seat Update `#status = :held AND holder = :res AND holdExpiresAt >= :now` → SOLD | same items |
 //! | H3 | release a hold (cancel, expire, fail) | `GetItem` reservation, per seat `UpdateItem` `#status = :held AND holder = :res` → AVAILABLE (failed condition = nothing to release), then `UpdateItem` reservation `#status = :held AND version = :seen` → final status | same items |
 //! | H4 | a showtime's seat map: the seats with an item (missing = AVAILABLE) | `Query` per block partition (blocks concurrently, paginated), eventually consistent | `PK = SHOW#<showtimeId>#B#<block>` for each block of the map |
 //! | H5 | some seats' states (hold failed without reasons) | `BatchGetItem`, consistent | seat keys |
 //! | H6 | change a hold's seats | `TransactWriteItems`: Put reservation `#status = :held AND version = :seen AND holdExpiresAt >= :now` + ConditionCheck no payment item + per gained seat the H1 update + per given-up seat the H3 release | `RES#<id>`/`META`, `RES#<id>`/`PAY#pay-<id>`, seat items |
+//! | H7 | a member's seats on a showtime (the ticket limit): changed in the transaction of every change of them (H1 +n, H3 and C2 −n, H6 by the difference) | `Update` `ADD seats :n`; when adding under a limit, `attribute_not_exists(seats) OR seats <= :room` (`room` = limit − n); read back consistently to name the count in a refusal | `MEMBER#<memberId>`/`TICKETS#<showtimeId>` |
+//! | BK1–BK7 | the payment provider's circuit breaker (state, transitions, probes, outcome buckets, the window) and the test-mode provider's fault switch: see [`breaker`] | | `PSP#BREAKER`/`STATE`; `PSP#BREAKER#<shard>`/`W#<bucket>`; `PSP#FAULT`/`SWITCH` |
 //! | C1–C4 | cancellations and an organizer's sweep: see [`cancellations`] | | `RES#<id>`/`META`, seat items, `SHOW#<showtimeId>`/`CANCELLATION`, `SHOW#<showtimeId>`/`CXLFAIL#<run>#<reservationId>` |
 //! | E1–E3 | events: recorded in the transaction of the change they report, published from the table's stream, a member's history: see [`outbox`] | | `<aggregate>`/`EVT#<eventId>`; GSI1 `MEMBER#<memberId>#EVT` |
 //! | PY1–PY7 | payments (start on the hold's version, outcome, refunds, by status / member / performance): see [`payments`] | | `RES#<id>`/`PAY#pay-<id>`; GSI1 `MEMBER#<memberId>#PAY`, GSI2 `PAYSTATUS#<STATUS>`, GSI3 `PERF#<performanceId>#PAY` |
@@ -45,6 +47,7 @@
 //! | R3 | a showtime's reservations, newest first | `Query` GSI2, descending; same filter | `GSI2PK = SHOW#<showtimeId>#RES`, `GSI2SK = <createdAt>#<id>` |
 //! | RP1 | the repairer: holds, cancellations and sweeps still under way after they should be over | `Query` GSI4 per shard, `GSI4SK < :before`: see [`repairs`] | `GSI4PK = REPAIR#<0..15>`, `GSI4SK = <dueEpoch:010>#<id>` |
 //! | R4 | a performance's reservations, newest first | `Query` GSI3, descending; same filter | `GSI3PK = PERF#<performanceId>#RES`, `GSI3SK = <createdAt>#<id>` |
+//! | R5 | a HELD reservation's card deferred (the provider's breaker was open when its Pay step came): `fallback = PAY_LATER` with `PaymentDeferred` | `TransactWriteItems`: `Put` conditional on `version`, the event's `Put` (E1) | `RES#<id>`/`META` |
 //!
 //! The catalog keys (4, 5) exist only on approved performances and the review-queue keys (6) only on pending
 //! or rejected ones, so the indexes are sparse and a status change moves a performance between them in the
@@ -57,6 +60,7 @@
 //! spread over up to 50 partitions; nothing every hold writes is shared (no per-show counter), and a
 //! status filter on reservations uses the effective status (a HELD reservation past `holdExpiresAt` is EXPIRED).
 
+pub mod breaker;
 pub mod cancellations;
 pub mod cursor;
 pub mod error;

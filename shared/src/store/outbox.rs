@@ -37,7 +37,7 @@ pub const EVENT_TYPE: &str = "Event";
 
 /// The item of an event.
 pub fn event_item(event: &Event) -> Result<Item, StoreError> {
-    Ok(Item::from([
+    let mut item = Item::from([
         (PK.into(), s(event.partition())),
         (SK.into(), s(format!("EVT#{}", event.event_id))),
         (TYPE.into(), s(EVENT_TYPE)),
@@ -50,12 +50,16 @@ pub fn event_item(event: &Event) -> Result<Item, StoreError> {
         ),
         ("occurredAt".into(), s(&event.occurred_at)),
         ("memberId".into(), s(&event.member_id)),
-        (GSI1PK.into(), s(format!("MEMBER#{}#EVT", event.member_id))),
-        (
+    ]);
+    // A member's history (E3); the payment provider's events belong to no member.
+    if !event.member_id.is_empty() {
+        item.insert(GSI1PK.into(), s(format!("MEMBER#{}#EVT", event.member_id)));
+        item.insert(
             GSI1SK.into(),
             s(format!("{}#{}", event.occurred_at, event.event_id)),
-        ),
-    ]))
+        );
+    }
+    Ok(item)
 }
 
 impl Store {

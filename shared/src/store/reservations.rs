@@ -1,4 +1,4 @@
-//! Reservation items (access patterns R1–R4 in the [module docs](super)).
+//! Reservation items (access patterns R1–R5 in the [module docs](super)).
 //!
 //! # Items
 //!
@@ -116,6 +116,23 @@ impl Store {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// Pattern R5: stores `next` (the HELD reservation `stored` with its card deferred to pay-later) with its
+    /// `PaymentDeferred` event, if the stored version is still `stored.version`.
+    pub async fn defer_payment(
+        &self,
+        stored: &Reservation,
+        next: &Reservation,
+        event: &crate::events::Event,
+    ) -> Result<(), StoreError> {
+        self.put_if_version(
+            reservation_item(next)?,
+            stored.version,
+            ("reservation", &next.id),
+            std::slice::from_ref(event),
+        )
+        .await
     }
 
     /// Patterns R2–R4: one page of a listing, newest first, optionally only the reservations whose effective
@@ -243,6 +260,7 @@ mod tests {
             cancellations: Vec::new(),
             changes: Vec::new(),
             admitted_at: None,
+            fallback: None,
         }
     }
 

@@ -35,13 +35,16 @@
 
 use super::cancellations::Counted;
 use super::error::conditional;
-use super::keys::{reservation_key, seat_from_sort_key, seat_key, seat_partition};
+use super::keys::{
+    reservation_key, seat_from_sort_key, seat_key, seat_partition, ticket_count_key,
+};
 use super::reservations::reservation_item;
 use super::StoreError;
 use super::{backoff, built, n, s, Item, Store, CONDITION_FAILED, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::reservation::{Change, Reservation, ReservationStatus};
 use crate::domain::seat::{can_hold, seat_list, SeatId, SeatState, SeatStatus};
 use crate::domain::showtime::Showtime;
+use crate::domain::ticket_limit;
 use aws_sdk_dynamodb::types::{
     CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -89,6 +92,8 @@ pub enum HoldOutcome {
     Held(Box<Reservation>),
     /// Nothing was written: these seats are held by someone else, sold, or do not exist.
     Unavailable(Vec<SeatId>),
+    /// Nothing was written: the member would pass the performance's ticket limit on this showtime.
+    OverLimit(crate::domain::ticket_limit::LimitReached),
 }
 
 /// How a cancelled hold transaction (reservation put first, then one update per seat) failed.
@@ -99,6 +104,9 @@ pub(crate) enum HoldFailure {
     ReservationExists(Option<Item>),
     /// The waiting-room admission it was held under has bought already (the last operation, W12).
     AdmissionUsed,
+    /// The member's count would pass the ticket limit (the count update, the last operation when there is
+    /// a limit).
+    OverLimit,
     /// The seats whose condition failed, in request order.
     SeatsTaken(Vec<SeatId>),
     /// No usable reasons (none given, or no condition marked failed).
@@ -112,14 +120,21 @@ pub(crate) enum HoldFailure {
 pub(crate) fn hold_failure(
     reasons: &[CancellationReason],
     seats: &[SeatId],
-    admission: bool,
+    (admission, limited): (bool, bool),
 ) -> HoldFailure {
     let failed = |r: &CancellationReason| r.code() == Some(CONDITION_FAILED);
     if let Some(first) = reasons.first().filter(|r| failed(r)) {
         return HoldFailure::ReservationExists(first.item().cloned());
     }
-    if admission && reasons.len() > seats.len() + 1 && reasons.last().is_some_and(failed) {
+    // The member's count is always the last operation (conditional only under a limit), and an admission
+    // check the one before it.
+    let mut tail = reasons.iter().skip(seats.len() + 1).rev();
+    let limit_failed = tail.next().is_some_and(failed) && limited;
+    if admission && tail.next().is_some_and(failed) {
         return HoldFailure::AdmissionUsed;
+    }
+    if limit_failed {
+        return HoldFailure::OverLimit;
     }
     let taken: Vec<SeatId> = reasons
         .iter()
@@ -148,6 +163,70 @@ pub(crate) fn failed_seats(reasons: &[CancellationReason], seats: &[SeatId]) -> 
 }
 
 impl Store {
+    /// H7: the member's count of seats on `showtime_id` changed by `delta`; when seats are added under a
+    /// `limit`, only if the count stays within it (`room` = limit − delta, which the caller checked exists).
+    pub(crate) fn ticket_count_update(
+        &self,
+        (member_id, showtime_id): (&str, &str),
+        delta: i64,
+        limit: Option<u32>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(ticket_count_key(member_id, showtime_id)))
+            .update_expression("SET #type = :type ADD seats :delta")
+            .expression_attribute_names("#type", TYPE)
+            .expression_attribute_values(":type", s("TicketCount"))
+            .expression_attribute_values(":delta", n(delta));
+        if let (Some(limit), Ok(added)) = (limit, u32::try_from(delta)) {
+            let room = ticket_limit::room(limit, added).unwrap_or(0);
+            update = update
+                .condition_expression("attribute_not_exists(seats) OR seats <= :room")
+                .expression_attribute_values(":room", n(room));
+        }
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
+    }
+
+    /// H7: how many seats `member_id` holds and owns on `showtime_id` (a consistent read; 0 without a count).
+    pub async fn ticket_count(
+        &self,
+        member_id: &str,
+        showtime_id: &str,
+    ) -> Result<u32, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(ticket_count_key(member_id, showtime_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::Dependency(format!("{e:?}")))?;
+        Ok(out
+            .item()
+            .and_then(|i| i.get("seats"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(0, |v| u32::try_from(v.max(0)).unwrap_or(u32::MAX)))
+    }
+
+    /// The refusal of `requested` more seats for `member_id` on `showtime_id` under `limit`, with the count as
+    /// it stands.
+    async fn over_limit(
+        &self,
+        (member_id, showtime_id): (&str, &str),
+        requested: u32,
+        limit: u32,
+    ) -> Result<HoldOutcome, StoreError> {
+        Ok(HoldOutcome::OverLimit(ticket_limit::LimitReached {
+            current: self.ticket_count(member_id, showtime_id).await?,
+            limit,
+            requested,
+        }))
+    }
+
     /// The hold update of one seat, under the [`can_hold`] condition.
     fn hold_update(&self, r: &Reservation, seat: SeatId, now: i64) -> Result<Update, StoreError> {
         built(
@@ -187,9 +266,15 @@ impl Store {
         &self,
         r: &Reservation,
         now: i64,
+        limit: Option<u32>,
         events: &[crate::events::Event],
     ) -> Result<HoldOutcome, StoreError> {
         let seats = r.seat_ids();
+        let requested = u32::try_from(seats.len()).unwrap_or(u32::MAX);
+        let member = (r.member_id.as_str(), r.showtime_id.as_str());
+        if let Some(limit) = limit.filter(|&l| ticket_limit::room(l, requested).is_none()) {
+            return self.over_limit(member, requested, limit).await;
+        }
         let reservation = built(
             Put::builder()
                 .table_name(&self.table)
@@ -219,6 +304,8 @@ impl Store {
                     .build(),
             );
         }
+        // Last: the member's count, under the ticket limit when there is one (H7).
+        items.push(self.ticket_count_update(member, i64::from(requested), limit)?);
         let reasons = match self
             .transact_detailed(
                 items,
@@ -230,7 +317,7 @@ impl Store {
             Ok(()) => return Ok(HoldOutcome::Held(Box::new(r.clone()))),
             Err(reasons) => reasons,
         };
-        match hold_failure(&reasons, &seats, r.admitted_at.is_some()) {
+        match hold_failure(&reasons, &seats, (r.admitted_at.is_some(), limit.is_some())) {
             HoldFailure::ReservationExists(item) => {
                 let stored = match item {
                     Some(item) => Some(super::reservations::from_item(item)?),
@@ -241,11 +328,23 @@ impl Store {
             HoldFailure::AdmissionUsed => Err(StoreError::AdmissionRefused(
                 crate::auth::admission::Refusal::Used,
             )),
+            HoldFailure::OverLimit => match limit {
+                Some(limit) => self.over_limit(member, requested, limit).await,
+                None => Err(StoreError::Busy(
+                    "the member's ticket count changed; try again".into(),
+                )),
+            },
             HoldFailure::SeatsTaken(taken) => Ok(HoldOutcome::Unavailable(taken)),
             HoldFailure::Unknown => {
                 // No per-operation reasons: look at what is stored now.
                 if let Some(stored) = self.get_reservation(&r.id).await? {
                     return self.same_hold(r, Some(stored));
+                }
+                if let Some(limit) = limit {
+                    let current = self.ticket_count(member.0, member.1).await?;
+                    if ticket_limit::check(Some(limit), current, requested).is_err() {
+                        return self.over_limit(member, requested, limit).await;
+                    }
                 }
                 let taken: Vec<SeatId> = self
                     .read_seat_states(&r.showtime_id, &seats)
@@ -274,13 +373,20 @@ impl Store {
     /// [`StoreError::Conflict`].
     pub async fn change_hold(
         &self,
-        stored: &Reservation,
-        next: &Reservation,
+        (stored, next): (&Reservation, &Reservation),
         now: i64,
+        limit: Option<u32>,
         events: &[crate::events::Event],
     ) -> Result<HoldOutcome, StoreError> {
         let old = stored.seat_ids();
         let new = next.seat_ids();
+        let member = (stored.member_id.as_str(), stored.showtime_id.as_str());
+        // More seats than before count against the ticket limit; fewer give some back.
+        let delta = new.len() as i64 - old.len() as i64;
+        let added = u32::try_from(delta).unwrap_or(0);
+        if let Some(limit) = limit.filter(|&l| ticket_limit::room(l, added).is_none()) {
+            return self.over_limit(member, added, limit).await;
+        }
         let gained: Vec<SeatId> = new.iter().filter(|s| !old.contains(s)).copied().collect();
         let given_up: Vec<SeatId> = old.iter().filter(|s| !new.contains(s)).copied().collect();
         let mut items = vec![
@@ -348,6 +454,11 @@ impl Store {
                     .build(),
             );
         }
+        // The member's count (H7) after the seats, so that their flags keep their places.
+        let count_at = items.len();
+        if delta != 0 {
+            items.push(self.ticket_count_update(member, delta, limit)?);
+        }
         // Last, so that the flags of the items before keep their places.
         items.extend(self.event_puts(events)?);
         let failed = match self
@@ -363,6 +474,9 @@ impl Store {
                 "reservation {} changed, ran out or started paying meanwhile; look at it again",
                 stored.id
             )));
+        }
+        if let (Some(limit), true) = (limit, delta > 0 && flag(count_at)) {
+            return self.over_limit(member, added, limit).await;
         }
         let taken: Vec<SeatId> = gained
             .iter()
@@ -511,6 +625,12 @@ impl Store {
                     .build(),
             )?;
             let mut items = vec![TransactWriteItem::builder().update(update).build()];
+            // The seats go back to the member's count with the status that ends the hold (H7): once.
+            items.push(self.ticket_count_update(
+                (&stored.member_id, &stored.showtime_id),
+                -(stored.seats.len() as i64),
+                None,
+            )?);
             if let Some(counted) = progress {
                 items.push(self.progress_update(&stored.showtime_id, counted)?);
             }
@@ -855,9 +975,10 @@ mod tests {
             reason("None"),
             reason("ConditionalCheckFailed"),
             reason("ConditionalCheckFailed"),
+            reason("None"),
         ];
         assert_eq!(
-            hold_failure(&reasons, &seats, false),
+            hold_failure(&reasons, &seats, (false, false)),
             HoldFailure::SeatsTaken(vec![seat(1, 2), seat(1, 3)])
         );
         assert_eq!(failed_seats(&reasons, &seats), [seat(1, 2), seat(1, 3)]);
@@ -875,11 +996,11 @@ mod tests {
             reason("ConditionalCheckFailed"),
         ];
         assert_eq!(
-            hold_failure(&reasons, &seats, false),
+            hold_failure(&reasons, &seats, (false, false)),
             HoldFailure::ReservationExists(Some(stored))
         );
         assert_eq!(
-            hold_failure(&[reason("ConditionalCheckFailed")], &seats, false),
+            hold_failure(&[reason("ConditionalCheckFailed")], &seats, (false, false)),
             HoldFailure::ReservationExists(None)
         );
     }
@@ -887,26 +1008,27 @@ mod tests {
     #[test]
     fn a_used_admission_is_named_after_an_existing_reservation_and_before_seats() {
         let seats = [seat(1, 1)];
-        // Reservation put, one seat, one event put, the admission check.
+        // Reservation put, one seat, one event put, the admission check, the member's count.
         let used = [
             reason("None"),
             reason("ConditionalCheckFailed"),
             reason("None"),
             reason("ConditionalCheckFailed"),
+            reason("None"),
         ];
         assert_eq!(
-            hold_failure(&used, &seats, true),
+            hold_failure(&used, &seats, (true, false)),
             HoldFailure::AdmissionUsed
         );
         // Without an admission check the last operation is an event put: only the seat counts.
         assert_eq!(
-            hold_failure(&used, &seats, false),
+            hold_failure(&used, &seats, (false, false)),
             HoldFailure::SeatsTaken(vec![seat(1, 1)])
         );
         let mut retried = used.clone();
         retried[0] = reason("ConditionalCheckFailed");
         assert_eq!(
-            hold_failure(&retried, &seats, true),
+            hold_failure(&retried, &seats, (true, false)),
             HoldFailure::ReservationExists(None)
         );
         // A seat alone failing under an admission is still the seat.
@@ -915,22 +1037,59 @@ mod tests {
             reason("ConditionalCheckFailed"),
             reason("None"),
             reason("None"),
+            reason("None"),
         ];
         assert_eq!(
-            hold_failure(&taken, &seats, true),
+            hold_failure(&taken, &seats, (true, false)),
             HoldFailure::SeatsTaken(vec![seat(1, 1)])
+        );
+    }
+
+    #[test]
+    fn a_count_over_the_limit_is_named_before_seats_and_after_an_admission() {
+        let seats = [seat(1, 1)];
+        // Reservation put, one seat, one event put, the member's count under a limit.
+        let over = [
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+        ];
+        assert_eq!(
+            hold_failure(&over, &seats, (false, true)),
+            HoldFailure::OverLimit
+        );
+        // Without a limit the count has no condition: a failure there is not the limit.
+        assert_eq!(
+            hold_failure(&over, &seats, (false, false)),
+            HoldFailure::SeatsTaken(vec![seat(1, 1)])
+        );
+        // With an admission check before the count: a used admission wins.
+        let both = [
+            reason("None"),
+            reason("None"),
+            reason("None"),
+            reason("ConditionalCheckFailed"),
+            reason("ConditionalCheckFailed"),
+        ];
+        assert_eq!(
+            hold_failure(&both, &seats, (true, true)),
+            HoldFailure::AdmissionUsed
         );
     }
 
     #[test]
     fn no_usable_reasons_is_unknown() {
         let seats = [seat(1, 1)];
-        assert_eq!(hold_failure(&[], &seats, false), HoldFailure::Unknown);
+        assert_eq!(
+            hold_failure(&[], &seats, (false, true)),
+            HoldFailure::Unknown
+        );
         assert_eq!(
             hold_failure(
                 &[reason("None"), reason("TransactionConflict")],
                 &seats,
-                true
+                (true, true)
             ),
             HoldFailure::Unknown
         );

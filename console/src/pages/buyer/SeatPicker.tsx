@@ -29,6 +29,9 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
   );
   const map = useMemo(() => (seats.data ? parseMap(seats.data) : null), [seats.data]);
   const show = shows.data?.items.find((s) => s.id === showtimeId);
+  // A performance may allow fewer tickets per member than a hold can take.
+  const perMember = perf.data?.maxTicketsPerMember ?? null;
+  const maxSeats = perMember == null ? MAX_SEATS : Math.min(MAX_SEATS, perMember);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [lost, setLost] = useState<Set<string>>(new Set());
   const [note, setNote] = useState("");
@@ -51,8 +54,8 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
           setNote(t("Row {row}, seat {col} removed", { row, col }));
         } else if (seatStatus(map, row, col) !== "A") {
           setNote(t("Row {row}, seat {col} is not available", { row, col }));
-        } else if (next.size >= MAX_SEATS) {
-          setNote(t("At most {n} seats at a time", { n: MAX_SEATS }));
+        } else if (next.size >= maxSeats) {
+          setNote(t("At most {n} seats at a time", { n: maxSeats }));
         } else {
           next.add(key);
           setNote(t("Row {row}, seat {col} selected", { row, col }));
@@ -60,7 +63,7 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
         return next;
       });
     },
-    [map, t],
+    [map, t, maxSeats],
   );
 
   const chosen = useMemo(() => {
@@ -160,8 +163,13 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
               selected={selected}
               lost={lost}
               onPick={pick}
-              label={t("Seat map: pick up to {n} seats", { n: MAX_SEATS })}
+              label={t("Seat map: pick up to {n} seats", { n: maxSeats })}
             />
+            {perMember != null ? (
+              <p className="hint" data-testid="ticket-limit">
+                {t("Up to {n} tickets per member for each showtime", { n: perMember })}
+              </p>
+            ) : null}
             <p className="sr-only" aria-live="assertive">
               {note}
             </p>

@@ -25,6 +25,7 @@ interface Form {
   saleOpensAt: string;
   saleClosesAt: string;
   holdMinutes: string;
+  maxTicketsPerMember: string;
   posterUrl: string;
   tiers: { daysBefore: string; feePercent: string }[];
   graceHours: string;
@@ -56,6 +57,7 @@ function emptyForm(): Form {
     saleOpensAt: utcToSeoulLocal(now.toISOString()),
     saleClosesAt: utcToSeoulLocal(later.toISOString()),
     holdMinutes: "10",
+    maxTicketsPerMember: "",
     posterUrl: "",
     tiers: DEFAULT_TIERS,
     graceHours: "0",
@@ -78,6 +80,7 @@ function fromPerformance(p: Performance): Form {
     saleOpensAt: utcToSeoulLocal(p.saleOpensAt),
     saleClosesAt: utcToSeoulLocal(p.saleClosesAt),
     holdMinutes: String(p.holdMinutes),
+    maxTicketsPerMember: p.maxTicketsPerMember == null ? "" : String(p.maxTicketsPerMember),
     posterUrl: p.posterUrl ?? "",
     tiers: p.refundPolicy
       ? p.refundPolicy.tiers.map((x) => ({ daysBefore: String(x.daysBefore), feePercent: String(x.feePercent) }))
@@ -102,6 +105,7 @@ function toInput(f: Form): PerformanceInput {
     saleOpensAt: seoulLocalToUtc(f.saleOpensAt),
     saleClosesAt: seoulLocalToUtc(f.saleClosesAt),
     holdMinutes: int(f.holdMinutes),
+    maxTicketsPerMember: f.maxTicketsPerMember.trim() === "" ? null : int(f.maxTicketsPerMember),
     posterUrl: f.posterUrl || null,
     refundPolicy: {
       tiers: f.tiers.map((x) => ({ daysBefore: int(x.daysBefore), feePercent: int(x.feePercent) })),
@@ -257,6 +261,13 @@ export default function PerformanceEditor({ performanceId }: { performanceId?: s
           value={form.holdMinutes}
           onChange={set("holdMinutes")}
           error={err("holdMinutes")}
+        />
+        <TextField
+          label={t("Tickets per member for each showtime (empty: no limit)")}
+          type="number"
+          value={form.maxTicketsPerMember}
+          onChange={set("maxTicketsPerMember")}
+          error={err("maxTicketsPerMember")}
         />
         <TextField
           label={t("Poster URL (https)")}

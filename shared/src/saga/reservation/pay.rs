@@ -1,10 +1,11 @@
 //! State `Pay` of `statemachines/reservation.asl.json`, and the settling of a payment a dead Pay left WAITING.
 
-use crate::domain::events::payment_summary;
+use crate::domain::events::{deferred_event, payment_summary};
 use crate::domain::payment::{Payment, PaymentInput, PaymentMethod};
-use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::reservation::{PaymentFallback, Reservation, ReservationStatus};
 use crate::domain::wallet::{LedgerKind, WalletError};
 use crate::events::{Event, EventType};
+use crate::payments::breaker::Permit;
 use crate::payments::test_mode::TestModeProvider;
 use crate::payments::{ChargeOutcome, ChargeRequest, PaymentProvider, ProviderError};
 use crate::saga::{crash_point, now_text, reservation, SagaState, StepError};
@@ -13,7 +14,8 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 /// State `Pay`: charges the card or debits the wallet once (keys `charge-<id>`, `pay-<id>`), and records the
-/// outcome on the payment with `PaymentCompleted` / `PaymentFailed`.
+/// outcome on the payment with `PaymentCompleted` / `PaymentFailed`; or, when the provider's breaker refuses
+/// the card, defers it (`{"deferred": true, "holdSeconds": n}`: the machine waits for a payment again).
 pub(crate) async fn run(
     state: &SagaState,
     reservation_id: &str,
@@ -32,6 +34,11 @@ pub(crate) async fn run(
     );
     waiting.performance_id = r.performance_id.clone();
     waiting.showtime_id = r.showtime_id.clone();
+    // A card is charged only when the provider's breaker lets it: while it is open, the hold falls back to
+    // pay-later (the machine waits for a payment again, for the hold's remaining time). A payment already
+    // started (an attempt that died mid-charge) finishes whatever the breaker says: its charge may have
+    // happened and only the provider can tell.
+    let mut permit = Permit::Call;
     let mut payment = match store.get_payment(&r.id).await? {
         Some(stored) => stored,
         // Nothing is charged for a hold that ended (cancelled by its buyer, or lapsed).
@@ -44,7 +51,15 @@ pub(crate) async fn run(
         }
         // The payment is started on the version of the hold it prices: a change of seats in between
         // fails it, and the step (retried) prices the hold again.
-        None => store.start_payment(&waiting, r.version).await?,
+        None => {
+            if matches!(input, PaymentInput::Card { .. }) {
+                match state.breaker.admit().await? {
+                    Ok(given) => permit = given,
+                    Err(refused) => return defer(state, &r, refused.retry_after, now_epoch).await,
+                }
+            }
+            store.start_payment(&waiting, r.version).await?
+        }
     };
     match payment.status {
         crate::domain::payment::PaymentStatus::Waiting => {}
@@ -92,7 +107,7 @@ pub(crate) async fn run(
                     currency: r.currency.clone(),
                     idempotency_key: format!("charge-{}", r.id),
                 };
-                match provider.charge(&request).await {
+                match state.breaker.call(permit, provider.charge(&request)).await {
                     Ok(ChargeOutcome::Approved { reference, card }) => Ok((reference, Some(card))),
                     Ok(ChargeOutcome::Declined { code }) => Err(StepError::PaymentDeclined(code)),
                     Err(ProviderError::Invalid(code)) => Err(StepError::PaymentDeclined(code)),
@@ -116,6 +131,34 @@ pub(crate) async fn run(
     .await?;
     outcome?;
     Ok(json!({"paymentStatus": recorded.status}))
+}
+
+/// The card of HELD reservation `r` is not charged (the breaker refused it): the reservation reads
+/// `fallback: PAY_LATER` and `PaymentDeferred` tells the buyer to pay within the hold (once per reservation: a
+/// retried step or a second deferral finds it set). The output sends the machine back to `WaitForPayment`
+/// with the hold's remaining seconds.
+async fn defer(
+    state: &SagaState,
+    r: &Reservation,
+    retry_after: u32,
+    now: i64,
+) -> Result<Value, StepError> {
+    if r.fallback.is_none() {
+        let mut next = r.clone();
+        next.fallback = Some(PaymentFallback::PayLater);
+        next.version += 1;
+        let event = deferred_event(&next, &now_text(), retry_after);
+        state.store.defer_payment(r, &next, &event).await?;
+    }
+    tracing::warn!(
+        retry_after,
+        "the payment provider's breaker is open: the card is not charged, the hold waits for a payment"
+    );
+    Ok(json!({
+        "deferred": true,
+        "holdSeconds": (r.hold_expires_at - now).max(1),
+        "retryAfterSeconds": retry_after,
+    }))
 }
 
 /// Records what became of a WAITING payment: completed with the charge's reference (and card), or failed for
