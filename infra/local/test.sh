@@ -53,7 +53,8 @@ trap 'exit 130' INT TERM
 start_stack "$STATE" "$PORT"
 say "A second start of the same stack is handled (reports the running one, exit 0)"
 start_stack "$STATE" "$PORT"
-deploy_stack "$STATE" "$PORT" ticketing-test test
+# The card provider's breaker cools down in 10 s here (30 s by default), so the outage tests stay short.
+BREAKER_COOLDOWN_SECONDS=10 deploy_stack "$STATE" "$PORT" ticketing-test test
 start_gateway "$STATE" "$PORT" "$API_PORT"
 
 # cargo-deny is built once per machine (about 3 minutes of CPU): in the background, at the lowest priority,

@@ -144,6 +144,11 @@ impl Breaker {
                 }
             }
             State::HalfOpen if self.probes_left > 0 => Admission::Probe,
+            // Every probe is out and none decided within a cool-down: a prober died with its probe (a crashed
+            // process, an abandoned call). Probing starts over, or the breaker would wait forever.
+            State::HalfOpen if now >= self.since + i64::from(s.cooldown_seconds) => {
+                Admission::BeginProbing
+            }
             // Every probe is out: their outcome decides soon.
             State::HalfOpen => Admission::Refuse { retry_after: 1 },
         }
@@ -256,6 +261,9 @@ mod tests {
             ..half.clone()
         };
         assert_eq!(spent.admit(131, &S), Admission::Refuse { retry_after: 1 });
+        // Probes that never report (their process died) do not hold it half-open forever.
+        assert_eq!(spent.admit(160, &S), Admission::BeginProbing);
+        assert_eq!(spent.probing(160, &S).probes_left, S.probes);
         let one = half.probe_passed(131, &S);
         let two = one.probe_passed(131, &S);
         assert_eq!(two.state, State::HalfOpen);

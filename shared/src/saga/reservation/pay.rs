@@ -36,10 +36,24 @@ pub(crate) async fn run(
     waiting.showtime_id = r.showtime_id.clone();
     // A card is charged only when the provider's breaker lets it: while it is open, the hold falls back to
     // pay-later (the machine waits for a payment again, for the hold's remaining time). A payment already
-    // started (an attempt that died mid-charge) finishes whatever the breaker says: its charge may have
-    // happened and only the provider can tell.
+    // started (an earlier attempt failed or died mid-charge) cannot fall back, since its charge may have
+    // happened: while the breaker is open its retries fail without calling, and once they run out the
+    // release asks the provider what became of the charge (settle_waiting).
     let mut permit = Permit::Call;
+    let card = matches!(input, PaymentInput::Card { .. });
     let mut payment = match store.get_payment(&r.id).await? {
+        Some(stored) if card && stored.status == crate::domain::payment::PaymentStatus::Waiting => {
+            match state.breaker.admit().await? {
+                Ok(given) => permit = given,
+                Err(refused) => {
+                    return Err(StepError::PaymentTransient(format!(
+                        "the payment provider's breaker is open (retry in {} s): not called",
+                        refused.retry_after
+                    )))
+                }
+            }
+            stored
+        }
         Some(stored) => stored,
         // Nothing is charged for a hold that ended (cancelled by its buyer, or lapsed).
         None if r.effective_status(now_epoch) != ReservationStatus::Held => {
@@ -52,7 +66,7 @@ pub(crate) async fn run(
         // The payment is started on the version of the hold it prices: a change of seats in between
         // fails it, and the step (retried) prices the hold again.
         None => {
-            if matches!(input, PaymentInput::Card { .. }) {
+            if card {
                 match state.breaker.admit().await? {
                     Ok(given) => permit = given,
                     Err(refused) => return defer(state, &r, refused.retry_after, now_epoch).await,
