@@ -14,6 +14,11 @@ export default defineConfig({
   fullyParallel: false,
   retries: 0,
   reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
+  // The outage test takes the card provider down for the whole stack: it runs after every other file.
+  projects: [
+    { name: "console", testIgnore: /outage\.spec\.ts/ },
+    { name: "outage", testMatch: /outage\.spec\.ts/, dependencies: ["console"] },
+  ],
   use: {
     baseURL: `${api}/console/`,
     headless: true,

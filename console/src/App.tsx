@@ -22,6 +22,7 @@ const ShowtimeDashboard = lazy(() => import("./pages/organizer/ShowtimeDashboard
 const ReviewQueue = lazy(() => import("./pages/admin/ReviewQueue"));
 const AdminReservations = lazy(() => import("./pages/admin/AdminReservations"));
 const AdminPayments = lazy(() => import("./pages/admin/AdminPayments"));
+const PaymentProvider = lazy(() => import("./pages/admin/PaymentProvider"));
 const AdminMembers = lazy(() => import("./pages/admin/AdminMembers"));
 const AdminSettlements = lazy(() => import("./pages/admin/AdminSettlements"));
 const Settlements = lazy(() => import("./pages/organizer/Settlements"));
@@ -144,6 +145,11 @@ function Shell() {
                 <AdminPayments />
               </Need>
             </Route>
+            <Route path="/admin/payment-provider">
+              <Need roles={["ADMIN"]}>
+                <PaymentProvider />
+              </Need>
+            </Route>
             <Route path="/admin/settlements">
               <Need roles={["ADMIN"]}>
                 <AdminSettlements />
@@ -235,6 +241,7 @@ function Header() {
             <Link href="/admin">{t("Review")}</Link>
             <Link href="/admin/reservations">{t("Reservations")}</Link>
             <Link href="/admin/payments">{t("Payments")}</Link>
+            <Link href="/admin/payment-provider">{t("Payment provider")}</Link>
             <Link href="/admin/settlements">{t("Payouts")}</Link>
             <Link href="/admin/members">{t("Members")}</Link>
           </>

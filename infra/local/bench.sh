@@ -15,6 +15,11 @@
 #   infra/local/bench.sh reconcile --items 100000 --segments 8    the nightly reconciliation over a seeded table:
 #                                                                 time, DynamoDB calls and items read per item
 #                                                                 (tests/src/bin/bench_reconcile.rs)
+#   infra/local/bench.sh outage --buyers 100 [--delay-ms 4000]   card buyers under a staged provider outage:
+#                                                                 paid now / fell back / failed and the p50/p99
+#                                                                 of POST /reservations, with the payment
+#                                                                 breaker, then the same run without it
+#                                                                 (tests/src/bin/bench_outage.rs)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -25,6 +30,7 @@ case "${1:-}" in
   events) BENCH=bench-events; shift ;;
   rush) BENCH=bench-rush; shift ;;
   reconcile) BENCH=bench-reconcile; shift ;;
+  outage) BENCH=bench-outage; shift ;;
   holds) shift ;;
 esac
 
@@ -47,8 +53,12 @@ trap 'exit 130' INT TERM
 
 # bench-holds counts DynamoDB calls from LocalStack's request log lines; a bench stack has no crash switches
 # (each would add its own read to the request it sits in).
-export FAULT_INJECTION=off
+# The outage benchmark stages its outage with the test-mode provider's fault switch, which needs them.
+if [ "$BENCH" = bench-outage ]; then export FAULT_INJECTION=on; else export FAULT_INJECTION=off; fi
 export LS_LOG="${LS_LOG:-info}"
+# Benchmarks send many holds per buyer: the per-member budget still counts each one (its write is measured),
+# but does not refuse them.
+export HOLD_RATE_LIMIT="${HOLD_RATE_LIMIT:-100000}"
 start_stack "$STATE" "$PORT"
 deploy_stack "$STATE" "$PORT" ticketing-bench bench
 start_gateway "$STATE" "$PORT" "$API_PORT"
@@ -56,6 +66,12 @@ say "Benchmark"
 export TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" TICKETING_ADMIN_BIN="$BIN_DIR/ticketing-admin"
 if [ "$BENCH" = bench-holds ] || [ "$BENCH" = bench-rush ]; then
   "$BIN_DIR/$BENCH" --localstack-log "$STATE/localstack.log" "$@"
+elif [ "$BENCH" = bench-outage ]; then
+  # The same outage twice: with the breaker (the stack's default), then with it disabled.
+  PAYMENT_BREAKER=ENABLED "$BIN_DIR/$BENCH" "$@"
+  say "The same outage with the payment breaker disabled"
+  PAYMENT_BREAKER=DISABLED deploy_stack "$STATE" "$PORT" ticketing-bench bench
+  PAYMENT_BREAKER=DISABLED "$BIN_DIR/$BENCH" "$@"
 else
   "$BIN_DIR/$BENCH" "$@"
 fi

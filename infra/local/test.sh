@@ -53,8 +53,9 @@ trap 'exit 130' INT TERM
 start_stack "$STATE" "$PORT"
 say "A second start of the same stack is handled (reports the running one, exit 0)"
 start_stack "$STATE" "$PORT"
-# The card provider's breaker cools down in 10 s here (30 s by default), so the outage tests stay short.
-BREAKER_COOLDOWN_SECONDS=10 deploy_stack "$STATE" "$PORT" ticketing-test test
+# The card provider's breaker cools down in 10 s here (30 s by default), so the outage tests stay short; one
+# member may send 30 holds per 10 s (10 by default): some tests send many holds as one member on purpose.
+BREAKER_COOLDOWN_SECONDS=10 HOLD_RATE_LIMIT=30 deploy_stack "$STATE" "$PORT" ticketing-test test
 start_gateway "$STATE" "$PORT" "$API_PORT"
 
 # cargo-deny is built once per machine (about 3 minutes of CPU): in the background, at the lowest priority,
@@ -83,7 +84,8 @@ TICKETING_ADMIN_PASSWORD="$CONSOLE_PASSWORD" create_admin "$STATE" "$PORT" "$CON
 BROWSER="$STATE/browser.log"
 rm -rf "$ROOT/console/test-results"
 (cd "$ROOT/console" && TICKETING_API_URL="http://127.0.0.1:$API_PORT" CONSOLE_ADMIN_EMAIL="$CONSOLE_ADMIN" \
-  CONSOLE_ADMIN_PASSWORD="$CONSOLE_PASSWORD" TICKETING_OUTPUTS="$STATE/outputs.json" npx --no-install playwright test) 2>&1 | tee "$BROWSER" || status=1
+  CONSOLE_ADMIN_PASSWORD="$CONSOLE_PASSWORD" TICKETING_OUTPUTS="$STATE/outputs.json" \
+  TICKETING_ADMIN_BIN="$BIN_DIR/ticketing-admin" npx --no-install playwright test) 2>&1 | tee "$BROWSER" || status=1
 # One line for the closing count, from Playwright's JSON report (screenshots stay in console/test-results/).
 "$PY" - "$ROOT/console/test-results/results.json" <<'PYEOF' | tee -a "$BROWSER"
 import json, sys

@@ -61,6 +61,9 @@ pub enum AppError {
     /// `Idempotency-Key` is safe.
     #[error("the payment provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// The member spent their request budget on this route for now (429 with `Retry-After`).
+    #[error("{0}")]
+    RateLimited(crate::domain::rate_limit::Limited),
     /// The payment provider's circuit breaker is open: no card is charged for now (503 with `Retry-After`);
     /// a wallet payment goes on.
     #[error("card payments are paused while the payment provider recovers; try again in {retry_after} s or pay with wallet points")]
@@ -86,6 +89,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u32> {
         match self {
             AppError::ProviderPaused { retry_after } => Some(*retry_after),
+            AppError::RateLimited(limited) => Some(limited.retry_after),
             _ => None,
         }
     }

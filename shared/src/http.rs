@@ -26,7 +26,8 @@ pub struct Problem {
     /// With `/problems/ticket-limit`: how many seats of the showtime the member holds and owns now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<u32>,
-    /// With `/problems/ticket-limit`: the most the performance allows one member per showtime.
+    /// With `/problems/ticket-limit`: the most the performance allows one member per showtime. With
+    /// `/problems/rate-limited`: the requests one member may send on the route per 10 s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// With `/problems/payment-declined`: the provider's reason (`card_declined`, `insufficient_funds`, ...).
@@ -141,6 +142,15 @@ pub fn problem_for(err: &AppError) -> Problem {
                 "ticket-limit",
                 "Ticket limit reached",
                 StatusCode::CONFLICT,
+                err.to_string(),
+            )
+        },
+        AppError::RateLimited(limited) => Problem {
+            limit: Some(limited.limit.requests),
+            ..Problem::new(
+                "rate-limited",
+                "Too many requests",
+                StatusCode::TOO_MANY_REQUESTS,
                 err.to_string(),
             )
         },

@@ -204,7 +204,8 @@ async fn contention_never_holds_a_seat_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_multi_seat_holds_are_all_or_nothing() {
     let (_, performance, show) = sale(1, 6).await;
-    let buyer = member("USER").await;
+    // Six buyers take turns: one member may send only so many holds per 10 s (the stack's HoldRateLimit).
+    let buyers: Vec<Member> = join_all((0..6).map(|_| member("USER"))).await;
     // Pairs over six seats in a row: (1,2) (2,3) ... (5,6), (6,1), (1,4) ... many overlap.
     let pairs: Vec<[(u32, u32); 2]> = (1..=6u32)
         .flat_map(|a| {
@@ -213,8 +214,8 @@ async fn overlapping_multi_seat_holds_are_all_or_nothing() {
                 .map(move |b| [(1, a), (1, b)])
         })
         .collect();
-    let attempts = pairs.iter().cycle().take(120).map(|pair| {
-        let (buyer, show) = (buyer.clone(), show.clone());
+    let attempts = pairs.iter().cycle().take(120).enumerate().map(|(i, pair)| {
+        let (buyer, show) = (buyers[i % buyers.len()].clone(), show.clone());
         let pair = *pair;
         async move { (pair, hold(&buyer, &show, &pair).await) }
     });
@@ -531,10 +532,11 @@ async fn organizers_see_their_sales_and_admins_filter_everything() {
 #[tokio::test]
 async fn closing_the_sale_stops_holds_within_the_cache_bound() {
     let (organizer, performance, show) = sale(1, 60).await;
-    let buyer = member("USER").await;
+    // Two buyers take turns: one member may send only so many holds per 10 s (the stack's HoldRateLimit).
+    let buyers = [member("USER").await, member("USER").await];
     // Warm: the hold function's containers have read the performance.
     let warm = join_all((1..=4).map(|c| {
-        let (buyer, show) = (&buyer, &show);
+        let (buyer, show) = (&buyers[c as usize % 2], &show);
         async move { hold(buyer, show, &[(1, c)]).await }
     }))
     .await;
@@ -563,9 +565,11 @@ async fn closing_the_sale_stops_holds_within_the_cache_bound() {
     // seen the change: keep trying until the bound has passed, and no hold may be taken after it.
     let mut col = 5;
     let mut refused = 0;
+    let mut sent_holds = 0usize;
     while changed_at.elapsed() < bound + std::time::Duration::from_secs(1) {
         let sent = changed_at.elapsed();
-        let r = hold(&buyer, &show, &[(1, col)]).await;
+        sent_holds += 1;
+        let r = hold(&buyers[sent_holds % 2], &show, &[(1, col)]).await;
         if r.status == 409 {
             refused += 1;
         } else {
@@ -581,7 +585,7 @@ async fn closing_the_sale_stops_holds_within_the_cache_bound() {
     assert!(refused > 0, "no hold was refused after the sale closed");
     // Refused for good from then on, by every container.
     let again = join_all((56..=59).map(|c| {
-        let (buyer, show) = (&buyer, &show);
+        let (buyer, show) = (&buyers[c as usize % 2], &show);
         async move { hold(buyer, show, &[(1, c)]).await }
     }))
     .await;

@@ -15,6 +15,7 @@ mod holds;
 mod members;
 mod openapi;
 mod outbox;
+mod rate_limits;
 mod reconciliation;
 mod saga;
 mod saga_cancellations;

@@ -12,7 +12,7 @@ export function ProblemBanner({ problem }: { problem: Problem | null | undefined
       <strong>{t(problem.title)}</strong>
       {problem.detail && problem.detail !== problem.title ? <div>{problem.detail}</div> : null}
       {problem.code ? <div className="code">{t("Reason")}: {t(problem.code)}</div> : null}
-      {problem.limit != null ? (
+      {problem.limit != null && problem.type.endsWith("/ticket-limit") ? (
         <div className="code">
           {t("You have {current} of at most {limit} tickets for this showtime", {
             current: problem.current ?? 0,

@@ -15,6 +15,7 @@ pub mod notification;
 pub mod payment;
 pub mod performance;
 pub mod provider;
+pub mod rate_limit;
 pub mod reconciliation;
 pub mod refund;
 pub mod reservation;

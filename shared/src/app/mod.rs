@@ -9,6 +9,7 @@ pub mod holds;
 pub mod members;
 pub mod payment_provider;
 pub mod performances;
+pub mod rate_limit;
 pub mod reconciliation;
 pub mod reservations;
 pub mod resume;

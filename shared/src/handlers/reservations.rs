@@ -14,6 +14,7 @@ use crate::app::reservations::ShowtimeSales;
 use crate::auth::caller;
 use crate::domain::ids::parse_id;
 use crate::domain::member::Role;
+use crate::domain::rate_limit::Route;
 use crate::domain::reservation::{Reservation, ReservationStatus, ReservationView};
 use crate::domain::seat::{SeatId, MAX_SEATS_PER_HOLD};
 use crate::error::AppError;
@@ -129,6 +130,8 @@ pub async fn create(state: SagaRouteState, req: Request) -> Response<Body> {
 async fn create_inner(routes: &SagaRouteState, req: &Request) -> Result<Response<Body>, AppError> {
     let state = &routes.app;
     let caller = caller(req)?;
+    // Counted before anything else: a script cannot spend the budget faster with bad requests.
+    crate::app::rate_limit::admit(state, &caller.member_id, Route::Hold).await?;
     let idempotent_id = super::idempotent_id(req, &caller, "reservation")?;
     let body: HoldRequest = parse_json(req)?;
     let showtime_id = parse_id(&body.showtime_id)

@@ -42,6 +42,12 @@ pub async fn join(state: AppState, req: Request) -> Response<Body> {
     into_response(
         async {
             let caller = caller(&req)?;
+            crate::app::rate_limit::admit(
+                &state,
+                &caller.member_id,
+                crate::domain::rate_limit::Route::QueueJoin,
+            )
+            .await?;
             let showtime_id = path_param(&req, "showtimeId")?;
             Ok(
                 match crate::app::waiting_room::join(&state, &caller.member_id, &showtime_id)

@@ -764,6 +764,7 @@ fn seat_map() {}
         (status = 403, description = "the showtime has a waiting room and `admissionToken` is missing (`/problems/admission-required`), forged (`admission-invalid`), expired (`admission-expired`), another member's (`admission-other-member`), another showtime's (`admission-other-showtime`) or already used for a purchase (`admission-used`: join the queue again)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "seats taken (`unavailableSeats`), the performance's ticket limit per member passed (`/problems/ticket-limit` with `current` and `limit`), showtime cancelled or started, not on sale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "no such showtime, or seats off its map", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller sent more holds than one member may per 10 s (`/problems/rate-limited` with `limit`; the stack's `HoldRateLimit`, 10 by default), counted before the request is read", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "seconds until the next window"))),
     ),
     security(("bearer" = []))
 )]
@@ -1062,6 +1063,7 @@ fn configure_waiting_room() {}
         (status = 201, body = TicketView),
         (status = 200, description = "the caller's ticket from before", body = TicketView),
         (status = 404, description = "no waiting room on this showtime", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "the caller sent more joins than one member may per 10 s (`/problems/rate-limited` with `limit`)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "seconds until the next window"))),
     ),
     security(("bearer" = []))
 )]

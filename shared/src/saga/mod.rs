@@ -189,6 +189,10 @@ pub enum StepError {
     /// The provider failed transiently; the step is retried with the same idempotency key.
     #[error("the payment provider failed transiently: {0}")]
     PaymentTransient(String),
+    /// The provider's circuit breaker refused the card: nothing was charged, and the machine goes back to
+    /// waiting for a payment (`Catch` → `WaitForPayment`).
+    #[error("the card payment is deferred: {0}")]
+    PaymentDeferred(String),
     /// A dependency failed (DynamoDB, EventBridge); retried.
     #[error("a dependency failed: {0}")]
     Transient(String),
@@ -205,6 +209,7 @@ impl StepError {
             StepError::PaymentDeclined(_) => "PaymentDeclined",
             StepError::InsufficientPoints(_) => "InsufficientPoints",
             StepError::PaymentTransient(_) => "PaymentTransient",
+            StepError::PaymentDeferred(_) => "PaymentDeferred",
             StepError::Transient(_) => "Transient",
             StepError::Invalid(_) => "Invalid",
         }

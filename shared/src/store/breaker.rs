@@ -16,23 +16,11 @@
 //! every write it ever took).
 
 use super::error::conditional;
+use super::keys::{breaker_bucket_pk, breaker_bucket_sk, breaker_key, provider_fault_key};
 use super::StoreError;
 use super::{built, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::breaker::{Breaker, Settings, State, Window};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-
-const STATE_PK: &str = "PSP#BREAKER";
-const STATE_SK: &str = "STATE";
-const FAULT_PK: &str = "PSP#FAULT";
-const FAULT_SK: &str = "SWITCH";
-
-fn state_key() -> Item {
-    Item::from([(PK.into(), s(STATE_PK)), (SK.into(), s(STATE_SK))])
-}
-
-fn bucket_sk(bucket: i64) -> String {
-    format!("W#{:012}", bucket.max(0))
-}
 
 fn number(item: &Item, name: &str) -> u64 {
     item.get(name)
@@ -78,7 +66,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(state_key()))
+            .set_key(Some(breaker_key()))
             .consistent_read(consistent)
             .send()
             .await
@@ -102,7 +90,7 @@ impl Store {
         next: &Breaker,
         events: &[crate::events::Event],
     ) -> Result<bool, StoreError> {
-        let mut item = state_key();
+        let mut item = breaker_key();
         item.insert(TYPE.into(), s("Breaker"));
         item.insert("state".into(), s(next.state.as_str()));
         item.insert("since".into(), n(next.since));
@@ -138,7 +126,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(state_key()))
+            .set_key(Some(breaker_key()))
             .update_expression("ADD probesLeft :minus, writes :one")
             .condition_expression("version = :seen AND probesLeft > :zero")
             .expression_attribute_values(":minus", n(-1))
@@ -156,7 +144,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(state_key()))
+            .set_key(Some(breaker_key()))
             .update_expression("ADD probesPassed :one, writes :one")
             .condition_expression("version = :seen")
             .expression_attribute_values(":one", n(1))
@@ -179,8 +167,8 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("{STATE_PK}#{shard}")))
-            .key(SK, s(bucket_sk(bucket)))
+            .key(PK, s(breaker_bucket_pk(shard)))
+            .key(SK, s(breaker_bucket_sk(bucket)))
             .update_expression(
                 "SET #type = :type, expiresAt = :expires ADD calls :one, failures :failed",
             )
@@ -213,9 +201,9 @@ impl Store {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(format!("{STATE_PK}#{shard}")))
-                .expression_attribute_values(":from", s(bucket_sk(from)))
-                .expression_attribute_values(":to", s(bucket_sk(now)));
+                .expression_attribute_values(":pk", s(breaker_bucket_pk(shard)))
+                .expression_attribute_values(":from", s(breaker_bucket_sk(from)))
+                .expression_attribute_values(":to", s(breaker_bucket_sk(now)));
             queries.spawn(async move { query.send().await });
         }
         let mut window = Window::default();
@@ -239,8 +227,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(FAULT_PK))
-            .key(SK, s(FAULT_SK))
+            .set_key(Some(provider_fault_key()))
             .send()
             .await
             .map_err(|e| StoreError::Dependency(format!("{e:?}")))?;
@@ -263,8 +250,7 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(FAULT_PK))
-            .key(SK, s(FAULT_SK))
+            .set_key(Some(provider_fault_key()))
             .update_expression("ADD calls :one")
             .condition_expression("attribute_exists(#mode)")
             .expression_attribute_names("#mode", "mode")
@@ -281,8 +267,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(FAULT_PK))
-            .key(SK, s(FAULT_SK))
+            .set_key(Some(provider_fault_key()))
             .consistent_read(true)
             .send()
             .await
@@ -296,8 +281,7 @@ impl Store {
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .key(PK, s(FAULT_PK))
-                .key(SK, s(FAULT_SK))
+                .set_key(Some(provider_fault_key()))
                 .send()
                 .await
                 .map_err(|e| StoreError::Dependency(format!("{e:?}")))?;
@@ -307,14 +291,14 @@ impl Store {
             ProviderFault::Fail => ("FAIL", 0),
             ProviderFault::Delay(ms) => ("DELAY", ms),
         };
+        let mut item = provider_fault_key();
+        item.insert(TYPE.into(), s("ProviderFault"));
+        item.insert("mode".into(), s(mode));
+        item.insert("delayMillis".into(), n(delay));
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(FAULT_PK))
-            .item(SK, s(FAULT_SK))
-            .item(TYPE, s("ProviderFault"))
-            .item("mode", s(mode))
-            .item("delayMillis", n(delay))
+            .set_item(Some(item))
             .send()
             .await
             .map_err(|e| StoreError::Dependency(format!("{e:?}")))?;

@@ -45,6 +45,39 @@ pub(crate) fn ticket_count_key(member_id: &str, showtime_id: &str) -> Item {
     ])
 }
 
+/// A member's requests on one rate-limited route in one window (R6; TTL `expiresAt`).
+pub(crate) fn rate_key(member_id: &str, route: &str, window: i64) -> Item {
+    Item::from([
+        (PK.into(), s(format!("MEMBER#{member_id}"))),
+        (SK.into(), s(format!("RATE#{route}#{window}"))),
+    ])
+}
+
+// the payment provider
+
+/// The partition of the card provider's circuit breaker: its state item and its events (BK1–BK4, E1).
+pub(crate) const BREAKER_PK: &str = "PSP#BREAKER";
+
+/// The breaker's state (BK1–BK4).
+pub(crate) fn breaker_key() -> Item {
+    Item::from([(PK.into(), s(BREAKER_PK)), (SK.into(), s("STATE"))])
+}
+
+/// One shard of the breaker's outcome buckets (BK5, BK6).
+pub(crate) fn breaker_bucket_pk(shard: u32) -> String {
+    format!("{BREAKER_PK}#{shard}")
+}
+
+/// The sort key of the bucket starting at second `bucket` (zero-padded, so that a range reads in order).
+pub(crate) fn breaker_bucket_sk(bucket: i64) -> String {
+    format!("W#{:012}", bucket.max(0))
+}
+
+/// The test-mode provider's fault switch (BK7).
+pub(crate) fn provider_fault_key() -> Item {
+    Item::from([(PK.into(), s("PSP#FAULT")), (SK.into(), s("SWITCH"))])
+}
+
 // performances
 
 pub(crate) fn performance_key(id: &str) -> Item {

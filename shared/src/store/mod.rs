@@ -48,6 +48,7 @@
 //! | RP1 | the repairer: holds, cancellations and sweeps still under way after they should be over | `Query` GSI4 per shard, `GSI4SK < :before`: see [`repairs`] | `GSI4PK = REPAIR#<0..15>`, `GSI4SK = <dueEpoch:010>#<id>` |
 //! | R4 | a performance's reservations, newest first | `Query` GSI3, descending; same filter | `GSI3PK = PERF#<performanceId>#RES`, `GSI3SK = <createdAt>#<id>` |
 //! | R5 | a HELD reservation's card deferred (the provider's breaker was open when its Pay step came): `fallback = PAY_LATER` with `PaymentDeferred` | `TransactWriteItems`: `Put` conditional on `version`, the event's `Put` (E1) | `RES#<id>`/`META` |
+//! | R6 | a member's requests on a rate-limited route (the hold, joining a queue) in one fixed window: see [`rates`] | `UpdateItem` `ADD requests :1` if `attribute_not_exists(requests) OR requests < :limit`, TTL `expiresAt` | `MEMBER#<memberId>`/`RATE#<route>#<windowStart>` |
 //!
 //! The catalog keys (4, 5) exist only on approved performances and the review-queue keys (6) only on pending
 //! or rejected ones, so the indexes are sparse and a status change moves a performance between them in the
@@ -70,6 +71,7 @@ pub mod outbox;
 pub mod payments;
 pub mod performances;
 pub mod psp;
+pub mod rates;
 pub mod reconciliation;
 pub mod repairs;
 pub mod reservations;

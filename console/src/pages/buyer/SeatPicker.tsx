@@ -40,6 +40,7 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
   const [reservation, setReservation] = useState<Reservation | null>(null);
+  const [retryAfter, setRetryAfter] = useState<number | null>(null);
   const [admission, setAdmission] = useState<string | null>(null);
 
   const pick = useCallback(
@@ -81,12 +82,13 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
 
   // A hold in flight: follow it until the saga ends it (CONFIRMED, FAILED, EXPIRED).
   useEffect(() => {
-    if (!reservation || reservation.status !== "HELD" || method === "LATER") return;
+    if (!reservation || reservation.status !== "HELD" || method === "LATER" || reservation.fallback) return;
     const timer = setInterval(async () => {
       const { data } = await api.GET("/reservations/{reservationId}", {
         params: { path: { reservationId: reservation.id } },
       });
-      if (data && data.status !== "HELD") setReservation(data);
+      // Ended, or its card fell back to pay-later in the saga (the buyer pays again).
+      if (data && (data.status !== "HELD" || data.fallback)) setReservation(data);
     }, 1000);
     return () => clearInterval(timer);
   }, [reservation, method]);
@@ -107,6 +109,9 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
     });
     setBusy(false);
     if (data) {
+      // A card the payment provider could not take now: the hold waits for a payment (Retry-After: when cards
+      // may be taken again).
+      setRetryAfter(data.fallback ? Number(response.headers.get("Retry-After")) || null : null);
       setReservation(data);
       setSelected(new Set());
       void seats.reload();
@@ -176,7 +181,7 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
           </div>
           <aside className="panel" aria-label={t("Your selection")}>
             {reservation ? (
-              <Outcome reservation={reservation} method={method} busy={busy} onPay={payHeld} />
+              <Outcome reservation={reservation} method={method} busy={busy} onPay={payHeld} retryAfter={retryAfter} />
             ) : (
               <>
                 <h2>{t("Your selection")}</h2>
@@ -259,8 +264,9 @@ function Outcome(props: {
   method: Method;
   busy: boolean;
   onPay: (p: PaymentInput) => void;
+  retryAfter: number | null;
 }) {
-  const { t, money } = useI18n();
+  const { t, money, instant } = useI18n();
   const r = props.reservation;
   const [card, setCard] = useState(TEST_CARDS[0].token);
   return (
@@ -293,7 +299,19 @@ function Outcome(props: {
       {r.status === "HELD" ? (
         <>
           <Countdown until={r.holdExpiresAt} label={t("Held for")} />
-          {props.method === "LATER" ? (
+          {r.fallback === "PAY_LATER" ? (
+            <p role="status" className="notice" data-testid="pay-later">
+              {props.retryAfter
+                ? t(
+                    "Card payments are paused while the payment provider recovers. Your seats stay held until {until}: pay with wallet points now, or by card in {seconds} s.",
+                    { until: instant(r.holdExpiresAt), seconds: props.retryAfter },
+                  )
+                : t(
+                    "Card payments are paused while the payment provider recovers. Your seats stay held: pay with wallet points, or by card a little later.",
+                  )}
+            </p>
+          ) : null}
+          {props.method === "LATER" || r.fallback === "PAY_LATER" ? (
             <div>
               <TestCardSelect value={card} onChange={setCard} />{" "}
               <button

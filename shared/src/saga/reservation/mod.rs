@@ -6,7 +6,6 @@
 //! | `PaymentGiven` (a Choice) | the machine alone |
 //! | `WaitForPayment` | [`wait_for_payment`] |
 //! | `Pay` | [`pay`] (and [`pay::settle_waiting`] for a payment a dead Pay left WAITING) |
-//! | `PaidOrDeferred` (a Choice), `PayLater` (a Pass) | the machine alone: a card the breaker refused waits again |
 //! | `ConfirmSeats` | [`confirm_seats`] |
 //! | `Refund` | [`refund`] |
 //! | `ReleaseFailed`, `Expire` | [`release`] |

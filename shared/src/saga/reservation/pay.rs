@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 /// State `Pay`: charges the card or debits the wallet once (keys `charge-<id>`, `pay-<id>`), and records the
 /// outcome on the payment with `PaymentCompleted` / `PaymentFailed`; or, when the provider's breaker refuses
-/// the card, defers it (`{"deferred": true, "holdSeconds": n}`: the machine waits for a payment again).
+/// the card, defers it (`PaymentDeferred`: the machine waits for a payment again).
 pub(crate) async fn run(
     state: &SagaState,
     reservation_id: &str,
@@ -149,8 +149,8 @@ pub(crate) async fn run(
 
 /// The card of HELD reservation `r` is not charged (the breaker refused it): the reservation reads
 /// `fallback: PAY_LATER` and `PaymentDeferred` tells the buyer to pay within the hold (once per reservation: a
-/// retried step or a second deferral finds it set). The output sends the machine back to `WaitForPayment`
-/// with the hold's remaining seconds.
+/// retried step or a second deferral finds it set). The error sends the machine back to `WaitForPayment`
+/// (a `Catch`: the path of every sale keeps its transitions).
 async fn defer(
     state: &SagaState,
     r: &Reservation,
@@ -168,11 +168,10 @@ async fn defer(
         retry_after,
         "the payment provider's breaker is open: the card is not charged, the hold waits for a payment"
     );
-    Ok(json!({
-        "deferred": true,
-        "holdSeconds": (r.hold_expires_at - now).max(1),
-        "retryAfterSeconds": retry_after,
-    }))
+    Err(StepError::PaymentDeferred(format!(
+        "the payment provider's breaker is open: pay within the hold ({} s left), by card in {retry_after} s",
+        (r.hold_expires_at - now).max(0)
+    )))
 }
 
 /// Records what became of a WAITING payment: completed with the charge's reference (and card), or failed for
