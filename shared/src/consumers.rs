@@ -455,24 +455,15 @@ pub async fn handle(state: &ConsumerState, batch: SqsEvent) -> SqsBatchResponse 
 
 /// One CloudWatch embedded-metric line.
 pub fn emf(consumer: &str, lags_ms: &[u64], processed: usize, failures: usize) -> Value {
-    json!({
-        "_aws": {
-            "Timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
-            "CloudWatchMetrics": [{
-                "Namespace": "Ticketing/Consumers",
-                "Dimensions": [["Consumer"]],
-                "Metrics": [
-                    {"Name": "EventLagMs", "Unit": "Milliseconds"},
-                    {"Name": "Processed", "Unit": "Count"},
-                    {"Name": "Failures", "Unit": "Count"}
-                ]
-            }]
-        },
-        "Consumer": consumer,
-        "EventLagMs": lags_ms,
-        "Processed": processed,
-        "Failures": failures,
-    })
+    crate::telemetry::emf(
+        "Ticketing/Consumers",
+        &[("Consumer", consumer)],
+        &[
+            ("EventLagMs", "Milliseconds", json!(lags_ms)),
+            ("Processed", "Count", json!(processed)),
+            ("Failures", "Count", json!(failures)),
+        ],
+    )
 }
 
 /// Runs a consumer under the Lambda runtime.

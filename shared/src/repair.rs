@@ -186,23 +186,15 @@ fn resumed_action(what: &str, kind: &str, resumed: Resumed) -> Option<String> {
 
 /// The CloudWatch embedded-metric line of a run: `RepairsFound` (what needed a repair), `RepairsFailed`.
 pub fn emf(report: &RepairReport) -> Value {
-    json!({
-        "_aws": {
-            "Timestamp": OffsetDateTime::now_utc().unix_timestamp() * 1000,
-            "CloudWatchMetrics": [{
-                "Namespace": "Ticketing/Repair",
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "RepairsFound", "Unit": "Count"},
-                    {"Name": "RepairsFailed", "Unit": "Count"},
-                    {"Name": "LookedAt", "Unit": "Count"}
-                ]
-            }]
-        },
-        "RepairsFound": report.found,
-        "RepairsFailed": report.failed,
-        "LookedAt": report.looked_at,
-    })
+    crate::telemetry::emf(
+        "Ticketing/Repair",
+        &[],
+        &[
+            ("RepairsFound", "Count", json!(report.found)),
+            ("RepairsFailed", "Count", json!(report.failed)),
+            ("LookedAt", "Count", json!(report.looked_at)),
+        ],
+    )
 }
 
 /// Runs the repairer under the Lambda runtime (the schedule's invocation, or a test's): the payload may set

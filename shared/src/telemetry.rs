@@ -18,3 +18,55 @@ pub fn init() {
         .with_ansi(false)
         .try_init();
 }
+
+/// One CloudWatch embedded-metric-format line (CloudWatch reads the metrics from the function's log):
+/// `metrics` as (name, unit, value), under `namespace`, with `dimensions` as (name, value); no dimension
+/// gives the namespace's one series. Print it as one line.
+pub fn emf(
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    metrics: &[(&str, &str, serde_json::Value)],
+) -> serde_json::Value {
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
+    let declared: Vec<serde_json::Value> = metrics
+        .iter()
+        .map(|(name, unit, _)| serde_json::json!({"Name": name, "Unit": unit}))
+        .collect();
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [names],
+                "Metrics": declared,
+            }]
+        }
+    });
+    for (name, value) in dimensions {
+        line[*name] = serde_json::json!(value);
+    }
+    for (name, _, value) in metrics {
+        line[*name] = value.clone();
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_emf_line_declares_its_metrics_and_carries_their_values() {
+        let line = super::emf(
+            "Ticketing/Test",
+            &[("Consumer", "audit")],
+            &[("Processed", "Count", serde_json::json!(3))],
+        );
+        let declared = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "Ticketing/Test");
+        assert_eq!(declared["Dimensions"][0][0], "Consumer");
+        assert_eq!(declared["Metrics"][0]["Name"], "Processed");
+        assert_eq!(declared["Metrics"][0]["Unit"], "Count");
+        assert_eq!(line["Consumer"], "audit");
+        assert_eq!(line["Processed"], 3);
+        assert!(line["_aws"]["Timestamp"].as_i64().unwrap_or(0) > 0);
+    }
+}

@@ -198,3 +198,42 @@ pub async fn task_errors(output: &str, name: &str) -> Vec<String> {
         }
     }
 }
+
+/// The card provider's side of a test stack: the test-mode provider's fault switch (BK7) and the breaker.
+pub async fn provider_store() -> ticketing::store::Store {
+    ticketing::store::Store::new(stack().dynamodb().await, stack().table_name())
+}
+
+/// Test stacks only: the provider's fault switch off and its breaker CLOSED (a new generation), as an outage
+/// test or benchmark finds the stack and leaves it.
+pub async fn provider_healthy() {
+    use ticketing::domain::breaker::{Breaker, State};
+    let store = provider_store().await;
+    store
+        .set_provider_fault(None)
+        .await
+        .expect("switch the fault off");
+    for _ in 0..10 {
+        let seen = store.breaker(true).await.expect("breaker").breaker;
+        if seen.state == State::Closed {
+            return;
+        }
+        let closed = Breaker {
+            state: State::Closed,
+            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+            probes_left: 0,
+            probes_passed: 0,
+            version: seen.version + 1,
+        };
+        if store
+            .transition_breaker(&seen, &closed, &[])
+            .await
+            .expect("close the breaker")
+        {
+            // Every process trusts its copy of the state for a second.
+            tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+            return;
+        }
+    }
+    panic!("the breaker could not be reset");
+}

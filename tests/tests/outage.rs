@@ -11,12 +11,11 @@ use futures::FutureExt;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing::domain::breaker::{Breaker, State};
 use ticketing::store::breaker::{ProviderFault, StoredBreaker};
 use ticketing::store::Store;
 use ticketing_tests::{
-    admin, arm_pause, buyer_with, reconcile, release_pause, reservation_id, sale, settled, stack,
-    unique, EventTap, Member,
+    admin, arm_pause, buyer_with, provider_healthy, provider_store, reconcile, release_pause,
+    reservation_id, sale, settled, stack, unique, EventTap, Member,
 };
 
 /// One staged outage at a time.
@@ -24,7 +23,7 @@ static OUTAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const CARD: &str = "tok_visa";
 
 async fn store() -> Store {
-    Store::new(stack().dynamodb().await, stack().table_name())
+    provider_store().await
 }
 
 async fn breaker() -> StoredBreaker {
@@ -35,45 +34,13 @@ async fn breaker() -> StoredBreaker {
         .expect("the breaker's state")
 }
 
-/// Test stacks only: the switch off and the breaker CLOSED (a new generation), as a test finds or leaves it.
-async fn reset() {
-    let store = store().await;
-    store
-        .set_provider_fault(None)
-        .await
-        .expect("switch the fault off");
-    for _ in 0..10 {
-        let seen = store.breaker(true).await.expect("breaker").breaker;
-        if seen.state == State::Closed {
-            return;
-        }
-        let closed = Breaker {
-            state: State::Closed,
-            since: time::OffsetDateTime::now_utc().unix_timestamp(),
-            probes_left: 0,
-            probes_passed: 0,
-            version: seen.version + 1,
-        };
-        if store
-            .transition_breaker(&seen, &closed, &[])
-            .await
-            .expect("close the breaker")
-        {
-            // Every process trusts its copy of the state for a second.
-            tokio::time::sleep(Duration::from_millis(1_100)).await;
-            return;
-        }
-    }
-    panic!("the breaker could not be reset");
-}
-
 /// Runs `body` alone among the outage tests, and resets the switch and the breaker after it, even when it
 /// panics (so that the tests after this binary pay by card against a healthy provider).
 async fn staged<F: std::future::Future<Output = ()>>(body: F) {
     let _turn = OUTAGE.lock().await;
-    reset().await;
+    provider_healthy().await;
     let outcome = std::panic::AssertUnwindSafe(body).catch_unwind().await;
-    reset().await;
+    provider_healthy().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -119,6 +86,19 @@ async fn hold(
     let body =
         json!({"showtimeId": show, "seats": [{"row": seat.0, "col": seat.1}], "payment": card()});
     ticketing_tests::call(Method::POST, "/reservations", Some(&body), &headers).await
+}
+
+/// `n` new buyers, each holding a seat of `row` by card at once (the saga pays): the buyers and their holds.
+async fn card_buyers(n: u32, show: &str, row: u32) -> (Vec<Member>, Vec<String>) {
+    let buyers: Vec<Member> =
+        futures::future::join_all((0..n).map(|_| ticketing_tests::member("USER"))).await;
+    let held = futures::future::join_all(buyers.iter().zip(1..).map(|(buyer, col)| async move {
+        let r = hold(buyer, show, (row, col), None).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        id_of(&r)
+    }))
+    .await;
+    (buyers, held)
 }
 
 fn card() -> Value {
@@ -198,19 +178,7 @@ async fn an_outage_opens_the_breaker_card_buyers_fall_back_to_pay_later_and_prob
             .await
             .expect("switch on");
         let started = Instant::now();
-        let unlucky: Vec<Member> =
-            futures::future::join_all((0..8).map(|_| ticketing_tests::member("USER"))).await;
-        let held: Vec<String> = futures::future::join_all(unlucky.iter().enumerate().map(
-            |(i, buyer)| {
-                let show = show.clone();
-                async move {
-                    let r = hold(buyer, &show, (1, i as u32 + 1), None).await;
-                    assert_eq!(r.status, 202, "{}", r.text);
-                    id_of(&r)
-                }
-            },
-        ))
-        .await;
+        let (unlucky, held) = card_buyers(8, &show, 1).await;
         let open = until_state(&admin, "OPEN", Duration::from_secs(30)).await;
         let opened_after = started.elapsed();
         // Within the window of its settings (the window it shows now starts at the opening).
@@ -363,18 +331,7 @@ async fn a_slow_provider_trips_the_breaker_by_timeouts() {
             .set_provider_fault(Some(ProviderFault::Delay(4_000)))
             .await
             .expect("switch on");
-        let buyers: Vec<Member> =
-            futures::future::join_all((0..10).map(|_| ticketing_tests::member("USER"))).await;
-        let held: Vec<String> =
-            futures::future::join_all(buyers.iter().enumerate().map(|(i, buyer)| {
-                let show = show.clone();
-                async move {
-                    let r = hold(buyer, &show, (1, i as u32 + 1), None).await;
-                    assert_eq!(r.status, 202, "{}", r.text);
-                    id_of(&r)
-                }
-            }))
-            .await;
+        let (buyers, held) = card_buyers(10, &show, 1).await;
         let open = until_state(&admin, "OPEN", Duration::from_secs(40)).await;
         assert!(open["retryAfterSeconds"].as_u64().is_some(), "{open}");
         for (buyer, id) in buyers.iter().zip(&held) {

@@ -441,21 +441,22 @@ pub async fn run(
 
 /// The metric line a run logs (CloudWatch embedded metric format): breaks and items checked.
 pub fn metric(report: &Report) -> serde_json::Value {
-    serde_json::json!({
-        "_aws": {
-            "Timestamp": OffsetDateTime::now_utc().unix_timestamp() * 1000,
-            "CloudWatchMetrics": [{
-                "Namespace": "Ticketing/Reconciliation",
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "ReconciliationBreaks", "Unit": "Count"},
-                    {"Name": "ItemsChecked", "Unit": "Count"}
-                ]
-            }]
-        },
-        "ReconciliationBreaks": report.break_count,
-        "ItemsChecked": report.counts.items,
-    })
+    crate::telemetry::emf(
+        "Ticketing/Reconciliation",
+        &[],
+        &[
+            (
+                "ReconciliationBreaks",
+                "Count",
+                serde_json::json!(report.break_count),
+            ),
+            (
+                "ItemsChecked",
+                "Count",
+                serde_json::json!(report.counts.items),
+            ),
+        ],
+    )
 }
 
 /// The breaks of a report by kind, for a summary line.

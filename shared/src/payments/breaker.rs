@@ -300,20 +300,13 @@ fn metric(b: &Breaker) {
     };
     println!(
         "{}",
-        json!({
-            "_aws": {
-                "Timestamp": OffsetDateTime::now_utc().unix_timestamp() * 1000,
-                "CloudWatchMetrics": [{
-                    "Namespace": "Ticketing/Payments",
-                    "Dimensions": [[]],
-                    "Metrics": [
-                        {"Name": "ProviderBreakerState", "Unit": "None"},
-                        {"Name": "ProviderBreakerTransitions", "Unit": "Count"}
-                    ]
-                }]
-            },
-            "ProviderBreakerState": level,
-            "ProviderBreakerTransitions": 1,
-        })
+        crate::telemetry::emf(
+            "Ticketing/Payments",
+            &[],
+            &[
+                ("ProviderBreakerState", "None", json!(level)),
+                ("ProviderBreakerTransitions", "Count", json!(1)),
+            ],
+        )
     );
 }

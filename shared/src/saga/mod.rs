@@ -532,6 +532,7 @@ mod tests {
             "PaymentDeclined",
             "InsufficientPoints",
             "PaymentTransient",
+            "PaymentDeferred",
             "Transient",
             "Invalid",
         ];
@@ -566,6 +567,10 @@ mod tests {
     #[test]
     fn errors_have_state_machine_names_and_reasons() {
         assert_eq!(StepError::HoldEnded("x".into()).name(), "HoldEnded");
+        assert_eq!(
+            StepError::PaymentDeferred("x".into()).name(),
+            "PaymentDeferred"
+        );
         assert_eq!(
             StepError::PaymentDeclined("card_declined".into()).reason(),
             "card_declined"

@@ -11,11 +11,11 @@ use futures::stream::{self, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use ticketing::domain::breaker::{Breaker, State};
 use ticketing::store::breaker::ProviderFault;
-use ticketing::store::Store;
 use ticketing_tests::bench::percentile;
-use ticketing_tests::{call, member, reconcile, sale, settled, stack, Member};
+use ticketing_tests::{
+    call, member, provider_healthy, provider_store, reconcile, sale, settled, Member,
+};
 
 struct Options {
     buyers: usize,
@@ -85,28 +85,6 @@ async fn buy(buyer: &Member, show: &str, seat: (usize, usize)) -> (String, Outco
     (id, outcome, took)
 }
 
-async fn reset(store: &Store) {
-    store
-        .set_provider_fault(None)
-        .await
-        .expect("switch the fault off");
-    let seen = store.breaker(true).await.expect("breaker").breaker;
-    if seen.state != State::Closed {
-        let closed = Breaker {
-            state: State::Closed,
-            since: time::OffsetDateTime::now_utc().unix_timestamp(),
-            probes_left: 0,
-            probes_passed: 0,
-            version: seen.version + 1,
-        };
-        store
-            .transition_breaker(&seen, &closed, &[])
-            .await
-            .expect("close the breaker");
-        tokio::time::sleep(Duration::from_millis(1_100)).await;
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() {
     let o = match options() {
@@ -116,8 +94,8 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let store = Store::new(stack().dynamodb().await, stack().table_name());
-    reset(&store).await;
+    let store = provider_store().await;
+    provider_healthy().await;
     let cols = 50usize;
     let rows = o.buyers.div_ceil(cols).max(1);
     eprintln!(
@@ -152,7 +130,7 @@ async fn main() {
     let elapsed = started.elapsed();
     let calls = store.faulted_calls().await.unwrap_or(0);
     let state = store.breaker(true).await.expect("breaker").breaker.state;
-    reset(&store).await;
+    provider_healthy().await;
 
     let count = |k: Outcome| results.iter().filter(|(_, _, o, _)| *o == k).count();
     let mut latencies: Vec<Duration> = results.iter().map(|(_, _, _, d)| *d).collect();

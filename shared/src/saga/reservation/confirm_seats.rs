@@ -50,23 +50,15 @@ pub(crate) async fn run(state: &SagaState, reservation_id: &str) -> Result<Value
         // confirmed already counts nothing again.
         println!(
             "{}",
-            json!({
-                "_aws": {
-                    "Timestamp": OffsetDateTime::now_utc().unix_timestamp() * 1000,
-                    "CloudWatchMetrics": [{
-                        "Namespace": "Ticketing/Sales",
-                        "Dimensions": [[]],
-                        "Metrics": [
-                            {"Name": "Sales", "Unit": "Count"},
-                            {"Name": "SeatsSold", "Unit": "Count"},
-                            {"Name": "SalesAmount", "Unit": "None"}
-                        ]
-                    }]
-                },
-                "Sales": 1,
-                "SeatsSold": confirmed.seats.len(),
-                "SalesAmount": confirmed.total_price,
-            })
+            crate::telemetry::emf(
+                "Ticketing/Sales",
+                &[],
+                &[
+                    ("Sales", "Count", json!(1)),
+                    ("SeatsSold", "Count", json!(confirmed.seats.len())),
+                    ("SalesAmount", "None", json!(confirmed.total_price)),
+                ],
+            )
         );
     }
     if let Some(admitted_at) = confirmed.admitted_at {
