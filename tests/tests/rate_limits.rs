@@ -117,7 +117,7 @@ async fn one_member_firing_holds_in_parallel_gets_no_more_than_the_budget_throug
     let (_, _, show) = sale(1, 2).await;
     let buyer = member("USER").await;
     let other = member("USER").await;
-    let replies = burst_until_refused(|| hold(&buyer, &show), 32, 640).await;
+    let replies = burst_until_refused(|| hold(&buyer, &show), 12, 480).await;
     let limited: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
     assert!(
         !limited.is_empty(),
@@ -171,7 +171,7 @@ async fn one_member_joining_a_queue_in_parallel_is_held_to_the_budget() {
     assert_eq!(r.status, 200, "{}", r.text);
     let buyer = member("USER").await;
     let path = format!("/showtimes/{show}/queue");
-    let replies = burst_until_refused(|| buyer.call(Method::POST, &path, None), 20, 200).await;
+    let replies = burst_until_refused(|| buyer.call(Method::POST, &path, None), 8, 160).await;
     let limited: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
     assert!(!limited.is_empty(), "no join was refused");
     let budget = budget_of(&limited);

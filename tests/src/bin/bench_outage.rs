@@ -58,7 +58,13 @@ enum Outcome {
     Failed,
 }
 
-async fn buy(buyer: &Member, show: &str, seat: (usize, usize)) -> (String, Outcome, Duration) {
+/// One card buyer: the reservation, its outcome, how long `POST /reservations` took, and how long until the
+/// buyer knew the outcome (paid, told to pay later, or failed).
+async fn buy(
+    buyer: &Member,
+    show: &str,
+    seat: (usize, usize),
+) -> (String, Outcome, Duration, Duration) {
     let auth = buyer.auth();
     let body = json!({"showtimeId": show, "seats": [{"row": seat.0, "col": seat.1}],
         "payment": {"method": "CARD", "token": "tok_visa"}});
@@ -82,7 +88,7 @@ async fn buy(buyer: &Member, show: &str, seat: (usize, usize)) -> (String, Outco
         (Some("HELD"), Some("PAY_LATER")) => Outcome::FellBack,
         _ => Outcome::Failed,
     };
-    (id, outcome, took)
+    (id, outcome, took, started.elapsed())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
@@ -116,28 +122,33 @@ async fn main() {
         .expect("switch the fault on");
     eprintln!("outage staged ({:?}): {} card buyers", o.fault, o.buyers);
     let started = Instant::now();
-    let results: Vec<(usize, String, Outcome, Duration)> = stream::iter(buyers.iter().enumerate())
-        .map(|(i, buyer)| {
-            let show = show.clone();
-            async move {
-                let (id, outcome, took) = buy(buyer, &show, (i / cols + 1, i % cols + 1)).await;
-                (i, id, outcome, took)
-            }
-        })
-        .buffer_unordered(o.concurrency)
-        .collect()
-        .await;
+    let results: Vec<(usize, String, Outcome, Duration, Duration)> =
+        stream::iter(buyers.iter().enumerate())
+            .map(|(i, buyer)| {
+                let show = show.clone();
+                async move {
+                    let (id, outcome, took, known) =
+                        buy(buyer, &show, (i / cols + 1, i % cols + 1)).await;
+                    (i, id, outcome, took, known)
+                }
+            })
+            .buffer_unordered(o.concurrency)
+            .collect()
+            .await;
     let elapsed = started.elapsed();
     let calls = store.faulted_calls().await.unwrap_or(0);
     let state = store.breaker(true).await.expect("breaker").breaker.state;
     provider_healthy().await;
 
-    let count = |k: Outcome| results.iter().filter(|(_, _, o, _)| *o == k).count();
-    let mut latencies: Vec<Duration> = results.iter().map(|(_, _, _, d)| *d).collect();
+    let count = |k: Outcome| results.iter().filter(|r| r.2 == k).count();
+    let mut latencies: Vec<Duration> = results.iter().map(|r| r.3).collect();
     latencies.sort();
+    let mut known: Vec<Duration> = results.iter().map(|r| r.4).collect();
+    known.sort();
     println!(
         "outage ({:?}), payment breaker {}: {} card buyers in {:.1} s: paid now {}, fell back to pay-later {}, failed {}; \
-         POST /reservations p50 {} ms, p99 {} ms; the provider received {} calls; breaker {} at the end",
+         POST /reservations p50 {} ms, p99 {} ms; the buyer knew the outcome after p50 {} ms, p99 {} ms; \
+         the provider received {} calls; breaker {} at the end",
         o.fault,
         breaker_on,
         results.len(),
@@ -145,15 +156,17 @@ async fn main() {
         count(Outcome::Paid),
         count(Outcome::FellBack),
         count(Outcome::Failed),
-        percentile(&latencies, 0.50).as_millis(),
-        percentile(&latencies, 0.99).as_millis(),
+        percentile(&latencies, 50.0).as_millis(),
+        percentile(&latencies, 99.0).as_millis(),
+        percentile(&known, 50.0).as_millis(),
+        percentile(&known, 99.0).as_millis(),
         calls,
         state,
     );
     // Money reconciles: nothing was charged for a buyer who failed or fell back.
     let pairs: Vec<(&Member, Vec<String>)> = results
         .iter()
-        .map(|(i, id, _, _)| (&buyers[*i], vec![id.clone()]))
+        .map(|r| (&buyers[r.0], vec![r.1.clone()]))
         .collect();
     reconcile(&performance, &show, &pairs).await;
     println!("reconciled: completed payments equal the seats sold, no fallback or failure charged");
