@@ -36,18 +36,23 @@ pub struct Settings {
     pub shards: u32,
 }
 
+impl Settings {
+    /// The defaults (the stack's parameters say the same).
+    pub const DEFAULT: Settings = Settings {
+        window_seconds: 30,
+        min_calls: 20,
+        failure_percent: 50,
+        cooldown_seconds: 30,
+        probes: 3,
+        call_timeout_millis: 3_000,
+        bucket_seconds: 5,
+        shards: 8,
+    };
+}
+
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            window_seconds: 30,
-            min_calls: 20,
-            failure_percent: 50,
-            cooldown_seconds: 30,
-            probes: 3,
-            call_timeout_millis: 3_000,
-            bucket_seconds: 5,
-            shards: 8,
-        }
+        Settings::DEFAULT
     }
 }
 
@@ -225,16 +230,7 @@ pub fn buckets_since(from: i64, now: i64, s: &Settings) -> Vec<i64> {
 mod tests {
     use super::*;
 
-    const S: Settings = Settings {
-        window_seconds: 30,
-        min_calls: 20,
-        failure_percent: 50,
-        cooldown_seconds: 30,
-        probes: 3,
-        call_timeout_millis: 3_000,
-        bucket_seconds: 5,
-        shards: 8,
-    };
+    const S: Settings = Settings::DEFAULT;
 
     #[test]
     fn the_window_trips_at_enough_calls_and_half_failing() {

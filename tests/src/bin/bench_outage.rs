@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use ticketing::store::breaker::ProviderFault;
-use ticketing_tests::bench::percentile;
+use ticketing_tests::bench::{arg, percentile};
 use ticketing_tests::{
     call, member, provider_healthy, provider_store, reconcile, sale, settled, Member,
 };
@@ -23,32 +23,17 @@ struct Options {
     fault: ProviderFault,
 }
 
-fn options() -> Result<Options, String> {
-    let mut o = Options {
-        buyers: 100,
-        concurrency: 16,
-        fault: ProviderFault::Fail,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args
-            .get(i + 1)
-            .ok_or_else(|| format!("{} needs a value", args[i]))?;
-        let number = || {
-            value
-                .parse::<usize>()
-                .map_err(|_| format!("{} takes a whole number", args[i]))
-        };
-        match args[i].as_str() {
-            "--buyers" => o.buyers = number()?.clamp(1, 2_000),
-            "--concurrency" => o.concurrency = number()?.clamp(1, 128),
-            "--delay-ms" => o.fault = ProviderFault::Delay(number()?.clamp(1, 20_000) as u64),
-            other => return Err(format!("unknown option {other}")),
-        }
-        i += 2;
+fn options() -> Options {
+    let delayed = std::env::args().any(|a| a == "--delay-ms");
+    Options {
+        buyers: arg("--buyers", 100, 2_000),
+        concurrency: arg("--concurrency", 16, 128),
+        fault: if delayed {
+            ProviderFault::Delay(arg("--delay-ms", 4_000, 20_000) as u64)
+        } else {
+            ProviderFault::Fail
+        },
     }
-    Ok(o)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,13 +78,7 @@ async fn buy(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() {
-    let o = match options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("bench-outage: {e}\nusage: bench-outage [--buyers N] [--concurrency N] [--delay-ms N]");
-            std::process::exit(2);
-        }
-    };
+    let o = options();
     let store = provider_store().await;
     provider_healthy().await;
     let cols = 50usize;
