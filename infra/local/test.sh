@@ -67,8 +67,10 @@ DENY_PID=$!
 say "cargo test --workspace (unit, in-process, and integration against the local stack)"
 RESULTS="$STATE/cargo-test.log"
 status=0
+# Three tests at a time (cargo's default is one per core, 2 here): an integration test spends most of its time
+# waiting on the stack (a saga, a hold expiring, an event arriving), not on a core.
 TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
-  cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
+  RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}" cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
 if [ "$status" -ne 0 ]; then
   # What the stack saw while the tests failed: CI keeps only this output, not the state directory.
   say "Tests failed: the gateway's and LocalStack's last errors"
