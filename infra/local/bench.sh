@@ -11,7 +11,8 @@
 #                                                                 and DynamoDB calls of each (bench_rush.rs),
 #                                                                 then, in the same run, cold start / zip size /
 #                                                                 idle RSS of every function in release against
-#                                                                 a bare lambda_runtime binary (coldstart.py)
+#                                                                 a bare lambda_runtime binary (coldstart.py;
+#                                                                 COLDSTART_RUNS=0 leaves that part out)
 #   infra/local/bench.sh reconcile --items 100000 --segments 8    the nightly reconciliation over a seeded table:
 #                                                                 time, DynamoDB calls and items read per item
 #                                                                 (tests/src/bin/bench_reconcile.rs)
@@ -76,7 +77,7 @@ else
   "$BIN_DIR/$BENCH" "$@"
 fi
 
-if [ "$BENCH" = bench-rush ]; then
+if [ "$BENCH" = bench-rush ] && [ "${COLDSTART_RUNS:-15}" != 0 ]; then
   cleanup
   say "Cold starts: every function in release, against a bare lambda_runtime binary"
   RELEASE_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"

@@ -68,7 +68,7 @@ deploy_stack() {
   verify_mail_sender "$2"
   say "Deploying infra/template.yaml as stack $3 (functions from ${BIN_DIR#"$ROOT"/})"
   "$PY" "$STACK_PY" deploy --state-dir "$1" --endpoint "http://127.0.0.1:$2" --stack-name "$3" \
-    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=${FAULT_INJECTION:-on}" "MailFrom=tickets@ticketing.local" "MailSenderIdentity=existing" "ConsumerVisibilitySeconds=2" "InletSeconds=0" "InletSchedule=DISABLED" "RepairSchedule=${REPAIR_SCHEDULE:-DISABLED}" "SettlementScheduleState=${SETTLEMENT_SCHEDULE:-DISABLED}" "ReconciliationScheduleState=${RECONCILIATION_SCHEDULE:-DISABLED}" "Alarms=DISABLED" "Console=DISABLED" "BreakerCooldownSeconds=${BREAKER_COOLDOWN_SECONDS:-30}" "HoldRateLimit=${HOLD_RATE_LIMIT:-10}" "PaymentBreaker=${PAYMENT_BREAKER:-ENABLED}"
+    --template "$TEMPLATE" --bin-dir "$BIN_DIR" --parameter-overrides "Stage=$4" "LogLevel=${LOG_LEVEL:-info}" "FaultInjection=${FAULT_INJECTION:-on}" "MailFrom=tickets@ticketing.local" "MailSenderIdentity=existing" "ConsumerVisibilitySeconds=2" "InletSeconds=0" "InletSchedule=DISABLED" "RepairSchedule=${REPAIR_SCHEDULE:-DISABLED}" "SettlementScheduleState=${SETTLEMENT_SCHEDULE:-DISABLED}" "ReconciliationScheduleState=${RECONCILIATION_SCHEDULE:-DISABLED}" "Alarms=DISABLED" "Console=DISABLED" "BreakerCooldownSeconds=${BREAKER_COOLDOWN_SECONDS:-30}" "HoldRateLimit=${HOLD_RATE_LIMIT:-10}" "QueueJoinRateLimit=${QUEUE_JOIN_RATE_LIMIT:-5}" "PaymentBreaker=${PAYMENT_BREAKER:-ENABLED}"
 }
 
 # verify_mail_sender PORT: verifies the notifier's sender in LocalStack's SES before the stack is deployed
