@@ -82,8 +82,11 @@ test("a provider outage pauses cards, a buyer pays with points instead, and the 
     expect(none.status, "no payment was started").toBe(404);
 
     // Points work while cards are paused.
+    await expect(page.getByTestId("seat-cursor")).toContainText("held");
     await page.getByRole("button", { name: "Pay with points" }).click();
     await expect(outcome).toHaveAttribute("data-status", "CONFIRMED");
+    // The map shows the seat sold at once, without a reload.
+    await expect(page.getByTestId("seat-cursor")).toContainText("sold", { timeout: 5_000 });
     await screenshot(page, "buyer-paid-with-points");
     const pay = await call("GET", `/reservations/${r.id}/payment`, buyer.token);
     expect(pay.json).toMatchObject({ status: "COMPLETED", method: "WALLET" });

@@ -12,7 +12,8 @@ BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says how long the script has run so far ([m:ss]), so a slow phase shows in CI's output.
+say() { printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.

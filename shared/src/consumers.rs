@@ -499,10 +499,7 @@ pub async fn rebuild_my_page(store: &Store, member_id: &str) -> Result<usize, Ap
         }) else {
             continue;
         };
-        for e in store
-            .aggregate_events(&format!("SHOW#{showtime_id}"))
-            .await?
-        {
+        for e in store.showtime_events(&showtime_id).await? {
             if targets(&e).iter().any(|(_, r)| r == &reservation_id) {
                 events.push(e);
             }

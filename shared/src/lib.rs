@@ -213,4 +213,40 @@ mod layers {
         }
         assert!(broken.is_empty(), "layering broken:\n{}", broken.join("\n"));
     }
+
+    /// A string literal that starts like a table key (`"MEMBER#`, `"SLOT#`, ...).
+    fn key_literal(line: &str) -> bool {
+        line.split('"').skip(1).step_by(2).any(|literal| {
+            let prefix: String = literal
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            prefix.len() >= 2 && literal[prefix.len()..].starts_with('#')
+        })
+    }
+
+    #[test]
+    fn every_table_key_is_spelled_in_store_keys() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let keys = src.join("store").join("keys.rs");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut elsewhere = Vec::new();
+        for path in files.iter().filter(|p| **p != keys) {
+            for (n, line) in code(path).lines().enumerate() {
+                if key_literal(line) {
+                    let rel = path.strip_prefix(&src).unwrap_or(path).display();
+                    elsewhere.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            elsewhere.is_empty(),
+            "table keys built outside store/keys.rs:\n{}",
+            elsewhere.join("\n")
+        );
+        assert!(key_literal(r#"s(format!("MEMBER#{id}"))"#));
+        assert!(!key_literal(r##"format!("#/components/schemas/{x}")"##));
+        assert!(!key_literal(r#"s("WALLET")"#));
+    }
 }

@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use ticketing_tests::{
-    call, executions_ended, member, on_sale, payment_of, reconcile, reserve, rewind_hold, sale,
-    seat_map, settled, showtime, top_up, unique, wallet_balance, EventTap, Member,
+    arm_pause, call, crashes_left, executions_ended, member, on_sale, payment_of, reconcile,
+    release_pause, reservation_id, reserve, rewind_hold, sale, seat_map, settled, showtime, top_up,
+    unique, wallet_balance, EventTap, Member,
 };
 
 const SOLD: [&str; 3] = [
@@ -289,14 +290,18 @@ async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
     let (_, performance, show) = sale(1, 2).await;
     let ivy = member("USER").await;
     let mut tap = EventTap::new(&[&ivy]).await;
-    // A card that takes 2.5 s to answer (within the provider timeout); meanwhile the hold runs out.
+    // The card is charged; the Pay step is held at its end (the charge recorded, no answer given yet) while
+    // the clock passes the hold's end, so the capture lands after the hold ran out.
+    let key = unique();
+    let id = reservation_id(&ivy, &key);
+    arm_pause(&id, "pay@after").await;
     let auth = ivy.auth();
-    let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_slow_2500"}});
+    let body = json!({"showtimeId": show, "seats": [{"row": 1, "col": 1}], "payment": {"method": "CARD", "token": "tok_visa"}});
     let r = call(
         Method::POST,
         "/reservations",
         Some(&body),
-        &[("authorization", auth.as_str())],
+        &[("authorization", auth.as_str()), ("idempotency-key", &key)],
     )
     .await;
     assert_eq!(
@@ -304,14 +309,14 @@ async fn a_capture_after_the_hold_ran_out_is_refunded_and_fails() {
         "no Prefer: wait, so the outcome comes later: {}",
         r.text
     );
-    let id = r.json["id"].as_str().expect("id").to_string();
-    // Once the charge has started (the payment is WAITING), the clock passes the hold's end.
+    assert_eq!(r.json["id"], id.as_str());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while payment_of(&ivy, &id).await.status != 200 {
-        assert!(Instant::now() < deadline, "the saga never started paying");
+    while crashes_left(&id, "pay@after").await > 0 {
+        assert!(Instant::now() < deadline, "the saga never paid");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     rewind_hold(&id, &show, &[(1, 1)]).await;
+    release_pause(&id, "pay@after").await;
     let done = settled(&ivy, &id, Duration::from_secs(40)).await;
     assert_eq!(done["status"], "FAILED", "{done}");
     assert_eq!(done["failureReason"], "hold_expired", "{done}");

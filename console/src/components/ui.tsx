@@ -7,16 +7,19 @@ import { useI18n } from "../lib/i18n";
 export function ProblemBanner({ problem }: { problem: Problem | null | undefined }) {
   const { t } = useI18n();
   if (!problem) return null;
+  // A ticket limit says its counts in the reader's language, in place of the server's English detail (which
+  // says the same: shown both, the counts read twice).
+  const ticketLimit = problem.limit != null && problem.type.endsWith("/ticket-limit");
   return (
     <div className="problem" role="alert" data-problem-type={problem.type}>
       <strong>{t(problem.title)}</strong>
-      {problem.detail && problem.detail !== problem.title ? <div>{problem.detail}</div> : null}
+      {problem.detail && problem.detail !== problem.title && !ticketLimit ? <div>{problem.detail}</div> : null}
       {problem.code ? <div className="code">{t("Reason")}: {t(problem.code)}</div> : null}
-      {problem.limit != null && problem.type.endsWith("/ticket-limit") ? (
-        <div className="code">
+      {ticketLimit ? (
+        <div>
           {t("You have {current} of at most {limit} tickets for this showtime", {
             current: problem.current ?? 0,
-            limit: problem.limit,
+            limit: problem.limit ?? 0,
           })}
         </div>
       ) : null}

@@ -171,21 +171,6 @@ pub fn order_key(occurred_at: &str, kind: &str) -> (i128, u8) {
 }
 
 impl Event {
-    /// The table partition its item lives in: the aggregate it belongs to (a reservation, or a showtime for
-    /// the showtime events), so an aggregate's history reads back with one query.
-    pub fn partition(&self) -> String {
-        match self.kind {
-            EventType::ShowtimeCancelled | EventType::ShowtimeChanged => {
-                format!("SHOW#{}", self.correlation_id)
-            }
-            // The breaker's own: beside its state item (no reservation, no member).
-            EventType::PaymentProviderDegraded | EventType::PaymentProviderRecovered => {
-                "PSP#BREAKER".to_string()
-            }
-            _ => format!("RES#{}", self.correlation_id),
-        }
-    }
-
     /// The `detail` as it goes on the bus.
     pub fn detail(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)

@@ -11,10 +11,10 @@
 //! has at most 10 seats, so at most 10 cancellations), so every step reads one item.
 
 use super::error::conditional;
-use super::keys::progress_key;
+use super::keys::{progress_key, sweep_failure_key};
 use super::reservations::reservation_item;
 use super::StoreError;
-use super::{built, n, s, Item, Store, PK, SK, TYPE};
+use super::{built, n, s, Item, Store, TYPE};
 use crate::domain::performance::format_instant;
 use crate::domain::reservation::{Reservation, ReservedSeat};
 use crate::domain::seat::{SeatId, SeatStatus};
@@ -313,11 +313,8 @@ impl Store {
         run: u64,
         reservation_id: &str,
     ) -> Result<(), StoreError> {
-        let marker = Item::from([
-            (PK.into(), s(format!("SHOW#{showtime_id}"))),
-            (SK.into(), s(format!("CXLFAIL#{run}#{reservation_id}"))),
-            (TYPE.into(), s("CancellationFailure")),
-        ]);
+        let mut marker = sweep_failure_key(showtime_id, run, reservation_id);
+        marker.insert(TYPE.into(), s("CancellationFailure"));
         let items = vec![
             TransactWriteItem::builder()
                 .put(built(

@@ -27,7 +27,7 @@
 //! password was verified against that hash; the claim being moved or deleted is that email's).
 
 use super::error::conditional;
-use super::keys::{email_key, profile_key, revoked_key};
+use super::keys::{email_key, member_partition, profile_key, revoked_key, REVOKED_PREFIX};
 use super::StoreError;
 use super::{backoff, built, classify, s, Item, Store, TxFailure, PK, SK, TX_ATTEMPTS, TYPE};
 use crate::domain::member::{Role, StoredMember};
@@ -425,7 +425,7 @@ impl Store {
         member_id: &str,
         token_id: &str,
     ) -> Result<SessionCheck, StoreError> {
-        let profile_pk = format!("MEMBER#{member_id}");
+        let profile_pk = member_partition(member_id);
         let mut check = SessionCheck {
             member: None,
             revoked: false,
@@ -434,7 +434,7 @@ impl Store {
         for item in self.batch_get_consistent(keys).await? {
             match item.get(PK).and_then(|v| v.as_s().ok()) {
                 Some(pk) if *pk == profile_pk => check.member = Some(from_item(item)?),
-                Some(pk) if pk.starts_with("REVOKED#") => check.revoked = true,
+                Some(pk) if pk.starts_with(REVOKED_PREFIX) => check.revoked = true,
                 _ => {}
             }
         }

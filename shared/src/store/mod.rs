@@ -106,6 +106,10 @@ pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3: &str = "GSI3";
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
+/// The repairer's sparse, keys-only index ([`repairs`]).
+pub const GSI4: &str = "GSI4";
+pub const GSI4PK: &str = "GSI4PK";
+pub const GSI4SK: &str = "GSI4SK";
 pub const TYPE: &str = "type";
 
 /// The table adapter: one DynamoDB client and the table name, built once per process.

@@ -5,7 +5,7 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | event | the aggregate's partition ([`Event::partition`]: `RES#<reservationId>`, `SHOW#<showtimeId>`) | `EVT#<eventId>` | `type = Event`, `eventType`, `detail` (the JSON put on the bus), `occurredAt`, `memberId`; `GSI1PK = MEMBER#<memberId>#EVT`, `GSI1SK = <occurredAt>#<eventId>` |
+//! | event | the aggregate's partition ([`super::keys::event_partition`]: `RES#<reservationId>`, `SHOW#<showtimeId>`) | `EVT#<eventId>` | `type = Event`, `eventType`, `detail` (the JSON put on the bus), `occurredAt`, `memberId`; `GSI1PK = MEMBER#<memberId>#EVT`, `GSI1SK = <occurredAt>#<eventId>` |
 //! | fault | `FAULT#<function>` | `<memberId>` | `remaining` (N): test stacks only, see [`crate::outbox`] |
 //!
 //! | # | access pattern | operation | key condition |
@@ -18,8 +18,9 @@
 //! aggregate's own partition.
 
 use super::error::conditional;
+use super::keys::{event_key, fault_key, member_events_pk};
 use super::StoreError;
-use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, PK, SK, TYPE};
+use super::{built, n, s, Item, Store, GSI1PK, GSI1SK, TYPE};
 use crate::events::Event;
 
 /// What a crash switch of a test stack says besides its count (see `crate::faults`).
@@ -38,8 +39,6 @@ pub const EVENT_TYPE: &str = "Event";
 /// The item of an event.
 pub fn event_item(event: &Event) -> Result<Item, StoreError> {
     let mut item = Item::from([
-        (PK.into(), s(event.partition())),
-        (SK.into(), s(format!("EVT#{}", event.event_id))),
         (TYPE.into(), s(EVENT_TYPE)),
         ("eventType".into(), s(event.kind.as_str())),
         (
@@ -51,9 +50,10 @@ pub fn event_item(event: &Event) -> Result<Item, StoreError> {
         ("occurredAt".into(), s(&event.occurred_at)),
         ("memberId".into(), s(&event.member_id)),
     ]);
+    item.extend(event_key(event));
     // A member's history (E3); the payment provider's events belong to no member.
     if !event.member_id.is_empty() {
-        item.insert(GSI1PK.into(), s(format!("MEMBER#{}#EVT", event.member_id)));
+        item.insert(GSI1PK.into(), s(member_events_pk(&event.member_id)));
         item.insert(
             GSI1SK.into(),
             s(format!("{}#{}", event.occurred_at, event.event_id)),
@@ -102,8 +102,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("FAULT#{function}")))
-            .key(SK, s(member_id))
+            .set_key(Some(fault_key(function, member_id)))
             .update_expression("ADD remaining :minus")
             .condition_expression("remaining > :zero")
             .expression_attribute_values(":minus", n(-1))
@@ -124,8 +123,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("FAULT#{function}")))
-            .key(SK, s(key))
+            .set_key(Some(fault_key(function, key)))
             .update_expression("ADD remaining :minus")
             .condition_expression("remaining > :zero")
             .expression_attribute_values(":minus", n(-1))
@@ -145,8 +143,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(format!("FAULT#{function}")))
-            .key(SK, s(key))
+            .set_key(Some(fault_key(function, key)))
             .consistent_read(true)
             .send()
             .await

@@ -10,7 +10,10 @@
 //! | PY7 | a performance's payments, newest first (admins) | `Query` GSI3, descending; period = `GSI3SK BETWEEN` | `GSI3PK = PERF#<performanceId>#PAY`, `GSI3SK = <createdAt>#<id>` |
 //! | PY5 | keep / read the task token of a pay-later wait | `PutItem` / `GetItem` consistent, TTL `expiresAt` | `RES#<reservationId>` / `TASK` |
 
-use super::keys::{payment_key, task_key};
+use super::keys::{
+    member_payments_pk, payment_index_keys, payment_key, payments_by_status_pk,
+    performance_payments_pk, task_key,
+};
 use super::StoreError;
 use super::{s, Item, Store, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::payment::Payment;
@@ -20,14 +23,8 @@ fn item(p: &Payment) -> Result<Item, StoreError> {
         serde_dynamo::to_item(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(payment_key(&p.reservation_id));
     item.insert(TYPE.into(), s("Payment"));
-    item.insert(GSI2PK.into(), s(format!("PAYSTATUS#{}", p.status.as_str())));
-    item.insert(GSI2SK.into(), s(format!("{}#{}", p.updated_at, p.id)));
-    let by_creation = format!("{}#{}", p.created_at, p.id);
-    item.insert(GSI1PK.into(), s(format!("MEMBER#{}#PAY", p.member_id)));
-    item.insert(GSI1SK.into(), s(by_creation.clone()));
-    if !p.performance_id.is_empty() {
-        item.insert(GSI3PK.into(), s(format!("PERF#{}#PAY", p.performance_id)));
-        item.insert(GSI3SK.into(), s(by_creation));
+    for (name, value) in payment_index_keys(p) {
+        item.insert(name.into(), s(value));
     }
     Ok(item)
 }
@@ -162,11 +159,9 @@ impl Store {
     ) -> Result<super::cursor::Page<Payment>, StoreError> {
         use super::{cursor as cursors, GSI1, GSI2, GSI3};
         let (index, pk_name, sk_name, partition) = match listing {
-            PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{m}#PAY")),
-            PaymentListing::Performance(p) => (GSI3, GSI3PK, GSI3SK, format!("PERF#{p}#PAY")),
-            PaymentListing::Status(st) => {
-                (GSI2, GSI2PK, GSI2SK, format!("PAYSTATUS#{}", st.as_str()))
-            }
+            PaymentListing::Member(m) => (GSI1, GSI1PK, GSI1SK, member_payments_pk(m)),
+            PaymentListing::Performance(p) => (GSI3, GSI3PK, GSI3SK, performance_payments_pk(p)),
+            PaymentListing::Status(st) => (GSI2, GSI2PK, GSI2SK, payments_by_status_pk(st)),
         };
         let start_key = cursor
             .map(|raw| cursors::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))

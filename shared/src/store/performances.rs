@@ -4,7 +4,10 @@
 //! catalog, the review queue and the organizer's list in step with the status.
 
 use super::cursor::Page;
-use super::keys::{performance_index_keys, performance_key, CATALOG};
+use super::keys::{
+    category_catalog_pk, organizer_performances_pk, performance_index_keys, performance_key,
+    performances_by_status_pk, CATALOG,
+};
 use super::StoreError;
 use super::{
     s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, TYPE,
@@ -44,16 +47,9 @@ impl Listing<'_> {
             Listing::Catalog(None) | Listing::Status(PerformanceStatus::Approved) => {
                 (GSI1, GSI1PK, GSI1SK, CATALOG.to_string())
             }
-            Listing::Catalog(Some(c)) => {
-                (GSI2, GSI2PK, GSI2SK, format!("{CATALOG}#{}", c.as_str()))
-            }
-            Listing::Status(status) => (
-                GSI2,
-                GSI2PK,
-                GSI2SK,
-                format!("PERFSTATUS#{}", status.as_str()),
-            ),
-            Listing::Organizer(id) => (GSI3, GSI3PK, GSI3SK, format!("ORG#{id}")),
+            Listing::Catalog(Some(c)) => (GSI2, GSI2PK, GSI2SK, category_catalog_pk(c.as_str())),
+            Listing::Status(status) => (GSI2, GSI2PK, GSI2SK, performances_by_status_pk(*status)),
+            Listing::Organizer(id) => (GSI3, GSI3PK, GSI3SK, organizer_performances_pk(id)),
         }
     }
 }

@@ -12,7 +12,10 @@
 //! | RC7 | the report: the run's, and the latest | `PutItem` ×2 | `RECON#<runId>` / `REPORT`, `RECON#LATEST` / `REPORT` |
 
 use super::keys::{
-    payment_key, reservation_key, seat_key, settled_key, showtime_of_seat_partition,
+    event_of_settled_partition, member_of_partition, member_partition, payment_key,
+    reconciliation_partition, reconciliation_report_key, reservation_key, seat_key,
+    segment_page_sk, settled_key, showtime_of_seat_partition, statement_money_key, LATEST_RUN,
+    LEDGER_PREFIX, SEGMENT_PREFIX,
 };
 use super::settlements::Statement;
 use super::{n, s, Item, Store, StoreError, PK, SK, TYPE};
@@ -75,7 +78,7 @@ fn scanned(item: Item) -> Result<Scanned, StoreError> {
             }
         }
         Some("WALLET") => Scanned::Wallet {
-            member_id: pk.strip_prefix("MEMBER#").unwrap_or(&pk).to_string(),
+            member_id: member_of_partition(&pk).unwrap_or(&pk).to_string(),
             balance: item
                 .get("balance")
                 .and_then(|v| v.as_n().ok())
@@ -197,12 +200,9 @@ impl Store {
         let keys: Vec<Item> = guards
             .iter()
             .filter_map(|g| {
-                let event = text(g, PK)?.strip_prefix("SETTLED#")?;
+                let event = event_of_settled_partition(text(g, PK)?)?;
                 let statement = text(g, "settlementId")?;
-                Some(Item::from([
-                    (PK.into(), s(format!("STMT#{statement}"))),
-                    (SK.into(), s(format!("MONEY#{event}"))),
-                ]))
+                Some(statement_money_key(statement, event))
             })
             .collect();
         let (items, more) = self.batch_get_all(keys).await?;
@@ -226,8 +226,8 @@ impl Store {
             .table_name(&self.table)
             .consistent_read(true)
             .key_condition_expression("PK = :pk AND begins_with(SK, :ledger)")
-            .expression_attribute_values(":pk", s(format!("MEMBER#{member_id}")))
-            .expression_attribute_values(":ledger", s("LEDGER#"))
+            .expression_attribute_values(":pk", s(member_partition(member_id)))
+            .expression_attribute_values(":ledger", s(LEDGER_PREFIX))
             .projection_expression("amount");
         let amounts = self
             .query_all(query, |item| {
@@ -251,8 +251,8 @@ impl Store {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut item: Item = serde_dynamo::to_item(result)?;
-        item.insert(PK.into(), s(format!("RECON#{run_id}")));
-        item.insert(SK.into(), s(format!("SEG#{segment:03}#{page:06}")));
+        item.insert(PK.into(), s(reconciliation_partition(run_id)));
+        item.insert(SK.into(), s(segment_page_sk(segment, page)));
         item.insert(TYPE.into(), s("RECONCILE_PAGE"));
         item.insert("expiresAt".into(), n(expires_at));
         self.client
@@ -272,8 +272,8 @@ impl Store {
             .table_name(&self.table)
             .consistent_read(true)
             .key_condition_expression("PK = :pk AND begins_with(SK, :seg)")
-            .expression_attribute_values(":pk", s(format!("RECON#{run_id}")))
-            .expression_attribute_values(":seg", s("SEG#"));
+            .expression_attribute_values(":pk", s(reconciliation_partition(run_id)))
+            .expression_attribute_values(":seg", s(SEGMENT_PREFIX));
         self.query_all(query, |mut item| {
             for k in [PK, SK, TYPE, "expiresAt"] {
                 item.remove(k);
@@ -289,10 +289,9 @@ impl Store {
         run_id: &str,
         report: &T,
     ) -> Result<(), StoreError> {
-        for pk in [format!("RECON#{run_id}"), "RECON#LATEST".to_string()] {
+        for run in [run_id, LATEST_RUN] {
             let mut item: Item = serde_dynamo::to_item(report)?;
-            item.insert(PK.into(), s(pk));
-            item.insert(SK.into(), s("REPORT"));
+            item.extend(reconciliation_report_key(run));
             item.insert(TYPE.into(), s("RECONCILE_REPORT"));
             self.client
                 .put_item()
@@ -309,10 +308,7 @@ impl Store {
         &self,
         run_id: &str,
     ) -> Result<Option<T>, StoreError> {
-        let key = Item::from([
-            (PK.into(), s(format!("RECON#{run_id}"))),
-            (SK.into(), s("REPORT")),
-        ]);
+        let key = reconciliation_report_key(run_id);
         match self.get_consistent(key).await? {
             Some(mut item) => {
                 for k in [PK, SK, TYPE] {

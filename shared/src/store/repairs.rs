@@ -18,12 +18,11 @@
 //! The reader asks for items due before `now - grace`: the grace (default 300 s, past the sagas' retry bound)
 //! keeps it off what is still being worked on; it re-reads each item consistently before it acts.
 
+use super::keys::{
+    repair_shard_pk, reservation_of_partition, showtime_of_partition, META, PROGRESS_SK,
+};
 use super::StoreError;
-use super::{s, Store, PK, SK};
-
-pub const GSI4: &str = "GSI4";
-pub const GSI4PK: &str = "GSI4PK";
-pub const GSI4SK: &str = "GSI4SK";
+use super::{s, Store, GSI4, GSI4PK, GSI4SK, PK, SK};
 const SHARDS: u32 = 16;
 
 /// The update-expression clause that takes an item out of the index.
@@ -56,7 +55,7 @@ impl Store {
                 .key_condition_expression("#pk = :pk AND #sk < :before")
                 .expression_attribute_names("#pk", GSI4PK)
                 .expression_attribute_names("#sk", GSI4SK)
-                .expression_attribute_values(":pk", s(format!("REPAIR#{shard}")))
+                .expression_attribute_values(":pk", s(repair_shard_pk(shard)))
                 .expression_attribute_values(":before", s(format!("{:010}", before.max(0))))
                 .limit(per_shard);
             tasks.spawn(async move { query.send().await });
@@ -68,13 +67,13 @@ impl Store {
             for item in out.items.unwrap_or_default() {
                 let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
                 match (text(PK), text(SK)) {
-                    (Some(pk), Some(sk)) if sk == "META" => {
-                        if let Some(id) = pk.strip_prefix("RES#") {
+                    (Some(pk), Some(sk)) if sk == META => {
+                        if let Some(id) = reservation_of_partition(&pk) {
                             due.push(DueItem::Reservation(id.to_string()));
                         }
                     }
-                    (Some(pk), Some(sk)) if sk == "CANCELLATION" => {
-                        if let Some(id) = pk.strip_prefix("SHOW#") {
+                    (Some(pk), Some(sk)) if sk == PROGRESS_SK => {
+                        if let Some(id) = showtime_of_partition(&pk) {
                             due.push(DueItem::Sweep(id.to_string()));
                         }
                     }

@@ -11,7 +11,10 @@
 //! changed only by the confirm and release writes there.
 
 use super::cursor::Page;
-use super::keys::{reservation_index_keys, reservation_key};
+use super::keys::{
+    member_reservations_pk, performance_reservations_pk, reservation_index_keys, reservation_key,
+    showtime_reservations_pk,
+};
 use super::StoreError;
 use super::{
     cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK,
@@ -67,9 +70,13 @@ pub enum ReservationListing<'a> {
 impl ReservationListing<'_> {
     fn index(&self) -> (&'static str, &'static str, &'static str, String) {
         match self {
-            ReservationListing::Member(id) => (GSI1, GSI1PK, GSI1SK, format!("MEMBER#{id}#RES")),
-            ReservationListing::Showtime(id) => (GSI2, GSI2PK, GSI2SK, format!("SHOW#{id}#RES")),
-            ReservationListing::Performance(id) => (GSI3, GSI3PK, GSI3SK, format!("PERF#{id}#RES")),
+            ReservationListing::Member(id) => (GSI1, GSI1PK, GSI1SK, member_reservations_pk(id)),
+            ReservationListing::Showtime(id) => {
+                (GSI2, GSI2PK, GSI2SK, showtime_reservations_pk(id))
+            }
+            ReservationListing::Performance(id) => {
+                (GSI3, GSI3PK, GSI3SK, performance_reservations_pk(id))
+            }
         }
     }
 }
@@ -193,7 +200,7 @@ impl Store {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Reservation>, StoreError> {
-        let partition = format!("SHOW#{showtime_id}#RES");
+        let partition = showtime_reservations_pk(showtime_id);
         let start_key = cursor
             .map(|raw| cursor::decode(raw, &[PK, SK, GSI2PK, GSI2SK], GSI2PK, &partition))
             .transpose()?;

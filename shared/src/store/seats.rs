@@ -36,7 +36,7 @@
 use super::cancellations::Counted;
 use super::error::conditional;
 use super::keys::{
-    reservation_key, seat_from_sort_key, seat_key, seat_partition, ticket_count_key,
+    payment_key, reservation_key, seat_from_sort_key, seat_key, seat_partition, ticket_count_key,
 };
 use super::reservations::reservation_item;
 use super::StoreError;
@@ -409,16 +409,7 @@ impl Store {
                 .condition_check(built(
                     aws_sdk_dynamodb::types::ConditionCheck::builder()
                         .table_name(&self.table)
-                        .set_key(Some(Item::from([
-                            (PK.into(), s(format!("RES#{}", stored.id))),
-                            (
-                                SK.into(),
-                                s(format!(
-                                    "PAY#{}",
-                                    crate::domain::payment::payment_id(&stored.id)
-                                )),
-                            ),
-                        ])))
+                        .set_key(Some(payment_key(&stored.id)))
                         .condition_expression("attribute_not_exists(PK)")
                         .build(),
                 )?)

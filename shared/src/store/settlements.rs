@@ -20,7 +20,11 @@
 //! event's money in one statement however often and however late it is delivered.
 
 use super::error::conditional;
-use super::keys::{commission_key, settled_key, statement_key};
+use super::keys::{
+    commission_key, organizer_statements_pk, settled_key, statement_index_keys, statement_key,
+    statement_money_key, statement_partition, statements_by_status_pk, statements_of_day_pk,
+    MONEY_PREFIX,
+};
 use super::{
     built, n, s, Item, Store, StoreError, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK,
     TYPE,
@@ -77,21 +81,9 @@ fn statement_item(st: &Statement) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(st)?;
     item.extend(statement_key(&st.settlement_id));
     item.insert(TYPE.into(), s("SETTLEMENT"));
-    item.insert(GSI1PK.into(), s(format!("ORG#{}#STMT", st.organizer_id)));
-    item.insert(GSI1SK.into(), s(format!("{}#{}", st.day, st.currency)));
-    item.insert(
-        GSI2PK.into(),
-        s(format!("STMTSTATUS#{}", st.status.as_str())),
-    );
-    item.insert(
-        GSI2SK.into(),
-        s(format!("{}#{}#{}", st.day, st.organizer_id, st.currency)),
-    );
-    item.insert(GSI3PK.into(), s(format!("STMTDAY#{}", st.day)));
-    item.insert(
-        GSI3SK.into(),
-        s(format!("{}#{}", st.organizer_id, st.currency)),
-    );
+    for (name, value) in statement_index_keys(&st.organizer_id, &st.day, &st.currency, st.status) {
+        item.insert(name.into(), s(value));
+    }
     Ok(item)
 }
 
@@ -135,8 +127,7 @@ impl Store {
     /// ST3: books `money` in statement `id` if it is open and the event's money is nowhere yet.
     pub async fn book_money(&self, id: &str, money: &Money) -> Result<Booked, StoreError> {
         let mut item: Item = serde_dynamo::to_item(money)?;
-        item.insert(PK.into(), s(format!("STMT#{id}")));
-        item.insert(SK.into(), s(format!("MONEY#{}", money.event_id)));
+        item.extend(statement_money_key(id, &money.event_id));
         item.insert(TYPE.into(), s("SETTLEMENT_MONEY"));
         let mut guard = settled_key(&money.event_id);
         guard.insert(TYPE.into(), s("SETTLED"));
@@ -182,8 +173,8 @@ impl Store {
             .table_name(&self.table)
             .consistent_read(true)
             .key_condition_expression("PK = :pk AND begins_with(SK, :money)")
-            .expression_attribute_values(":pk", s(format!("STMT#{id}")))
-            .expression_attribute_values(":money", s("MONEY#"));
+            .expression_attribute_values(":pk", s(statement_partition(id)))
+            .expression_attribute_values(":money", s(MONEY_PREFIX));
         self.query_all(query, |mut item| {
             for k in [PK, SK, TYPE] {
                 item.remove(k);
@@ -217,7 +208,7 @@ impl Store {
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(
                 ":gsi2",
-                s(format!("STMTSTATUS#{}", SettlementStatus::Closed.as_str())),
+                s(statements_by_status_pk(SettlementStatus::Closed)),
             )
             .send()
             .await;
@@ -275,7 +266,7 @@ impl Store {
             .expression_attribute_values(":at", s(at))
             .expression_attribute_values(
                 ":gsi2",
-                s(format!("STMTSTATUS#{}", SettlementStatus::Paid.as_str())),
+                s(statements_by_status_pk(SettlementStatus::Paid)),
             )
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
@@ -295,14 +286,9 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<super::cursor::Page<Statement>, StoreError> {
         let (index, pk_name, sk_name, partition) = match listing {
-            StatementListing::Organizer(o) => ("GSI1", GSI1PK, GSI1SK, format!("ORG#{o}#STMT")),
-            StatementListing::Status(st) => (
-                "GSI2",
-                GSI2PK,
-                GSI2SK,
-                format!("STMTSTATUS#{}", st.as_str()),
-            ),
-            StatementListing::Day(d) => ("GSI3", GSI3PK, GSI3SK, format!("STMTDAY#{d}")),
+            StatementListing::Organizer(o) => ("GSI1", GSI1PK, GSI1SK, organizer_statements_pk(o)),
+            StatementListing::Status(st) => ("GSI2", GSI2PK, GSI2SK, statements_by_status_pk(st)),
+            StatementListing::Day(d) => ("GSI3", GSI3PK, GSI3SK, statements_of_day_pk(d)),
         };
         let start_key = cursor
             .map(|raw| super::cursor::decode(raw, &[PK, SK, pk_name, sk_name], pk_name, &partition))

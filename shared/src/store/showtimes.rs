@@ -5,7 +5,7 @@
 //! are separate items in block partitions (see [`super::seats`]), created by their first hold.
 
 use super::cursor::Page;
-use super::keys::showtime_key;
+use super::keys::{performance_showtimes_pk, showtime_key};
 use super::StoreError;
 use super::{s, Item, Store, GSI3, GSI3PK, GSI3SK, PK, SK, TYPE};
 use crate::domain::performance::format_instant;
@@ -13,17 +13,15 @@ use crate::domain::showtime::Showtime;
 
 const ENTITY: &str = "showtime";
 
-/// The GSI3 partition listing a performance's showtimes.
-pub(crate) fn showtimes_partition(performance_id: &str) -> String {
-    format!("PERF#{performance_id}#SHOWS")
-}
-
 fn to_item(st: &Showtime) -> Result<Item, StoreError> {
     let mut item: Item =
         serde_dynamo::to_item(st).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     item.extend(showtime_key(&st.id));
     item.insert(TYPE.into(), s("Showtime"));
-    item.insert(GSI3PK.into(), s(showtimes_partition(&st.performance_id)));
+    item.insert(
+        GSI3PK.into(),
+        s(performance_showtimes_pk(&st.performance_id)),
+    );
     item.insert(
         GSI3SK.into(),
         s(format!(
@@ -69,7 +67,7 @@ impl Store {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Showtime>, StoreError> {
-        let partition = showtimes_partition(performance_id);
+        let partition = performance_showtimes_pk(performance_id);
         let (items, next_cursor) = self
             .index_page((GSI3, GSI3PK, GSI3SK), partition, limit, cursor)
             .await?;

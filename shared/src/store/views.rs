@@ -29,7 +29,11 @@
 //! partitions as there are buyers.
 
 use super::error::conditional;
-use super::keys::{notif_key, unread_key, view_event_key, view_events_prefix, view_key};
+use super::keys::{
+    audit_partition, member_audit_pk, member_events_pk, my_page_partition, notif_key,
+    notifications_partition, showtime_partition, unread_key, view_event_key, view_events_prefix,
+    view_key, VIEW_PREFIX,
+};
 use super::StoreError;
 use super::{built, cursor, n, s, Item, Store, GSI1, GSI1PK, GSI1SK, PK, SK, TYPE};
 use crate::domain::my_page::{MyReservation, ShowInfo};
@@ -266,7 +270,7 @@ impl Store {
             .table_name(&self.table)
             .consistent_read(true)
             .key_condition_expression("PK = :pk AND begins_with(SK, :evt)")
-            .expression_attribute_values(":pk", s(format!("MYPAGE#{member_id}")))
+            .expression_attribute_values(":pk", s(my_page_partition(member_id)))
             .expression_attribute_values(":evt", s(view_events_prefix(reservation_id)));
         self.query_all(query, |item| json::<Event>(&item, "event"))
             .await
@@ -353,7 +357,7 @@ impl Store {
         limit: u32,
         cursor_raw: Option<&str>,
     ) -> Result<super::cursor::Page<MyReservation>, StoreError> {
-        let partition = format!("MYPAGE#{member_id}");
+        let partition = my_page_partition(member_id);
         let start_key = cursor_raw
             .map(|raw| cursor::decode(raw, &[PK, SK], PK, &partition))
             .transpose()?;
@@ -363,7 +367,7 @@ impl Store {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :res)")
             .expression_attribute_values(":pk", s(partition))
-            .expression_attribute_values(":res", s("RES#"))
+            .expression_attribute_values(":res", s(VIEW_PREFIX))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start_key)
@@ -384,7 +388,7 @@ impl Store {
         item.insert(TYPE.into(), s("Notification"));
         item.insert("notification".into(), to_json(notification)?);
         item.insert("mail".into(), s(if mail { "PENDING" } else { "NONE" }));
-        item.insert(GSI1PK.into(), s(format!("MEMBER#{member_id}#NOTIF")));
+        item.insert(GSI1PK.into(), s(notifications_partition(member_id)));
         item.insert(
             GSI1SK.into(),
             s(format!(
@@ -461,7 +465,7 @@ impl Store {
         let (items, next_cursor) = self
             .index_page_desc(
                 (GSI1, GSI1PK, GSI1SK),
-                format!("MEMBER#{member_id}#NOTIF"),
+                notifications_partition(member_id),
                 limit,
                 cursor_raw,
             )
@@ -536,15 +540,12 @@ impl Store {
     pub async fn record_audit(&self, event: &Event, expires_at: i64) -> Result<bool, StoreError> {
         let sk = format!("{}#{}", sortable(&event.occurred_at), event.event_id);
         let item = Item::from([
-            (PK.into(), s(format!("AUDIT#{}", event.correlation_id))),
+            (PK.into(), s(audit_partition(&event.correlation_id))),
             (SK.into(), s(&sk)),
             (TYPE.into(), s("Audit")),
             ("event".into(), to_json(event)?),
             ("expiresAt".into(), n(expires_at)),
-            (
-                GSI1PK.into(),
-                s(format!("AUDIT#MEMBER#{}", event.member_id)),
-            ),
+            (GSI1PK.into(), s(member_audit_pk(&event.member_id))),
             (GSI1SK.into(), s(&sk)),
         ]);
         self.put_if_absent(item).await
@@ -559,8 +560,8 @@ impl Store {
         cursor_raw: Option<&str>,
     ) -> Result<super::cursor::Page<Event>, StoreError> {
         let (index, pk_name, sk_name, partition) = match by {
-            AuditListing::Reservation(r) => (None, PK, SK, format!("AUDIT#{r}")),
-            AuditListing::Member(m) => (Some(GSI1), GSI1PK, GSI1SK, format!("AUDIT#MEMBER#{m}")),
+            AuditListing::Reservation(r) => (None, PK, SK, audit_partition(r)),
+            AuditListing::Member(m) => (Some(GSI1), GSI1PK, GSI1SK, member_audit_pk(m)),
         };
         let keys: &[&str] = if index.is_some() {
             &[PK, SK, GSI1PK, GSI1SK]
@@ -590,13 +591,14 @@ impl Store {
 
     /// E3 and the aggregate partitions: every recorded event of a member (oldest first), for a rebuild.
     pub async fn member_events(&self, member_id: &str) -> Result<Vec<Event>, StoreError> {
-        self.events_where(Some(GSI1), GSI1PK, format!("MEMBER#{member_id}#EVT"))
+        self.events_where(Some(GSI1), GSI1PK, member_events_pk(member_id))
             .await
     }
 
-    /// Every recorded event of one aggregate's partition (`RES#<id>`, `SHOW#<id>`).
-    pub async fn aggregate_events(&self, partition: &str) -> Result<Vec<Event>, StoreError> {
-        self.events_where(None, PK, partition.to_string()).await
+    /// Every recorded event of a showtime (in its partition: the showtime's cancellations and changes).
+    pub async fn showtime_events(&self, showtime_id: &str) -> Result<Vec<Event>, StoreError> {
+        self.events_where(None, PK, showtime_partition(showtime_id))
+            .await
     }
 
     async fn events_where(

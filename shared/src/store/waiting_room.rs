@@ -34,7 +34,11 @@
 //! claim again: no item takes more than ~500 writes a second at 62,000 joins a second.
 
 use super::error::conditional;
-use super::keys::{counter_key, room_key, ticket_key};
+use super::keys::{
+    counter_key, counter_shard, finishes_pk, finishes_sort_key, room_key, room_registry_key,
+    showtime_key, slot_mark_key, slot_marks_pk, slot_of_sort_key, slot_sort_key, slot_total_key,
+    ticket_key, ROOMS,
+};
 use super::StoreError;
 use super::{n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::waiting_room::{slot_of, Settings, SlotTicket, SHARDS};
@@ -332,8 +336,7 @@ impl Store {
             self.client
                 .put_item()
                 .table_name(&self.table)
-                .item(PK, s(format!("QSLOTS#{showtime_id}")))
-                .item(SK, s(format!("SLOT#{slot:012}#{shard:03}")))
+                .set_item(Some(slot_mark_key(showtime_id, slot, shard)))
                 .item(TYPE, s("QueueSlotMark"))
                 .item(EXPIRES, n(now_ms / 1000 + KEEP_SECONDS))
                 .send()
@@ -464,8 +467,8 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("QFIN#{showtime_id}")))
-            .key(SK, s(format!("SEC#{:012}", admitted_at.max(0))))
+            .key(PK, s(finishes_pk(showtime_id)))
+            .key(SK, s(finishes_sort_key(admitted_at)))
             .update_expression("ADD n :one SET #type = :type, expiresAt = :expires")
             .expression_attribute_names("#type", TYPE)
             .expression_attribute_values(":one", n(1))
@@ -483,8 +486,8 @@ impl Store {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND SK > :after")
-            .expression_attribute_values(":pk", s(format!("QFIN#{showtime_id}")))
-            .expression_attribute_values(":after", s(format!("SEC#{:012}", after.max(0))))
+            .expression_attribute_values(":pk", s(finishes_pk(showtime_id)))
+            .expression_attribute_values(":after", s(finishes_sort_key(after)))
             .projection_expression("n")
             .into_paginator()
             .items()
@@ -500,8 +503,7 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("SHOW#{showtime_id}")))
-            .key(SK, s("META"))
+            .set_key(Some(showtime_key(showtime_id)))
             .update_expression("SET waitingRoom = :on")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_values(":on", AttributeValue::Bool(on))
@@ -515,8 +517,7 @@ impl Store {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s("ROOMS"))
-            .item(SK, s(format!("SHOW#{showtime_id}")))
+            .set_item(Some(room_registry_key(showtime_id)))
             .item(TYPE, s("WaitingRoomEntry"))
             .item("showtimeId", s(showtime_id))
             .send()
@@ -532,7 +533,7 @@ impl Store {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :rooms")
-            .expression_attribute_values(":rooms", s("ROOMS"));
+            .expression_attribute_values(":rooms", s(ROOMS));
         self.query_all(query, |item| match item.get("showtimeId") {
             Some(AttributeValue::S(id)) => Ok(Some(id.clone())),
             _ => Ok(None),
@@ -556,10 +557,10 @@ impl Store {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND SK BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(format!("QSLOTS#{showtime_id}")))
-            .expression_attribute_values(":from", s(format!("SLOT#{from:012}")))
+            .expression_attribute_values(":pk", s(slot_marks_pk(showtime_id)))
+            .expression_attribute_values(":from", s(slot_sort_key(from)))
             // `#` sorts before digits: every mark of slot `to - 1` is under `SLOT#<to>`.
-            .expression_attribute_values(":to", s(format!("SLOT#{to:012}")))
+            .expression_attribute_values(":to", s(slot_sort_key(to)))
             .projection_expression("SK")
             .into_paginator()
             .items()
@@ -568,10 +569,7 @@ impl Store {
             .await?;
         for item in marks {
             let slot = match item.get(SK) {
-                Some(AttributeValue::S(sk)) => sk
-                    .strip_prefix("SLOT#")
-                    .and_then(|rest| rest.split('#').next())
-                    .and_then(|x| x.parse::<u64>().ok()),
+                Some(AttributeValue::S(sk)) => slot_of_sort_key(sk),
                 _ => None,
             };
             if let Some(slot) = slot.filter(|x| *x < to && slots.last() != Some(x)) {
@@ -586,8 +584,7 @@ impl Store {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(PK, s("ROOMS"))
-            .key(SK, s(format!("SHOW#{showtime_id}")))
+            .set_key(Some(room_registry_key(showtime_id)))
             .send()
             .await?;
         Ok(())
@@ -602,9 +599,7 @@ impl Store {
         for chunk in keys.chunks(100) {
             for item in self.batch_get_consistent(chunk.to_vec()).await? {
                 let shard = match item.get(PK) {
-                    Some(AttributeValue::S(pk)) => {
-                        pk.rsplit('#').next().and_then(|x| x.parse::<usize>().ok())
-                    }
+                    Some(AttributeValue::S(pk)) => counter_shard(pk),
                     _ => None,
                 };
                 if let Some(shard) = shard.filter(|i| *i < counts.len()) {
@@ -628,8 +623,7 @@ impl Store {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(format!("QTOTAL#{showtime_id}")))
-            .item(SK, s(format!("SLOT#{slot:012}")))
+            .set_item(Some(slot_total_key(showtime_id, slot)))
             .item(TYPE, s("QueueSlotTotal"))
             .item("total", n(counts.iter().sum::<u64>()))
             .item("before", n(before))
@@ -650,10 +644,7 @@ impl Store {
         showtime_id: &str,
         slot: u64,
     ) -> Result<Option<ClosedSlot>, StoreError> {
-        let key = Item::from([
-            (PK.into(), s(format!("QTOTAL#{showtime_id}"))),
-            (SK.into(), s(format!("SLOT#{slot:012}"))),
-        ]);
+        let key = slot_total_key(showtime_id, slot);
         let Some(item) = self.get_consistent(key).await? else {
             return Ok(None);
         };

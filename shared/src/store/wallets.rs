@@ -13,7 +13,7 @@
 //! (a saga step, a top-up replayed with its idempotency key) applies once. A line's place in the ledger is the
 //! wallet's version after it (`LEDGER#<seq>`), so the ledger sorts in the order the balance moved.
 
-use super::keys::{guard_key, member_pk, wallet_key};
+use super::keys::{guard_key, ledger_line_key, member_partition, wallet_key, LEDGER_PREFIX};
 use super::StoreError;
 use super::{built, cursor, n, s, Item, Store, PK, SK, TYPE};
 use crate::domain::wallet::{LedgerKind, LedgerLine, WalletError};
@@ -48,10 +48,6 @@ impl Applied {
 /// Attempts of W2 when another change moved the wallet between its read and its write.
 const APPLY_ATTEMPTS: u32 = 8;
 
-fn line_sk(seq: u64) -> String {
-    format!("LEDGER#{seq:012}")
-}
-
 fn number(item: &Item, name: &str) -> u64 {
     item.get(name)
         .and_then(|v| v.as_n().ok())
@@ -62,8 +58,7 @@ fn number(item: &Item, name: &str) -> u64 {
 fn line_item(line: &LedgerLine, seq: u64) -> Result<Item, StoreError> {
     let mut item: Item =
         serde_dynamo::to_item(line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    item.insert(PK.to_string(), member_pk(&line.member_id));
-    item.insert(SK.to_string(), s(line_sk(seq)));
+    item.extend(ledger_line_key(&line.member_id, seq));
     item.insert(TYPE.to_string(), s("LEDGER_LINE"));
     Ok(item)
 }
@@ -97,11 +92,7 @@ impl Store {
         let Some(guard) = self.get_consistent(guard_key(member_id, line_id)).await? else {
             return Ok(None);
         };
-        let key: Item = [
-            (PK.to_string(), member_pk(member_id)),
-            (SK.to_string(), s(line_sk(number(&guard, "seq")))),
-        ]
-        .into();
+        let key = ledger_line_key(member_id, number(&guard, "seq"));
         self.get_consistent(key).await?.map(line_of).transpose()
     }
 
@@ -213,7 +204,7 @@ impl Store {
         limit: u32,
         cursor_raw: Option<&str>,
     ) -> Result<Page<LedgerLine>, StoreError> {
-        let partition = format!("MEMBER#{member_id}");
+        let partition = member_partition(member_id);
         let start_key = cursor_raw
             .map(|raw| cursor::decode(raw, &[PK, SK], PK, &partition))
             .transpose()?;
@@ -223,7 +214,7 @@ impl Store {
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(partition))
-            .expression_attribute_values(":prefix", s("LEDGER#"))
+            .expression_attribute_values(":prefix", s(LEDGER_PREFIX))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start_key)
@@ -247,8 +238,9 @@ mod tests {
 
     #[test]
     fn lines_sort_in_the_order_the_balance_moved_and_round_trip() {
-        assert!(line_sk(9) < line_sk(10));
-        assert!(line_sk(999_999) < line_sk(1_000_000));
+        use crate::store::keys::ledger_sort_key;
+        assert!(ledger_sort_key(9) < ledger_sort_key(10));
+        assert!(ledger_sort_key(999_999) < ledger_sort_key(1_000_000));
         let line = LedgerLine {
             id: "topup-1".into(),
             member_id: "m1".into(),

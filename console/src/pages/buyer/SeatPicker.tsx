@@ -88,10 +88,14 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
         params: { path: { reservationId: reservation.id } },
       });
       // Ended, or its card fell back to pay-later in the saga (the buyer pays again).
-      if (data && (data.status !== "HELD" || data.fallback)) setReservation(data);
+      if (data && (data.status !== "HELD" || data.fallback)) {
+        setReservation(data);
+        // Sold or given back: the map shows it now, not at its next refresh.
+        if (data.status !== "HELD") void seats.reload();
+      }
     }, 1000);
     return () => clearInterval(timer);
-  }, [reservation, method]);
+  }, [reservation, method, seats.reload]);
 
   const hold = async () => {
     setBusy(true);
@@ -140,6 +144,8 @@ export function SeatPicker({ performanceId, showtimeId }: { performanceId: strin
     if (data) {
       setMethod("CARD");
       setReservation(data);
+      // The held seats are sold now (or free again): the map says so at once.
+      void seats.reload();
     } else setProblem(asProblem(error, response.status));
   };
 
