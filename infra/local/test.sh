@@ -8,34 +8,32 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ensure_toolchain
-
-say "cargo fmt --check"
-cargo fmt --all -- --check
-
-say "cfn-lint infra/template.yaml"
-"$VENV/bin/cfn-lint" "$TEMPLATE"
-
-say "cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --workspace --all-targets -- -D warnings
-
-build_binaries
-say "The console: Chromium for its browser tests, its npm packages, its build (type check included)"
-bash "$ROOT/infra/local/setup-console.sh" --browser
-say "Building the tests"
-cargo test --locked --workspace --no-run
+command -v cargo >/dev/null || die "cargo not found: this project needs the machine's Rust toolchain (rustup)"
 
 STATE="$LOCAL/test-$$"
 PORT="$(free_port)"
 API_PORT="$(free_port)"
 mkdir -p "$STATE"
+# stop_job PID: ends a background step of this run (and what it started) that is still running.
+stop_job() {
+  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+    pkill -TERM -P "$1" 2>/dev/null || true
+    kill "$1" 2>/dev/null || true
+  fi
+}
+# finish_job PID LOG WHAT: waits for a background step, shows its output, stops the run if it failed.
+finish_job() {
+  local rc=0
+  wait "$1" || rc=$?
+  cat "$2"
+  [ "$rc" -eq 0 ] || die "$3 failed (exit $rc)"
+}
 cleanup() {
   trap - EXIT INT TERM
-  # A cargo-deny build still running (the run ended early) ends with it.
-  if [ -n "${DENY_PID:-}" ] && kill -0 "$DENY_PID" 2>/dev/null; then
-    pkill -TERM -P "$DENY_PID" 2>/dev/null || true
-    kill "$DENY_PID" 2>/dev/null || true
-  fi
+  # Background steps still running (the run ended early) end with it.
+  stop_job "${PYTHON_PID:-}"
+  stop_job "${PREPARE_PID:-}"
+  stop_job "${DENY_PID:-}"
   stop_gateway
   stop_stack "$STATE"
   # Starting and stopping leaves nothing behind: no LocalStack, no function process of this run.
@@ -50,6 +48,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Steps that do not need each other run side by side: the Python tools install (mostly downloads and
+# unpacking) beside the formatting check and clippy; the console's build and the tests' build beside the
+# stack's start and deployment (mostly LocalStack's work). Each one's output is shown when it is waited for.
+say "Python tools (LocalStack, cfn-lint) in ${VENV#"$ROOT"/}, beside cargo fmt and clippy"
+bash "$ROOT/infra/local/setup-python.sh" > "$STATE/python-setup.log" 2>&1 &
+PYTHON_PID=$!
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+finish_job "$PYTHON_PID" "$STATE/python-setup.log" "setting up the Python tools"
+say "cfn-lint infra/template.yaml"
+"$VENV/bin/cfn-lint" "$TEMPLATE"
+
+build_binaries
+say "The console (Chromium for its browser tests, its npm packages, its build) and the tests' build, beside the stack's start"
+(bash "$ROOT/infra/local/setup-console.sh" --browser && cargo test --locked --workspace --no-run) \
+  > "$STATE/prepare.log" 2>&1 &
+PREPARE_PID=$!
+
 start_stack "$STATE" "$PORT"
 say "A second start of the same stack is handled (reports the running one, exit 0)"
 start_stack "$STATE" "$PORT"
@@ -57,6 +78,7 @@ start_stack "$STATE" "$PORT"
 # member may send 30 holds per 10 s (10 by default): some tests send many holds as one member on purpose.
 BREAKER_COOLDOWN_SECONDS=10 HOLD_RATE_LIMIT=30 deploy_stack "$STATE" "$PORT" ticketing-test test
 start_gateway "$STATE" "$PORT" "$API_PORT"
+finish_job "$PREPARE_PID" "$STATE/prepare.log" "building the console and the tests"
 
 # cargo-deny is built once per machine (about 3 minutes of CPU): in the background, at the lowest priority,
 # while the integration tests mostly wait on the stack; the check itself runs at the end.
@@ -67,10 +89,8 @@ DENY_PID=$!
 say "cargo test --workspace (unit, in-process, and integration against the local stack)"
 RESULTS="$STATE/cargo-test.log"
 status=0
-# Three tests at a time (cargo's default is one per core, 2 here): an integration test spends most of its time
-# waiting on the stack (a saga, a hold expiring, an event arriving), not on a core.
 TICKETING_API_URL="http://127.0.0.1:$API_PORT" TICKETING_OUTPUTS="$STATE/outputs.json" \
-  RUST_TEST_THREADS="${RUST_TEST_THREADS:-3}" cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
+  cargo test --locked --workspace --no-fail-fast 2>&1 | tee "$RESULTS" || status=$?
 if [ "$status" -ne 0 ]; then
   # What the stack saw while the tests failed: CI keeps only this output, not the state directory.
   say "Tests failed: the gateway's and LocalStack's last errors"
